@@ -1,0 +1,46 @@
+# Two commands set everything up on a fresh clone: `make demo` and `make test`.
+# Both create .venv at the repo root and install the project into it.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# SAM CLI pins its own boto3 and pydantic, so it lives in a separate tool virtualenv.
+TOOLS := .tools
+SAM := $(TOOLS)/sam/bin/sam
+SAM_STAMP := $(TOOLS)/sam/.installed
+SAM_PYTHON ?= $(shell PYENV_VERSION=3.12.1 pyenv which python3.12 2>/dev/null || command -v python3.12 || echo python3)
+
+.PHONY: install demo test lint bench tools clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+$(SAM_STAMP):
+	$(SAM_PYTHON) -m venv $(TOOLS)/sam
+	$(TOOLS)/sam/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/sam/bin/python -m pip install --quiet 'aws-sam-cli>=1.170,<2'
+	touch $(SAM_STAMP)
+
+tools: $(SAM_STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/hippolyte demo
+
+test: $(STAMP) $(SAM_STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check functions tests bench
+	$(VENV)/bin/mypy functions/hippolyte
+
+bench: $(STAMP)
+	$(PY) bench/planner_bench.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,76 @@
+"""Checking one table's backup directory in S3.
+
+A table is backed up only if its own directory (``<table>/<timestamp>/``, with the trailing slash,
+so that ``orders`` never matches ``orders-archive``) holds the export's ``_SUCCESS`` marker and
+its ``manifest``. The 2017 tool looked under the bare prefix ``<table>``, where one table's name
+could match another's.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel
+
+from hippolyte.models import NonNegativeInt
+
+SUCCESS_MARKER = "_SUCCESS"
+MANIFEST = "manifest"
+# Items are counted by reading the data files back when they are small enough for a Lambda to
+# stream them in seconds; beyond this the report gives DynamoDB's own ItemCount instead.
+COUNT_ITEMS_UP_TO_BYTES = 512 * 1024**2
+
+
+class BackupCheck(BaseModel):
+    """What one backup directory holds."""
+
+    complete: bool
+    reason: str = ""
+    items: NonNegativeInt | None = None
+    bytes: NonNegativeInt = 0
+    data_files: list[str] = []
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` as (bucket, key).
+
+    >>> split_s3_uri("s3://b/orders/2026/")
+    ('b', 'orders/2026/')
+    """
+    if not uri.startswith("s3://"):
+        raise ValueError(f"not an s3:// URI: {uri!r}")
+    bucket, _, key = uri[5:].partition("/")
+    return bucket, key
+
+
+def list_directory(s3: Any, bucket: str, prefix: str) -> dict[str, int]:
+    """Object keys (relative to the directory) and sizes directly or deeper under a prefix."""
+    found: dict[str, int] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            found[obj["Key"][len(prefix):]] = obj["Size"]
+    return found
+
+
+def inspect_backup(s3: Any, directory_uri: str, count_items: bool = True) -> BackupCheck:
+    """Check a table's export directory: marker, manifest, data files (and items when small)."""
+    bucket, prefix = split_s3_uri(directory_uri if directory_uri.endswith("/") else directory_uri + "/")
+    files = list_directory(s3, bucket, prefix)
+    if SUCCESS_MARKER not in files:
+        return BackupCheck(complete=False, reason=f"no {SUCCESS_MARKER} marker in {directory_uri}")
+    if MANIFEST not in files:
+        return BackupCheck(complete=False, reason=f"no manifest in {directory_uri}")
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=prefix + MANIFEST)["Body"].read())
+    data_files = [entry["url"] for entry in manifest.get("entries", [])]
+    missing = [url for url in data_files if split_s3_uri(url)[1][len(prefix):] not in files]
+    if missing:
+        return BackupCheck(complete=False, reason=f"manifest lists {len(missing)} missing data file(s)")
+    size = sum(files[split_s3_uri(url)[1][len(prefix):]] for url in data_files)
+    items = None
+    if count_items and size <= COUNT_ITEMS_UP_TO_BYTES:
+        items = sum(
+            sum(1 for line in s3.get_object(Bucket=bucket, Key=split_s3_uri(url)[1])["Body"].iter_lines() if line)
+            for url in data_files
+        )
+    return BackupCheck(complete=True, items=items, bytes=size, data_files=data_files)

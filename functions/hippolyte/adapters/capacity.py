@@ -1,0 +1,112 @@
+"""Carrying out capacity decisions: DynamoDB UpdateTable and Application Auto Scaling targets.
+
+Auto-scaled tables are never fought: the read target's minimum (and maximum where needed) is
+raised for the boost and put back afterwards. Scaling policies are never deleted or changed.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from hippolyte.capacity import CapacityState, ScalingTargetState, capacity_state_from_description, scaling_during_boost
+from hippolyte.errors import CapacityUpdateThrottledError
+
+READ_DIMENSION = "dynamodb:table:ReadCapacityUnits"
+UPDATE_ATTEMPTS = 5
+BASE_DELAY_SECONDS = 0.5
+
+
+def resource_id(table_name: str) -> str:
+    """Application Auto Scaling's id of a table."""
+    return f"table/{table_name}"
+
+
+def read_scaling_target(autoscaling: Any, table_name: str) -> ScalingTargetState | None:
+    """The table's read-capacity scalable target, or None when it is not auto-scaled."""
+    targets = autoscaling.describe_scalable_targets(
+        ServiceNamespace="dynamodb", ResourceIds=[resource_id(table_name)], ScalableDimension=READ_DIMENSION
+    ).get("ScalableTargets", [])
+    if not targets:
+        return None
+    target = targets[0]
+    suspended = target.get("SuspendedState") or {}
+    return ScalingTargetState(
+        min_capacity=target["MinCapacity"],
+        max_capacity=target["MaxCapacity"],
+        dynamic_scaling_in_suspended=bool(suspended.get("DynamicScalingInSuspended", False)),
+        dynamic_scaling_out_suspended=bool(suspended.get("DynamicScalingOutSuspended", False)),
+        scheduled_scaling_suspended=bool(suspended.get("ScheduledScalingSuspended", False)),
+    )
+
+
+def read_capacity_state(dynamodb: Any, autoscaling: Any, table: dict[str, Any]) -> CapacityState:
+    """The live capacity state of a described table, scaling target included."""
+    return capacity_state_from_description(table, read_scaling_target(autoscaling, table["TableName"]))
+
+
+def set_scaling_target(autoscaling: Any, table_name: str, state: ScalingTargetState, min_max: tuple[int, int]) -> None:
+    """Register the read target with new bounds, keeping the owner's suspended flags."""
+    autoscaling.register_scalable_target(
+        ServiceNamespace="dynamodb",
+        ResourceId=resource_id(table_name),
+        ScalableDimension=READ_DIMENSION,
+        MinCapacity=min_max[0],
+        MaxCapacity=min_max[1],
+        SuspendedState={
+            "DynamicScalingInSuspended": state.dynamic_scaling_in_suspended,
+            "DynamicScalingOutSuspended": state.dynamic_scaling_out_suspended,
+            "ScheduledScalingSuspended": state.scheduled_scaling_suspended,
+        },
+    )
+
+
+def update_read_capacity(
+    dynamodb: Any,
+    table_name: str,
+    read_capacity_units: int,
+    write_capacity_units: int,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+) -> None:
+    """UpdateTable's read capacity, retrying LimitExceededException with backoff and full jitter.
+
+    Other errors (ResourceInUseException while UPDATING, the decrease limit's own
+    LimitExceededException after retries) are left to the caller, which keeps the table pending.
+    """
+    rng = rng or random.Random()
+    for attempt in range(UPDATE_ATTEMPTS):
+        try:
+            dynamodb.update_table(
+                TableName=table_name,
+                ProvisionedThroughput={
+                    "ReadCapacityUnits": read_capacity_units,
+                    "WriteCapacityUnits": write_capacity_units,
+                },
+            )
+            return
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "LimitExceededException":
+                raise
+            if attempt == UPDATE_ATTEMPTS - 1:
+                raise CapacityUpdateThrottledError(
+                    f"{table_name}: UpdateTable refused {UPDATE_ATTEMPTS} times: "
+                    f"{error.response['Error'].get('Message', '')}"
+                ) from error
+            sleep(rng.uniform(0, BASE_DELAY_SECONDS * 2**attempt))
+
+
+def restore_scaling_target(autoscaling: Any, table_name: str, original: ScalingTargetState | None) -> None:
+    """Put the owner's read scaling target back (its min, max and suspended flags)."""
+    if original is None:
+        return
+    set_scaling_target(autoscaling, table_name, original, (original.min_capacity, original.max_capacity))
+
+
+def raise_scaling_target(autoscaling: Any, table_name: str, original: ScalingTargetState, boosted_rcu: int) -> None:
+    """Raise the read target's bounds so the scaler keeps the boost instead of fighting it."""
+    set_scaling_target(autoscaling, table_name, original, scaling_during_boost(original, boosted_rcu))

@@ -1,0 +1,185 @@
+"""The capacity ledger: each table's original capacity, written durably before anything changes.
+
+A DynamoDB table in the stack, keyed ``table_name`` (partition) and ``run_id`` (sort). Writes are
+conditional, so a retried state never overwrites a record, and a later run never records an
+already-boosted value as the original: when an earlier run's record is still open (its restore
+is pending, or the run died), the new record copies that record's original instead of the live
+values, and the earlier record is marked superseded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict
+
+from hippolyte.capacity import CapacityState
+
+LedgerStatus = Literal["recorded", "raised", "restored", "pending", "gone", "superseded"]
+OPEN_STATUSES: frozenset[str] = frozenset({"recorded", "raised", "pending"})
+
+
+class LedgerEntry(BaseModel):
+    """One table's record for one run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    table_name: str
+    run_id: str
+    execution_id: str
+    status: LedgerStatus
+    original: CapacityState
+    boosted_rcu: int | None = None
+    reason: str = ""
+    retry_after: datetime | None = None
+    updated_at: datetime
+
+    @property
+    def is_open(self) -> bool:
+        """True while the table may not be at its original capacity."""
+        return self.status in OPEN_STATUSES
+
+
+def _to_item(entry: LedgerEntry) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "table_name": entry.table_name,
+        "run_id": entry.run_id,
+        "execution_id": entry.execution_id,
+        "status": entry.status,
+        "original": entry.original.model_dump_json(),
+        "reason": entry.reason,
+        "updated_at": entry.updated_at.isoformat(),
+    }
+    if entry.boosted_rcu is not None:
+        item["boosted_rcu"] = entry.boosted_rcu
+    if entry.retry_after is not None:
+        item["retry_after"] = entry.retry_after.isoformat()
+    return item
+
+
+def _from_item(item: dict[str, Any]) -> LedgerEntry:
+    return LedgerEntry(
+        table_name=item["table_name"],
+        run_id=item["run_id"],
+        execution_id=item["execution_id"],
+        status=item["status"],
+        original=CapacityState.model_validate(json.loads(item["original"])),
+        boosted_rcu=int(item["boosted_rcu"]) if "boosted_rcu" in item else None,
+        reason=item.get("reason", ""),
+        retry_after=item.get("retry_after"),
+        updated_at=item["updated_at"],
+    )
+
+
+class CapacityLedger:
+    """Reads and writes ledger entries; ``table`` is a boto3 DynamoDB ``Table`` resource."""
+
+    def __init__(self, table: Any, clock: Any = None) -> None:
+        self._table = table
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def entries_for_table(self, table_name: str) -> list[LedgerEntry]:
+        """Every run's record of one table."""
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"KeyConditionExpression": Key("table_name").eq(table_name), "ConsistentRead": True}
+        while True:
+            page = self._table.query(**kwargs)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return [_from_item(item) for item in items]
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def get(self, table_name: str, run_id: str) -> LedgerEntry | None:
+        """One run's record of one table."""
+        item = self._table.get_item(Key={"table_name": table_name, "run_id": run_id}, ConsistentRead=True).get("Item")
+        return _from_item(item) if item else None
+
+    def record_original(self, run_id: str, execution_id: str, live: CapacityState) -> LedgerEntry:
+        """Record a table's original capacity for a run, once.
+
+        Returns the run's record: the existing one when a retried state calls again, or a new one
+        whose original is an earlier open record's (never the live, possibly boosted, values).
+        """
+        existing = self.get(live.table_name, run_id)
+        if existing is not None:
+            return existing
+        earlier = [entry for entry in self.entries_for_table(live.table_name) if entry.is_open]
+        original = min(earlier, key=lambda entry: entry.updated_at).original if earlier else live
+        entry = LedgerEntry(
+            table_name=live.table_name, run_id=run_id, execution_id=execution_id, status="recorded",
+            original=original, updated_at=self._clock(),
+            reason=f"original taken over from run {earlier[0].run_id}" if earlier else "",
+        )
+        try:
+            self._table.put_item(
+                Item=_to_item(entry), ConditionExpression="attribute_not_exists(table_name)"
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            taken = self.get(live.table_name, run_id)
+            assert taken is not None  # the condition failed because it exists
+            return taken
+        for old in earlier:
+            self.update(old.table_name, old.run_id, status="superseded", reason=f"taken over by run {run_id}")
+        return entry
+
+    def update(
+        self,
+        table_name: str,
+        run_id: str,
+        *,
+        status: LedgerStatus,
+        reason: str = "",
+        boosted_rcu: int | None = None,
+        retry_after: datetime | None = None,
+    ) -> None:
+        """Move a record to a new status (the record must exist)."""
+        names = {"#s": "status"}
+        values: dict[str, Any] = {":s": status, ":r": reason, ":u": self._clock().isoformat()}
+        expression = "SET #s = :s, reason = :r, updated_at = :u"
+        if boosted_rcu is not None:
+            expression += ", boosted_rcu = :b"
+            values[":b"] = boosted_rcu
+        if retry_after is not None:
+            expression += ", retry_after = :t"
+            values[":t"] = retry_after.isoformat()
+        else:
+            expression += " REMOVE retry_after"
+        self._table.update_item(
+            Key={"table_name": table_name, "run_id": run_id},
+            UpdateExpression=expression,
+            ConditionExpression="attribute_exists(table_name)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    def open_entries(self, run_id: str | None = None) -> Iterator[LedgerEntry]:
+        """Records whose table may still be off its original capacity (optionally of one run)."""
+        condition = Attr("status").is_in(sorted(OPEN_STATUSES))
+        if run_id is not None:
+            condition = condition & Attr("run_id").eq(run_id)
+        kwargs: dict[str, Any] = {"FilterExpression": condition, "ConsistentRead": True}
+        while True:
+            page = self._table.scan(**kwargs)
+            for item in page.get("Items", []):
+                yield _from_item(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def run_entries(self, run_id: str) -> list[LedgerEntry]:
+        """Every record of one run, whatever its status."""
+        kwargs: dict[str, Any] = {"FilterExpression": Attr("run_id").eq(run_id), "ConsistentRead": True}
+        entries: list[LedgerEntry] = []
+        while True:
+            page = self._table.scan(**kwargs)
+            entries.extend(_from_item(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return entries
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

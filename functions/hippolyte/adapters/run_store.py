@@ -1,0 +1,47 @@
+"""The run's documents (inventory, plan, progress) as JSON objects in the backup bucket.
+
+States pass a :class:`~hippolyte.models.RunRef`; the documents themselves stay in S3, which is
+strongly consistent for reads after writes, so the next state always sees the last state's write.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from hippolyte.errors import RunDocumentMissingError
+from hippolyte.models import RunRef
+
+DocumentT = TypeVar("DocumentT", bound=BaseModel)
+
+
+def save_document(s3: Any, run: RunRef, name: str, document: BaseModel) -> str:
+    """Write one document of the run; returns its key."""
+    key = run.key(name)
+    s3.put_object(
+        Bucket=run.bucket, Key=key, Body=document.model_dump_json().encode(), ContentType="application/json"
+    )
+    return key
+
+
+def load_document(s3: Any, run: RunRef, name: str, model: type[DocumentT]) -> DocumentT:
+    """Read and validate one document of the run."""
+    key = run.key(name)
+    try:
+        body = s3.get_object(Bucket=run.bucket, Key=key)["Body"].read()
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            raise RunDocumentMissingError(f"s3://{run.bucket}/{key} does not exist") from None
+        raise
+    return model.model_validate_json(body)
+
+
+def document_exists(s3: Any, run: RunRef, name: str) -> bool:
+    """Whether the run has written this document yet."""
+    try:
+        s3.head_object(Bucket=run.bucket, Key=run.key(name))
+    except ClientError:
+        return False
+    return True

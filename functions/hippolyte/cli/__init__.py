@@ -1,0 +1,63 @@
+"""The ``hippolyte`` command: one verb per module in this package.
+
+Every verb registers itself with :func:`argparse` and returns an exit code. Errors a user can
+cause (a bad file, a bad option, an unknown table) end in one line on stderr and exit code 2;
+failures of the job itself exit 1. No traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from hippolyte import __version__
+from hippolyte.errors import HippolyteError
+
+USAGE_ERROR = 2
+JOB_FAILED = 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every verb registered."""
+    from hippolyte.cli import backups, demo, plan, restore
+
+    parser = argparse.ArgumentParser(
+        prog="hippolyte",
+        description="Nightly point-in-time backups of every DynamoDB table in an AWS account.",
+    )
+    parser.add_argument("--version", action="version", version=f"hippolyte {__version__}")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    for module in (plan, demo, backups, restore):
+        module.register(verbs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``hippolyte`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        print("hippolyte: interrupted", file=sys.stderr)
+        return 130
+    except (HippolyteError, ValidationError, OSError, ValueError) as error:
+        print(f"hippolyte {args.verb}: {one_line(error)}", file=sys.stderr)
+        return USAGE_ERROR
+
+
+def one_line(error: BaseException) -> str:
+    """An error as one readable line (pydantic errors name the field)."""
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "input"
+        return f"{field}: {first['msg']}"
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Named errors. Lambda reports an exception's class name as the error type, so the state
+machine's Retry and Catch route on these names (see statemachine/backup.asl.json)."""
+
+
+class HippolyteError(Exception):
+    """Base of every error Hippolyte raises on purpose."""
+
+
+class InvalidExecutionInputError(HippolyteError):
+    """The execution input does not validate; the message names the field."""
+
+
+class ConfigurationError(HippolyteError):
+    """A stack parameter (environment variable) is invalid; the message names it."""
+
+
+class UnknownTableError(HippolyteError):
+    """An execution input names a table that does not exist."""
+
+
+class InvalidInventoryError(HippolyteError):
+    """An inventory file cannot be read as DescribeTable output."""
+
+
+class RunDocumentMissingError(HippolyteError):
+    """A run's document (inventory, plan, progress) is not in the backup bucket."""
+
+
+class PipelineLimitReachedError(HippolyteError):
+    """Data Pipeline refused to create a pipeline at the account's pipeline limit."""
+
+
+class PipelineCreationError(HippolyteError):
+    """Data Pipeline rejected a pipeline definition or its activation."""
+
+
+class CapacityUpdateThrottledError(HippolyteError):
+    """DynamoDB kept refusing UpdateTable with LimitExceededException after retries."""
+
+
+class BackupNotFoundError(HippolyteError):
+    """No verified backup matches what a restore asked for."""
+
+
+class RestoreTargetExistsError(HippolyteError):
+    """The restore's target table exists (and --into-existing was not given, or it is not empty)."""
+
+
+class RestoreVerificationError(HippolyteError):
+    """The restored table's item count differs from the backup's manifest."""

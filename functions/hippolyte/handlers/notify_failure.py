@@ -1,0 +1,20 @@
+"""NotifyFailure: email the report of a run that failed, with the error that ended it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hippolyte.handlers.observability import lambda_entry, logger
+from hippolyte.models import FailureContext
+from hippolyte.runtime import Runtime
+from hippolyte.workflow.notify import notify_run
+
+
+@lambda_entry
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Input: :class:`FailureContext`; output: :class:`RunReport` with the error."""
+    failure = FailureContext.model_validate(event)
+    report = notify_run(Runtime.from_environment(), failure.run, failure.execution_id, failure.execution_name,
+                        error=failure.error)
+    logger.info("failure reported", outcome=report.outcome)
+    return report.model_dump(mode="json", by_alias=True)

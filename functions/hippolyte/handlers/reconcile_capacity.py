@@ -1,0 +1,18 @@
+"""ReconcileCapacity: the hourly job that finishes capacity restores a run could not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hippolyte.handlers.observability import lambda_entry, logger, metrics
+from hippolyte.runtime import Runtime
+from hippolyte.workflow.reconcile import reconcile_capacity
+
+
+@lambda_entry
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Input: the schedule's event (ignored); output: :class:`ReconcileReport`."""
+    report = reconcile_capacity(Runtime.from_environment())
+    logger.info("reconciled", restored=len(report.restored), pending=len(report.pending))
+    metrics.add_metric(name="TablesPendingRestore", unit="Count", value=len(report.pending))
+    return report.model_dump(mode="json")

@@ -1,0 +1,13 @@
+"""The local run: Hippolyte's real state machine and handlers against in-memory AWS (moto).
+
+Nothing here is deployed. It needs the ``local`` extra (moto, pinned exactly, because the hooks
+below reach into its internals; see each module). Pieces:
+
+* :mod:`~hippolyte.local.template` reads ``template.yaml`` as CloudFormation would;
+* :mod:`~hippolyte.local.stack` creates the stack's resources, functions and state machine in moto;
+* :mod:`~hippolyte.local.lambda_runtime` makes moto's Lambda run our handlers in-process;
+* :mod:`~hippolyte.local.emr` plays the EMR clusters: it runs the activities of every activated
+  pipeline from its definition and writes the export tool's files;
+* :mod:`~hippolyte.local.table_sizes` gives moto's tables the size of the items they hold;
+* :mod:`~hippolyte.local.fleet` and :mod:`~hippolyte.local.demo` build and run the demo.
+"""

@@ -1,0 +1,203 @@
+"""Playing the EMR clusters of the local run: every activated pipeline's activities, for real.
+
+moto's Data Pipeline stores definitions and reports ``SCHEDULED`` after activation, then nothing
+more happens. :class:`LocalEmr` watches for activated pipelines, reads each one's definition back
+through the Data Pipeline API (the same objects that would go to AWS), and runs each
+``EmrActivity``'s step on its cluster, one after another:
+
+* ``DynamoDBExport``: scans the input ``DynamoDBDataNode``'s table and writes the export tool's
+  files to the output ``S3DataNode``'s directory: data files of one DynamoDB-JSON item per line,
+  a ``manifest`` listing them and Hadoop's empty ``_SUCCESS`` marker last;
+* ``DynamoDBImport``: reads such a directory back into the output table.
+
+A wrong ref, an unknown step class, a missing table or a bad ``readThroughputPercent`` fails the
+activity, and the pipeline ends ``FAILED``, as it would on EMR. The pipeline's state is then set
+in moto's backend (``datapipeline_backends[account][region].pipelines[id].status``), the one
+attribute DescribePipelines reports.
+
+What is not emulated: the read rate (exports run as fast as moto answers), EMR bootstrap time,
+retries of a failed activity, and the per-instance status QueryObjects would give.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.datapipeline.models import datapipeline_backends
+
+from hippolyte.adapters.backup_files import MANIFEST, SUCCESS_MARKER, split_s3_uri
+from hippolyte.pipelines import EXPORT_TOOL_CLASS, IMPORT_TOOL_CLASS, objects_by_id
+
+ITEMS_PER_DATA_FILE = 500
+_EXPRESSION = re.compile(r"#\{(input|output)\.(\w+)\}")
+
+
+class ActivityFailed(Exception):
+    """An activity's step could not run (the pipeline ends FAILED)."""
+
+
+class LocalEmr:
+    """A background thread that runs activated pipelines, like EMR clusters would."""
+
+    def __init__(self, region: str, account_id: str = DEFAULT_ACCOUNT_ID, table_delay_seconds: float = 0.0,
+                 fail_tables: set[str] | None = None, hold: Callable[[str], bool] | None = None) -> None:
+        self.region, self.account_id = region, account_id
+        self.table_delay_seconds = table_delay_seconds
+        self.fail_tables = fail_tables if fail_tables is not None else set()
+        # ``hold(pipeline_id)`` true keeps a pipeline waiting (tests stop executions mid-run).
+        self.hold = hold
+        self.seen: set[str] = set()
+        self.finished: dict[str, str] = {}
+        self.errors: dict[str, list[str]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._datapipeline = boto3.client("datapipeline", region_name=region)
+        self._dynamodb = boto3.client("dynamodb", region_name=region)
+        self._s3 = boto3.client("s3", region_name=region)
+
+    def __enter__(self) -> LocalEmr:
+        self._thread = threading.Thread(target=self._loop, name="local-emr", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.run_activated()
+            self._stop.wait(0.02)
+
+    def _set_state(self, pipeline_id: str, state: str) -> None:
+        pipeline = datapipeline_backends[self.account_id][self.region].pipelines.get(pipeline_id)
+        if pipeline is not None:
+            pipeline.status = state
+
+    def run_activated(self) -> None:
+        """Run every pipeline activated since the last look (one at a time)."""
+        backend = datapipeline_backends[self.account_id][self.region]
+        activated = [pid for pid, p in list(backend.pipelines.items()) if p.status == "SCHEDULED" and pid not in self.seen]
+        for pipeline_id in sorted(activated):
+            if self.hold is not None and self.hold(pipeline_id):
+                continue
+            self.seen.add(pipeline_id)
+            self.run_pipeline(pipeline_id)
+
+    def run_pipeline(self, pipeline_id: str) -> str:
+        """Run one pipeline's activities in definition order; returns its final state."""
+        try:
+            definition = self._datapipeline.get_pipeline_definition(pipelineId=pipeline_id)["pipelineObjects"]
+        except Exception:  # noqa: BLE001 - the pipeline was deleted before it ran
+            return "DELETED"
+        objects = objects_by_id(definition)
+        errors: list[str] = []
+        for object_id, fields in objects.items():
+            if fields.get("type") != "EmrActivity":
+                continue
+            try:
+                self._run_activity(objects, object_id, fields)
+            except ActivityFailed as error:
+                errors.append(f"{object_id}: {error}")
+            if self._stop.is_set() or pipeline_id not in datapipeline_backends[self.account_id][self.region].pipelines:
+                return "DELETED"
+        state = "FAILED" if errors else "FINISHED"
+        self.errors[pipeline_id] = errors
+        self.finished[pipeline_id] = state
+        self._set_state(pipeline_id, state)
+        return state
+
+    def _resolve(self, objects: dict[str, dict[str, Any]], fields: dict[str, Any], key: str, kind: str) -> dict[str, Any]:
+        ref = fields.get(key)
+        if not isinstance(ref, dict) or ref["ref"] not in objects:
+            raise ActivityFailed(f"{key} does not refer to an object of the pipeline")
+        target = objects[ref["ref"]]
+        if target.get("type") != kind:
+            raise ActivityFailed(f"{key} refers to a {target.get('type')}, not a {kind}")
+        return target
+
+    def _run_activity(self, objects: dict[str, dict[str, Any]], activity_id: str, fields: dict[str, Any]) -> None:
+        self._resolve(objects, fields, "runsOn", "EmrCluster")
+        step = str(fields.get("step", "")).split(",")
+        if len(step) < 5 or not step[0].startswith("s3://") or not step[0].endswith(".jar"):
+            raise ActivityFailed(f"step {fields.get('step')!r} is not '<s3 jar>,<class>,<args>'")
+        tool = step[1]
+        if tool == EXPORT_TOOL_CLASS:
+            source = self._resolve(objects, fields, "input", "DynamoDBDataNode")
+            target = self._resolve(objects, fields, "output", "S3DataNode")
+            args = [self._expand(arg, source, target) for arg in step[2:5]]
+            self._export(directory=args[0], table=args[1], percent=args[2])
+        elif tool == IMPORT_TOOL_CLASS:
+            source = self._resolve(objects, fields, "input", "S3DataNode")
+            target = self._resolve(objects, fields, "output", "DynamoDBDataNode")
+            args = [self._expand(arg, source, target) for arg in step[2:5]]
+            self._import(directory=args[0], table=args[1], percent=args[2])
+        else:
+            raise ActivityFailed(f"unknown tool class {tool!r}")
+
+    @staticmethod
+    def _expand(argument: str, source: dict[str, Any], target: dict[str, Any]) -> str:
+        def value(match: re.Match[str]) -> str:
+            node = source if match.group(1) == "input" else target
+            if match.group(2) not in node:
+                raise ActivityFailed(f"{match.group(0)} has no value")
+            return str(node[match.group(2)])
+
+        return _EXPRESSION.sub(value, argument)
+
+    @staticmethod
+    def _check_percent(percent: str) -> None:
+        try:
+            value = float(percent)
+        except ValueError:
+            raise ActivityFailed(f"throughput percent {percent!r} is not a number") from None
+        if not 0 < value <= 1.5:  # the connector accepts up to 1.5
+            raise ActivityFailed(f"throughput percent {percent} is out of range")
+
+    def _export(self, directory: str, table: str, percent: str) -> None:
+        self._check_percent(percent)
+        bucket, prefix = split_s3_uri(directory if directory.endswith("/") else directory + "/")
+        try:
+            pages = list(self._dynamodb.get_paginator("scan").paginate(TableName=table))
+        except self._dynamodb.exceptions.ResourceNotFoundException:
+            raise ActivityFailed(f"table {table} does not exist") from None
+        items = [item for page in pages for item in page.get("Items", [])]
+        if self.table_delay_seconds:
+            time.sleep(self.table_delay_seconds)
+        entries = []
+        for part in range(0, max(len(items), 1), ITEMS_PER_DATA_FILE):
+            chunk = items[part : part + ITEMS_PER_DATA_FILE]
+            if not chunk and part:
+                break
+            name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{directory}{part}"))
+            body = "".join(json.dumps(item, sort_keys=True) + "\n" for item in chunk)
+            self._s3.put_object(Bucket=bucket, Key=prefix + name, Body=body.encode())
+            entries.append({"url": f"s3://{bucket}/{prefix}{name}", "mandatory": True})
+        if table in self.fail_tables:
+            raise ActivityFailed(f"export of {table} failed (injected fault)")
+        manifest = {"name": "DynamoDB-export", "version": 3, "entries": entries}
+        self._s3.put_object(Bucket=bucket, Key=prefix + MANIFEST, Body=json.dumps(manifest).encode())
+        self._s3.put_object(Bucket=bucket, Key=prefix + SUCCESS_MARKER, Body=b"")
+
+    def _import(self, directory: str, table: str, percent: str) -> None:
+        self._check_percent(percent)
+        bucket, prefix = split_s3_uri(directory if directory.endswith("/") else directory + "/")
+        manifest = json.loads(self._s3.get_object(Bucket=bucket, Key=prefix + MANIFEST)["Body"].read())
+        try:
+            self._dynamodb.describe_table(TableName=table)
+        except self._dynamodb.exceptions.ResourceNotFoundException:
+            raise ActivityFailed(f"table {table} does not exist") from None
+        for entry in manifest["entries"]:
+            data_bucket, key = split_s3_uri(entry["url"])
+            for line in self._s3.get_object(Bucket=data_bucket, Key=key)["Body"].iter_lines():
+                if line:
+                    self._dynamodb.put_item(TableName=table, Item=json.loads(line))

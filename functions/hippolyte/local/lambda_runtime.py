@@ -1,0 +1,84 @@
+"""Running our Lambda handlers in-process when moto's Step Functions interpreter invokes them.
+
+moto runs Lambda code in Docker through one method,
+``moto.awslambda.models.LambdaFunction._invoke_lambda(self, event)``, which returns
+``(response_body, errored, logs)``. :func:`in_process_lambdas` replaces it with a call to the
+function's real handler (imported from its ``Handler`` string), so every Lambda task of the real
+ASL runs our code, and the boto3 clients the handler creates are served by moto too. An
+exception becomes the Lambda runtime's error payload, whose ``errorType`` (the class name) is
+what the ASL's Retry and Catch match on, as in AWS.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from unittest import mock
+
+from moto.awslambda.models import LambdaFunction
+
+InvocationHook = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass
+class LocalLambdaContext:
+    """The attributes of the Lambda context object that powertools reads."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Lambda's remaining time; the local run has no deadline."""
+        return 900_000
+
+
+def _load_handler(spec: str) -> Callable[[dict[str, Any], Any], Any]:
+    module_name, _, attribute = spec.rpartition(".")
+    return getattr(importlib.import_module(module_name), attribute)  # type: ignore[no-any-return]
+
+
+@dataclass
+class InvocationLog:
+    """Every invocation the local run made: function name and event, in order (for tests)."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@contextmanager
+def in_process_lambdas(before_invoke: InvocationHook | None = None) -> Iterator[InvocationLog]:
+    """Patch moto so Lambda invocations call our handlers; ``before_invoke`` may raise to inject a fault."""
+    log = InvocationLog()
+
+    def invoke(function: LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
+        payload = json.loads(event) if isinstance(event, str | bytes) and event else (event or {})
+        with log.lock:
+            log.calls.append((function.function_name, payload))
+        context = LocalLambdaContext(function.function_name, function.function_arn)
+        try:
+            if before_invoke is not None:
+                before_invoke(function.function_name, payload)
+            result = _load_handler(function.handler)(payload, context)
+        except Exception as error:  # noqa: BLE001 - every error becomes Lambda's error payload
+            body = {
+                "errorMessage": str(error),
+                "errorType": type(error).__name__,
+                "stackTrace": traceback.format_exception(error)[-5:],
+            }
+            return json.dumps(body), True, ""
+        return json.dumps(result), False, ""
+
+    with mock.patch.object(LambdaFunction, "_invoke_lambda", invoke):
+        yield log

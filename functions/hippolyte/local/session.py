@@ -1,0 +1,176 @@
+"""One local session: in-memory AWS with the stack deployed, the EMR emulation running, and
+helpers to run the real state machine and read its history.
+
+Retry back-off in the ASL really sleeps in moto's interpreter (``time.sleep`` in
+``moto.stepfunctions.parser.asl.component.common.retry.retrier_decl``); the local run replaces that
+``time`` with one whose ``sleep`` returns at once, so retries happen, in order, without waiting.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import types
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from unittest import mock
+
+import boto3
+from moto import mock_aws
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+from hippolyte.adapters import clients
+from hippolyte.local.emr import LocalEmr
+from hippolyte.local.lambda_runtime import InvocationHook, InvocationLog, in_process_lambdas
+from hippolyte.local.stack import LocalStack, deploy
+from hippolyte.local.table_sizes import real_table_sizes
+
+RUNNING = "RUNNING"
+
+
+@dataclass
+class StateRun:
+    """One state of an execution's history: when it was entered and how long it took."""
+
+    name: str
+    entered: datetime
+    seconds: float
+    failed: bool = False
+
+
+@dataclass
+class ExecutionResult:
+    """A finished execution: status, output or error, and its states in order."""
+
+    arn: str
+    status: str
+    output: dict[str, Any] | None
+    error: str | None
+    cause: str | None
+    states: list[StateRun] = field(default_factory=list)
+
+    @property
+    def state_names(self) -> list[str]:
+        """The states the execution went through, in order (repeats included)."""
+        return [state.name for state in self.states]
+
+
+def _no_sleep_time() -> types.SimpleNamespace:
+    return types.SimpleNamespace(sleep=lambda seconds: None, time=time.time, monotonic=time.monotonic)
+
+
+def execution_states(sfn: Any, arn: str) -> list[StateRun]:
+    """The states an execution entered, with durations, from its history."""
+    events = sfn.get_execution_history(executionArn=arn)["events"]
+    open_states: dict[str, tuple[datetime, int]] = {}
+    runs: list[StateRun] = []
+    for event in events:
+        kind = event["type"]
+        if kind.endswith("StateEntered"):
+            name = event["stateEnteredEventDetails"]["name"]
+            open_states[name] = (event["timestamp"], len(runs))
+            runs.append(StateRun(name=name, entered=event["timestamp"], seconds=0.0))
+        elif kind.endswith("StateExited"):
+            name = event["stateExitedEventDetails"]["name"]
+            if name in open_states:
+                entered, index = open_states.pop(name)
+                runs[index].seconds = (event["timestamp"] - entered).total_seconds()
+        elif kind.endswith("Failed") and open_states:
+            name = list(open_states)[-1]
+            runs[open_states[name][1]].failed = True
+    return runs
+
+
+@dataclass
+class LocalSession:
+    """A deployed local stack."""
+
+    stack: LocalStack
+    emr: LocalEmr
+    invocations: InvocationLog
+
+    @property
+    def region(self) -> str:
+        """The session's region."""
+        return self.stack.region
+
+    def client(self, service: str) -> Any:
+        """A boto3 client served by the session's moto."""
+        return boto3.client(service, region_name=self.region)
+
+    def start(self, execution_input: dict[str, Any] | None = None, name: str | None = None,
+              machine: str = "BackupStateMachine") -> str:
+        """Start an execution; returns its ARN."""
+        # AWS names an unnamed execution itself; moto's interpreter leaves it None (and its
+        # ARN ends in ":None"), so the local run always names it, as the console does.
+        kwargs: dict[str, Any] = {"stateMachineArn": self.stack.state_machines[machine],
+                                  "input": json.dumps(execution_input or {}),
+                                  "name": name or f"local-{uuid.uuid4()}"}
+        return self.client("stepfunctions").start_execution(**kwargs)["executionArn"]  # type: ignore[no-any-return]
+
+    def wait(self, arn: str, timeout: float = 120.0,
+             on_poll: Callable[[str], None] | None = None) -> ExecutionResult:
+        """Follow an execution until it ends (or the deadline passes: then it is stopped)."""
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while True:
+            description = sfn.describe_execution(executionArn=arn)
+            if description["status"] != RUNNING:
+                break
+            if on_poll is not None:
+                on_poll(arn)
+            if time.monotonic() > deadline:
+                sfn.stop_execution(executionArn=arn, error="LocalTimeout", cause=f"still running after {timeout}s")
+                time.sleep(0.2)
+                description = sfn.describe_execution(executionArn=arn)
+                break
+            time.sleep(0.05)
+        output = description.get("output")
+        return ExecutionResult(
+            arn=arn, status=description["status"], output=json.loads(output) if output else None,
+            error=description.get("error"), cause=description.get("cause"), states=execution_states(sfn, arn),
+        )
+
+    def run(self, execution_input: dict[str, Any] | None = None, timeout: float = 120.0,
+            machine: str = "BackupStateMachine", name: str | None = None,
+            on_poll: Callable[[str], None] | None = None) -> ExecutionResult:
+        """Start an execution and wait for it."""
+        return self.wait(self.start(execution_input, name=name, machine=machine), timeout=timeout, on_poll=on_poll)
+
+
+@contextmanager
+def local_session(region: str = "us-east-1", parameters: dict[str, str] | None = None,
+                  before_invoke: InvocationHook | None = None, emr: dict[str, Any] | None = None,
+                  extra: Callable[[ExitStack], None] | None = None) -> Iterator[LocalSession]:
+    """In-memory AWS with Hippolyte deployed; everything is torn down on exit."""
+    with ExitStack() as stack:
+        stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+        stack.enter_context(mock.patch.dict("os.environ", {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+                                                           "AWS_DEFAULT_REGION": region}))
+        clients.reset()
+        invocations = stack.enter_context(in_process_lambdas(before_invoke))
+        stack.enter_context(real_table_sizes())
+        stack.enter_context(mock.patch.object(retrier_decl, "time", _no_sleep_time()))
+        if extra is not None:
+            extra(stack)
+        deployed = deploy(region=region, parameters=parameters)
+        emulator = stack.enter_context(LocalEmr(region=region, **(emr or {})))
+        session = LocalSession(stack=deployed, emr=emulator, invocations=invocations)
+        try:
+            yield session
+        finally:
+            _stop_running(session)
+            clients.reset()
+
+
+def _stop_running(session: LocalSession) -> None:
+    """Let no execution outlive the mock (its thread would call AWS for real)."""
+    sfn = session.client("stepfunctions")
+    for arn in session.stack.state_machines.values():
+        for execution in sfn.list_executions(stateMachineArn=arn, statusFilter=RUNNING).get("executions", []):
+            sfn.stop_execution(executionArn=execution["executionArn"], error="LocalSessionEnded")
+    time.sleep(0.1)

@@ -1,0 +1,151 @@
+"""Deploying ``template.yaml`` into moto: resources, functions and the state machine.
+
+The functions are created from the template (name, handler, environment) and run by
+:mod:`hippolyte.local.lambda_runtime`; the state machines are created from the ASL files with
+their ``DefinitionSubstitutions`` resolved, exactly as ``sam deploy`` would pass them. Only the
+resource types the stack uses are understood; an unknown one is an error.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from hippolyte.local.template import Resolver, load_template
+
+ACCOUNT_ID = DEFAULT_ACCOUNT_ID
+IGNORED_TYPES = {"AWS::S3::BucketPolicy", "AWS::SNS::Subscription"}
+
+
+def repo_root() -> Path:
+    """The checkout holding template.yaml (the local run works from a clone)."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "template.yaml").exists() and (parent / "statemachine").is_dir():
+            return parent
+    raise FileNotFoundError("template.yaml not found above the hippolyte package: run from a clone")
+
+
+@dataclass
+class LocalStack:
+    """What was deployed: names and ARNs by logical id, and the functions' environment."""
+
+    region: str
+    refs: dict[str, str] = field(default_factory=dict)
+    function_arns: dict[str, str] = field(default_factory=dict)
+    state_machines: dict[str, str] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def bucket(self) -> str:
+        """The backup bucket's name."""
+        return self.refs["BackupBucket"]
+
+
+def _dummy_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "Hippolyte's handlers run in-process in the local run.")
+    return buffer.getvalue()
+
+
+def _parameters(template: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, spec in template.get("Parameters", {}).items():
+        value = overrides.get(name, spec.get("Default", ""))
+        if spec.get("Type") == "CommaDelimitedList":
+            value = [part for part in str(value).split(",") if part] if isinstance(value, str) else value
+        values[name] = value if isinstance(value, list) else str(value)
+    unknown = set(overrides) - set(values)
+    if unknown:
+        raise KeyError(f"unknown stack parameter(s): {', '.join(sorted(unknown))}")
+    return values
+
+
+def deploy(region: str = "us-east-1", parameters: dict[str, str] | None = None, root: Path | None = None) -> LocalStack:
+    """Create the stack in the active moto mock; sets the functions' environment in ``os.environ``."""
+    root = root or repo_root()
+    template = load_template(root / "template.yaml")
+    stage = (parameters or {}).get("Stage", "local")
+    params = _parameters(template, {"Stage": stage, **(parameters or {})})
+    pseudo = {"AWS::Region": region, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws",
+              "AWS::StackName": f"hippolyte-{stage}"}
+    stack = LocalStack(region=region)
+    attributes: dict[str, str] = {}
+    resolver = Resolver(params, stack.refs, attributes, pseudo)
+    resources = template["Resources"]
+    s3, sns, dynamodb = (boto3.client(s, region_name=region) for s in ("s3", "sns", "dynamodb"))
+    iam, awslambda, sfn = (boto3.client(s, region_name=region) for s in ("iam", "lambda", "stepfunctions"))
+
+    for logical_id, resource in resources.items():
+        kind, props = resource["Type"], resource.get("Properties", {})
+        if kind == "AWS::S3::Bucket":
+            name = f"hippolyte-{stage}-{logical_id.lower()}"
+            s3.create_bucket(Bucket=name, **({} if region == "us-east-1" else
+                                             {"CreateBucketConfiguration": {"LocationConstraint": region}}))
+            stack.refs[logical_id] = name
+            attributes[f"{logical_id}.Arn"] = f"arn:aws:s3:::{name}"
+        elif kind == "AWS::SNS::Topic":
+            arn = sns.create_topic(Name=f"hippolyte-{stage}-{logical_id}")["TopicArn"]
+            stack.refs[logical_id] = arn
+            attributes[f"{logical_id}.TopicName"] = arn.rsplit(":", 1)[1]
+        elif kind == "AWS::DynamoDB::Table":
+            name = f"hippolyte-{stage}-{logical_id}"
+            spec = {k: resolver.resolve(v) for k, v in props.items()
+                    if k in ("AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes", "Tags")}
+            dynamodb.create_table(TableName=name, **spec)
+            stack.refs[logical_id] = name
+    role_arn = iam.create_role(RoleName=f"hippolyte-{stage}-local", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    globals_env = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    for logical_id, resource in resources.items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        props = resource["Properties"]
+        name = f"hippolyte-{stage}-{logical_id}"
+        arn = awslambda.create_function(
+            FunctionName=name, Runtime="python3.12", Role=role_arn, Handler=props["Handler"],
+            Code={"ZipFile": _dummy_zip()},
+        )["FunctionArn"]
+        stack.refs[logical_id] = name
+        attributes[f"{logical_id}.Arn"] = arn
+        stack.function_arns[logical_id] = arn
+    for logical_id, resource in resources.items():
+        if resource["Type"] != "AWS::Serverless::StateMachine":
+            continue
+        props = resource["Properties"]
+        definition = (root / props["DefinitionUri"]).read_text()
+        for key, value in resolver.resolve(props.get("DefinitionSubstitutions", {})).items():
+            definition = definition.replace("${" + key + "}", value)
+        name = resolver.resolve(props.get("Name", f"hippolyte-{stage}-{logical_id}"))
+        arn = sfn.create_state_machine(name=name, definition=definition, roleArn=role_arn)["stateMachineArn"]
+        stack.state_machines[logical_id] = arn
+        stack.refs[logical_id] = arn
+    known = {"AWS::S3::Bucket", "AWS::SNS::Topic", "AWS::DynamoDB::Table", "AWS::Serverless::Function",
+             "AWS::Serverless::StateMachine", *IGNORED_TYPES}
+    unknown = {r["Type"] for r in resources.values()} - known
+    if unknown:
+        raise KeyError(f"the local run cannot deploy resource type(s) {', '.join(sorted(unknown))}")
+    environment = {key: str(resolver.resolve(value)) for key, value in globals_env.items()}
+    for resource in resources.values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            own = resource["Properties"].get("Environment", {}).get("Variables", {})
+            environment.update({key: str(resolver.resolve(value)) for key, value in own.items()})
+    environment.update({"AWS_REGION": region, "AWS_DEFAULT_REGION": region,
+                        "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+                        "POWERTOOLS_LOG_LEVEL": os.environ.get("HIPPOLYTE_LOCAL_LOG_LEVEL", "WARNING")})
+    stack.environment = environment
+    os.environ.update(environment)
+    return stack
+
+
+def definition_of(root: Path, name: str) -> dict[str, Any]:
+    """An ASL file of the repository, parsed (for checks and tests)."""
+    return json.loads((root / "statemachine" / name).read_text())  # type: ignore[no-any-return]

@@ -1,0 +1,373 @@
+"""The contract between states: every document a Lambda reads or writes is one of these models.
+
+The models do no I/O. Large documents (the inventory, the plan, the run's progress) are stored
+in the backup bucket and passed between states by reference (:class:`RunRef`), so that each
+state's input and output stays far below Step Functions' 256 KB payload limit even for 10,000
+tables.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+BillingMode = Literal["PROVISIONED", "PAY_PER_REQUEST"]
+Engine = Literal["datapipeline", "export"]
+TableName = Annotated[str, Field(min_length=3, max_length=255, pattern=r"^[A-Za-z0-9_.\-]+$")]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+Percent = Annotated[float, Field(gt=0.0, le=1.0)]
+
+
+class Model(BaseModel):
+    """Base for every model: unknown fields are an error, so a typo in input never passes silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Tables as discovery sees them
+# --------------------------------------------------------------------------------------------
+
+
+class IndexCapacity(Model):
+    """Provisioned throughput of one global secondary index."""
+
+    name: str
+    read_capacity_units: NonNegativeInt
+    write_capacity_units: NonNegativeInt
+
+
+class TableSnapshot(Model):
+    """What one table looked like when the run discovered it."""
+
+    name: TableName
+    billing_mode: BillingMode = "PROVISIONED"
+    read_capacity_units: NonNegativeInt = 0
+    write_capacity_units: NonNegativeInt = 0
+    size_bytes: NonNegativeInt = 0
+    item_count: NonNegativeInt = 0
+    gsis: list[IndexCapacity] = Field(default_factory=list)
+    engine: Engine = "datapipeline"
+    pitr_enabled: bool = False
+
+    @property
+    def on_demand(self) -> bool:
+        """True for PAY_PER_REQUEST tables, which have no capacity to boost."""
+        return self.billing_mode == "PAY_PER_REQUEST"
+
+
+class SkippedTable(Model):
+    """A table the run will not back up, and why (it still appears in the report)."""
+
+    name: str
+    reason: str
+
+
+class Inventory(Model):
+    """The tables one run found: written to S3 by DiscoverTables."""
+
+    tables: list[TableSnapshot]
+    skipped: list[SkippedTable] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# The plan
+# --------------------------------------------------------------------------------------------
+
+
+class Prices(Model):
+    """Unit prices the cost estimate assumes (us-east-1 list prices; see docs/aws-facts)."""
+
+    # DynamoDB provisioned read capacity, per RCU-hour, billed for every started hour.
+    rcu_hour_usd: Annotated[float, Field(ge=0)] = 0.00013
+    # One EMR cluster per pipeline: EC2 + EMR uplift per instance-hour (m5.xlarge 0.192 + 0.048),
+    # times the instances of the cluster (1 master + 1 core by default). EMR bills per second.
+    instance_hour_usd: Annotated[float, Field(ge=0)] = 0.240
+    instances_per_cluster: Annotated[int, Field(ge=1)] = 2
+
+    @property
+    def cluster_hour_usd(self) -> float:
+        """Price of one EMR cluster for one hour."""
+        return self.instance_hour_usd * self.instances_per_cluster
+
+
+class PlannerSettings(Model):
+    """Every knob of the planner, with defaults taken from AWS's documented limits."""
+
+    window_seconds: Annotated[int, Field(gt=0, le=24 * 3600)] = 7 * 3600
+    read_throughput_percent: Percent = 0.5
+    # The EMR DynamoDB connector scans with eventually consistent reads and throttles itself to
+    # RCU x percent x 8 KB/s (4096 B x 2 for eventual consistency), awslabs/emr-dynamodb-connector.
+    bytes_per_rcu_second: Annotated[float, Field(gt=0)] = 8192.0
+    emr_bootstrap_seconds: NonNegativeInt = 600
+    activity_bootstrap_seconds: NonNegativeInt = 60
+    # 100 objects per pipeline (Data Pipeline default limit): 3 per table + Default + EmrCluster.
+    max_tables_per_pipeline: Annotated[int, Field(ge=1, le=32)] = 32
+    # Data Pipeline's default account limit is 100 pipelines.
+    max_concurrent_pipelines: Annotated[int, Field(ge=1)] = 100
+    # Extra RCU the run may hold across the account at once. DescribeLimits'
+    # AccountMaxReadCapacityUnits (default 80,000) minus what is already provisioned.
+    max_extra_rcu: NonNegativeInt = 80_000
+    # DescribeLimits' TableMaxReadCapacityUnits, default 40,000.
+    table_max_rcu: Annotated[int, Field(ge=1)] = 40_000
+    # Read rate assumed for an on-demand table (the EMR connector itself assumes 40,000 RCU).
+    on_demand_assumed_rcu: Annotated[int, Field(ge=1)] = 4_000
+    # Boosting below an hour is rarely worth it: capacity bills for every started hour.
+    min_boosted_seconds: Annotated[int, Field(ge=60)] = 3600
+    prices: Prices = Field(default_factory=Prices)
+
+
+class PlannedTable(Model):
+    """One table's place in a batch."""
+
+    name: str
+    engine: Engine = "datapipeline"
+    size_bytes: NonNegativeInt
+    on_demand: bool = False
+    original_read_capacity_units: NonNegativeInt
+    # Capacity during the backup; for on-demand tables, the rate the estimate assumed.
+    read_capacity_units: NonNegativeInt
+    read_throughput_percent: Percent
+    start_offset_seconds: NonNegativeInt = 0
+    estimated_seconds: NonNegativeInt
+
+    @property
+    def boosted(self) -> bool:
+        """True when the plan raises this table's read capacity."""
+        return not self.on_demand and self.read_capacity_units > self.original_read_capacity_units
+
+    @property
+    def extra_read_capacity_units(self) -> int:
+        """RCU the boost adds on top of the table's own."""
+        return self.read_capacity_units - self.original_read_capacity_units if self.boosted else 0
+
+
+class Batch(Model):
+    """One pipeline (one EMR cluster running its tables in turn), or one group of native exports."""
+
+    id: Annotated[str, Field(pattern=r"^b\d{4,}$")]
+    engine: Engine = "datapipeline"
+    start_seconds: NonNegativeInt = 0
+    estimated_seconds: NonNegativeInt
+    tables: list[PlannedTable]
+
+
+class FlaggedTable(Model):
+    """A table planned, but with a warning a person should read."""
+
+    name: str
+    reason: str
+
+
+class CostEstimate(Model):
+    """The night's estimated cost, with the unit prices it assumed."""
+
+    emr_cluster_hours: float
+    extra_rcu_hours: float
+    emr_usd: float
+    rcu_usd: float
+    total_usd: float
+    prices: Prices
+
+
+class Plan(Model):
+    """The planner's output: what runs where and when, and what it costs."""
+
+    batches: list[Batch]
+    window_seconds: int
+    bytes_per_rcu_second: float
+    emr_bootstrap_seconds: int
+    activity_bootstrap_seconds: int
+    max_extra_rcu: int
+    # The pipeline limit the plan was made for (its waves never run more at once).
+    max_concurrent_pipelines: Annotated[int, Field(ge=1)] = 100
+    peak_extra_rcu: NonNegativeInt = 0
+    flagged: list[FlaggedTable] = Field(default_factory=list)
+    skipped: list[SkippedTable] = Field(default_factory=list)
+    cost: CostEstimate
+
+
+# --------------------------------------------------------------------------------------------
+# Execution input and the state passed between states
+# --------------------------------------------------------------------------------------------
+
+
+class ExecutionInput(Model):
+    """What a person (or the nightly schedule) may pass to the backup state machine."""
+
+    tables: list[TableName] | None = Field(
+        default=None, description="Back up only these tables (the manual re-run)."
+    )
+    poll_seconds: Annotated[int, Field(ge=0, le=3600)] = 300
+
+    @field_validator("tables")
+    @classmethod
+    def _unique(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            if not value:
+                raise ValueError("must name at least one table, or be left out to back up all")
+            duplicates = sorted(name for name, count in Counter(value).items() if count > 1)
+            if duplicates:
+                raise ValueError(f"names a table twice: {', '.join(duplicates)}")
+        return value
+
+
+class RunRef(Model):
+    """Where one run keeps its documents; the only thing states pass to each other."""
+
+    run_id: str
+    execution_id: str
+    bucket: str
+    started_at: datetime
+
+    @property
+    def prefix(self) -> str:
+        """Key prefix of the run's documents in the backup bucket."""
+        return f"runs/{self.run_id}/"
+
+    def key(self, name: str) -> str:
+        """Key of one of the run's documents."""
+        return f"{self.prefix}{name}.json"
+
+
+LoopStatus = Literal["waiting", "start_next", "done"]
+
+
+class RunContext(Model):
+    """The small document that travels through the state machine."""
+
+    run: RunRef
+    poll_seconds: int
+    status: LoopStatus = "start_next"
+    # Batch ids the next CreatePipelines Map starts; filled by ScaleUpReadCapacity.
+    wave: list[WaveItem] = Field(default_factory=list)
+    # Results of the last CreatePipelines Map, merged by CheckPipelines.
+    created: list[StartedBatch] | None = None
+    failed_tables: NonNegativeInt = 0
+
+
+class WaveItem(Model):
+    """One batch to start, as the Map iterates it."""
+
+    batch_id: str
+
+
+class StartedBatch(Model):
+    """What starting one batch gave: its pipeline (or exports), or why it could not start."""
+
+    batch_id: str
+    pipeline_id: str | None = None
+    export_arns: dict[str, str] = Field(default_factory=dict)
+    error: str | None = None
+    cause: str | None = None
+
+
+class CreateBatchRequest(Model):
+    """Input of one CreatePipelines iteration."""
+
+    run: RunRef
+    batch_id: str
+
+
+# --------------------------------------------------------------------------------------------
+# Progress and outcomes
+# --------------------------------------------------------------------------------------------
+
+BatchStatus = Literal["pending", "running", "ended", "not_started"]
+OutcomeStatus = Literal["backed_up", "failed", "skipped"]
+
+
+class BatchProgress(Model):
+    """Where one batch is in its life."""
+
+    batch_id: str
+    status: BatchStatus = "pending"
+    pipeline_id: str | None = None
+    export_arns: dict[str, str] = Field(default_factory=dict)
+    pipeline_state: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+class TableOutcome(Model):
+    """How the night ended for one table."""
+
+    name: str
+    status: OutcomeStatus
+    reason: str | None = None
+    s3_path: str | None = None
+    items: NonNegativeInt | None = None
+    bytes: NonNegativeInt | None = None
+    engine: Engine = "datapipeline"
+
+
+class CapacityNote(Model):
+    """A table whose capacity is not back to its original yet, and when reconcile tries again."""
+
+    name: str
+    reason: str
+    retry_after: datetime | None = None
+
+
+class RunProgress(Model):
+    """The run's whole state, kept in S3 and rewritten by the sequential states."""
+
+    batches: dict[str, BatchProgress] = Field(default_factory=dict)
+    outcomes: dict[str, TableOutcome] = Field(default_factory=dict)
+    # Tables whose boost is applied and not yet taken back: extra RCU each holds now.
+    raised: dict[str, NonNegativeInt] = Field(default_factory=dict)
+    restored: list[str] = Field(default_factory=list)
+    capacity_pending: dict[str, CapacityNote] = Field(default_factory=dict)
+    # Things a person should read in the report that are not a table's outcome.
+    notes: list[str] = Field(default_factory=list)
+    deadline: datetime | None = None
+    limit_retries: dict[str, NonNegativeInt] = Field(default_factory=dict)
+    restore_rounds: NonNegativeInt = 0
+
+
+class StateError(Model):
+    """The error a Catch caught: Step Functions' ``{"Error", "Cause"}``."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    error: str = Field(default="States.Unknown", alias="Error")
+    cause: str = Field(default="", alias="Cause")
+
+
+class FailureContext(Model):
+    """Input of the failure path: the failed state's input (with the caught error) and the execution."""
+
+    state: dict[str, Any] = Field(default_factory=dict)
+    execution_id: str
+    execution_name: str
+
+    @property
+    def run(self) -> RunRef | None:
+        """The run's reference, when the run got far enough to have one."""
+        run = self.state.get("run")
+        return RunRef.model_validate(run) if isinstance(run, dict) else None
+
+    @property
+    def error(self) -> StateError:
+        """The error the Catch caught."""
+        error = self.state.get("error")
+        return StateError.model_validate(error) if isinstance(error, dict) else StateError()
+
+
+class RunReport(Model):
+    """What NotifyResult sends and returns."""
+
+    subject: str
+    outcome: Literal["SUCCEEDED", "FAILED"]
+    backed_up: NonNegativeInt
+    failed: NonNegativeInt
+    skipped: NonNegativeInt
+    capacity_pending: NonNegativeInt = 0
+    message_id: str | None = None
+    error: StateError | None = None
+
+
+RunContext.model_rebuild()

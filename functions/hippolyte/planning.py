@@ -1,0 +1,919 @@
+"""The night's plan: which table runs in which pipeline, when, at what read capacity, for how much.
+
+Pure: no AWS calls, no I/O. :func:`plan_batches` is used by the PlanBatches state and by
+``hippolyte plan``.
+
+The estimate
+    A table's backup takes ``Size / (RCU x percent x bytes_per_rcu_second)`` seconds plus the
+    activity bootstrap; a pipeline adds the EMR bootstrap once. An unboosted table is read at the
+    configured share of its own capacity. A boosted table gets ``extra`` RCU on top of its own and
+    the backup is allowed to consume exactly that extra (``percent = extra / (RCU + extra)``), so
+    the application keeps its original capacity: ``RCU' x (1 - percent') >= RCU``. On-demand
+    tables have nothing to boost; they are estimated at ``on_demand_assumed_rcu``.
+
+What the night costs
+    Tables in one pipeline run one after another on its single EMR cluster, so the EMR bill is
+    ``pipelines x bootstrap + sum(activity bootstrap + read time)`` cluster-seconds, whatever the
+    packing. Only three things move it: how fast each table is read, how many pipelines there are,
+    and the boosts. A boost is raised when its batch starts and lowered when its table ends, and
+    DynamoDB bills every started hour, so a boost costs ``extra x ceil(hold / 1 h)`` RCU-hours.
+    At list prices one cluster-hour buys about 3,700 RCU-hours, which makes a boost the cheaper
+    way to read a big slow table: reading it on boosted capacity costs about the same RCU-hours
+    however hard it is boosted, while every hour it does not spend on the cluster is saved.
+
+The algorithm, in three nested steps
+    1. *Sizing* (per table, closed form). For every table the planner compares reading it
+       unboosted with the cheapest boost for each whole number of billed hours ``k`` (the boost
+       that minimises ``cluster price x read time + RCU price x extra x k`` is
+       ``read time = sqrt(3600 x RCU price x k x RCU-seconds / cluster price)``, clamped to what
+       the hour, the table maximum and the budget allow). Tables are boosted for cost only when
+       their unboosted backup takes longer than ``min_boosted_seconds``: below that the saving is
+       cents and not worth two UpdateTable calls and one of the table's daily decreases. A table
+       that does not fit the window unboosted is boosted as far as needed; one that does not fit
+       even at its maximum is planned alone at the best rate it can get, and flagged.
+    2. *Packing* (tables -> pipelines -> slots). There are at most ``max_concurrent_pipelines``
+       slots; each slot runs its pipelines back to back inside the window. The planner chooses
+       the number of pipelines (at least ``ceil(tables / 32)``), gives each slot a share of them,
+       and deals the tables out longest first to the least-loaded slot that still has room in
+       its pipelines (LPT, not next-fit). Each slot's tables are then split into its pipelines,
+       boosted tables first in their pipeline so that their boosts are held as briefly as
+       possible, one boosted table per pipeline where there are enough pipelines.
+    3. *Scheduling* (waves and the budget). A slot that frees starts its next pipeline; among its
+       pipelines it picks the one with the largest boost that fits the extra-RCU budget now, and
+       waits for a boost to be lowered when none fits. Since every hold starts when its batch
+       starts, the extra RCU held can only fall between starts, so checking at each start is
+       exact.
+
+    The three steps are repeated with shadow prices: when the slots cannot hold the night, the
+    price of a cluster-second is raised in the sizing (more and bigger boosts, shorter backups);
+    when the budget makes slots wait past the window, the price of an RCU-hour is raised (smaller
+    boosts, longer backups). The cheapest plan with no table past the window is kept; when none
+    exists, the plan with the fewest late tables. Every step sorts with the table name as the
+    last key, so the same input always gives the same plan.
+
+Native exports (``engine == "export"``) use no read capacity and no cluster: they are grouped
+into export batches that start with the night and cost nothing here.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from hippolyte.models import (
+    Batch,
+    CostEstimate,
+    FlaggedTable,
+    Plan,
+    PlannedTable,
+    PlannerSettings,
+    Prices,
+    SkippedTable,
+    TableSnapshot,
+)
+
+HOUR = 3600
+# DynamoDB bills provisioned capacity for every started hour (aws-facts: cost model).
+CAPACITY_BILLING_SECONDS = HOUR
+# EMR bills per second with a one-minute minimum (aws-facts: prices).
+EMR_MINIMUM_BILLED_SECONDS = 60
+# Native exports per export batch: one Map iteration starts them all, and 50 keeps six batches
+# under ExportTableToPointInTime's 300 exports in flight.
+EXPORT_BATCH_SIZE = 50
+# AWS documents no throughput for ExportTableToPointInTime and it does not depend on the table's
+# capacity; this is a placeholder for drawing the night, not a promise.
+EXPORT_ESTIMATED_SECONDS = 1800
+# readThroughputPercent is written with this many decimals, always rounded down so that the
+# application keeps at least its original capacity.
+PERCENT_SCALE = 1_000_000
+# Shadow-price search: rounds of sizing, packing and scheduling, and the first price steps.
+MAX_ROUNDS = 16
+BISECTION_ROUNDS = 3
+
+
+def estimate_seconds(
+    size_bytes: int, read_capacity_units: float, percent: float, bytes_per_rcu_second: float
+) -> int:
+    """Seconds to read a table at ``read_capacity_units x percent`` (the activity bootstrap excluded).
+
+    >>> estimate_seconds(10 * 2**30, 100, 0.5, 8192)
+    26215
+    >>> estimate_seconds(0, 100, 0.5, 8192)
+    0
+    """
+    if size_bytes <= 0:
+        return 0
+    rate = read_capacity_units * percent * bytes_per_rcu_second
+    if rate <= 0:
+        raise ValueError("a table with data needs a positive read rate")
+    return math.ceil(size_bytes / rate)
+
+
+def boosted_capacity(original_rcu: int, extra_rcu: int) -> tuple[int, float]:
+    """The RCU and readThroughputPercent that give a backup ``extra_rcu`` on top of the table's own.
+
+    The percent is rounded down (to 6 decimals, and below 0.9 here because ``1000 * (1 - 0.9)``
+    is 99.99999999999997 in floating point) so that ``rcu * (1 - percent) >= original_rcu`` holds
+    as written: the application keeps all of its capacity. Hippolyte 2017's case (100 RCU,
+    boosted to 1,000) gives the backup 900 RCU and the application its 100:
+
+    >>> boosted_capacity(100, 900)
+    (1000, 0.899999)
+    >>> rcu, percent = boosted_capacity(7, 3)
+    >>> rcu * (1 - percent) >= 7
+    True
+    """
+    if extra_rcu <= 0:
+        raise ValueError("a boost adds at least 1 RCU")
+    rcu = original_rcu + extra_rcu
+    percent = math.floor(extra_rcu * PERCENT_SCALE / rcu) / PERCENT_SCALE
+    # Float rounding must never take capacity from the application.
+    while percent > 0 and rcu * (1 - percent) < original_rcu:
+        percent = (round(percent * PERCENT_SCALE) - 1) / PERCENT_SCALE
+    return rcu, max(percent, 1 / PERCENT_SCALE)
+
+
+def estimate_cost(batches: Sequence[Batch], prices: Prices) -> CostEstimate:
+    """The night's cost: EMR cluster-seconds (1-minute minimum) plus boosts by started hour.
+
+    Each boost is held from its batch's start to its table's end
+    (``start_offset_seconds + estimated_seconds``).
+
+    >>> t = PlannedTable(name="big", size_bytes=1, original_read_capacity_units=100,
+    ...                  read_capacity_units=1100, read_throughput_percent=0.909090,
+    ...                  start_offset_seconds=600, estimated_seconds=3300)
+    >>> cost = estimate_cost([Batch(id="b0001", estimated_seconds=3900, tables=[t])], Prices())
+    >>> cost.emr_cluster_hours, cost.extra_rcu_hours
+    (1.0833, 2000.0)
+    """
+    cluster_seconds = 0
+    rcu_hours = 0
+    for batch in batches:
+        if batch.engine != "datapipeline":
+            continue
+        cluster_seconds += max(EMR_MINIMUM_BILLED_SECONDS, batch.estimated_seconds)
+        for table in batch.tables:
+            if table.boosted:
+                hold = table.start_offset_seconds + table.estimated_seconds
+                rcu_hours += table.extra_read_capacity_units * max(
+                    1, math.ceil(hold / CAPACITY_BILLING_SECONDS)
+                )
+    cluster_hours = cluster_seconds / HOUR
+    emr_usd = cluster_hours * prices.cluster_hour_usd
+    rcu_usd = rcu_hours * prices.rcu_hour_usd
+    return CostEstimate(
+        emr_cluster_hours=round(cluster_hours, 4),
+        extra_rcu_hours=float(rcu_hours),
+        emr_usd=round(emr_usd, 4),
+        rcu_usd=round(rcu_usd, 4),
+        total_usd=round(emr_usd + rcu_usd, 4),
+        prices=prices,
+    )
+
+
+def extra_rcu_timeline(batches: Sequence[Batch]) -> list[tuple[int, int]]:
+    """``(second, extra RCU held from then on)`` at every change, boosts held as the cost model says.
+
+    >>> t = PlannedTable(name="big", size_bytes=1, original_read_capacity_units=100,
+    ...                  read_capacity_units=300, read_throughput_percent=0.66,
+    ...                  start_offset_seconds=600, estimated_seconds=100)
+    >>> extra_rcu_timeline([Batch(id="b0001", start_seconds=50, estimated_seconds=700, tables=[t])])
+    [(50, 200), (750, 0)]
+    """
+    deltas: dict[int, int] = {}
+    for batch in batches:
+        for table in batch.tables:
+            extra = table.extra_read_capacity_units
+            if extra:
+                end = batch.start_seconds + table.start_offset_seconds + table.estimated_seconds
+                deltas[batch.start_seconds] = deltas.get(batch.start_seconds, 0) + extra
+                deltas[end] = deltas.get(end, 0) - extra
+    held = 0
+    timeline = []
+    for second in sorted(deltas):
+        held += deltas[second]
+        timeline.append((second, held))
+    return timeline
+
+
+def peak_extra_rcu(batches: Sequence[Batch]) -> int:
+    """Most extra RCU held at any moment (boosts raised at batch start, lowered at table end).
+
+    >>> peak_extra_rcu([])
+    0
+    """
+    return max((held for _, held in extra_rcu_timeline(batches)), default=0)
+
+
+def tables_past_window(plan: Plan) -> list[str]:
+    """Names of the pipeline tables estimated to end after the window closes.
+
+    >>> tables_past_window(Plan(batches=[], window_seconds=1, bytes_per_rcu_second=1,
+    ...     emr_bootstrap_seconds=0, activity_bootstrap_seconds=0, max_extra_rcu=0,
+    ...     cost=estimate_cost([], Prices())))
+    []
+    """
+    return sorted(
+        table.name
+        for batch in plan.batches
+        if batch.engine == "datapipeline"
+        for table in batch.tables
+        if batch.start_seconds + table.start_offset_seconds + table.estimated_seconds > plan.window_seconds
+    )
+
+
+def peak_concurrent_pipelines(batches: Sequence[Batch]) -> int:
+    """Most pipelines running at any moment (native-export batches use none).
+
+    >>> peak_concurrent_pipelines([Batch(id="b0001", estimated_seconds=10, tables=[]),
+    ...                            Batch(id="b0002", start_seconds=10, estimated_seconds=5, tables=[])])
+    1
+    """
+    events: list[tuple[int, int]] = []
+    for batch in batches:
+        if batch.engine == "datapipeline":
+            events += [(batch.start_seconds, 1), (batch.start_seconds + batch.estimated_seconds, -1)]
+    running = peak = 0
+    # At equal times an end (-1) sorts before a start (+1): a slot freed at t is reused at t.
+    for _, delta in sorted(events):
+        running += delta
+        peak = max(peak, running)
+    return peak
+
+
+# --------------------------------------------------------------------------------------------
+# Working records (mutable, internal)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Table:
+    """One Data Pipeline table while the planner works on it."""
+
+    index: int  # position in the planner's list, to refer to the table from a round's snapshot
+    name: str
+    size: int
+    original_rcu: int
+    on_demand: bool
+    rcu_seconds: float  # read capacity-seconds the whole table needs
+    free_rate: float  # RCU/s the backup may use without a boost
+    base_seconds: float  # unboosted read time (inf when it cannot be read unboosted)
+    max_extra: int  # the largest boost the table maximum and the budget allow
+    # The sizing's choice:
+    extra: int = 0
+    rcu: int = 0
+    percent: float = 0.0
+    seconds: int = 0
+    solo: bool = False  # cannot fit the window even at its best: planned alone, flagged
+    length: int = 0  # activity bootstrap + read time
+
+
+@dataclass(slots=True)
+class _Batch:
+    tables: list[_Table] = field(default_factory=list)
+    seconds: int = 0  # EMR bootstrap + tables
+    extra: int = 0  # boosts held when it starts
+    start: int = 0
+
+
+@dataclass(slots=True)
+class _Slot:
+    batches: list[_Batch]
+    solo: bool = False
+
+
+@dataclass(slots=True)
+class _Attempt:
+    """One round's plan: per table (extra, rcu, percent, length, solo); per batch (slot, start, tables)."""
+
+    choices: list[tuple[int, int, float, int, bool]]
+    batches: list[tuple[int, int, list[int]]]
+    late: int  # tables (not solo) that end past the window
+    waited: int  # seconds slots stood idle waiting for the budget
+    cost_usd: float
+
+    @property
+    def fits(self) -> bool:
+        return not self.late
+
+    @property
+    def key(self) -> tuple[int, float]:
+        return (self.late, self.cost_usd)
+
+
+# --------------------------------------------------------------------------------------------
+# The entry point
+# --------------------------------------------------------------------------------------------
+
+
+def plan_batches(
+    tables: Sequence[TableSnapshot], settings: PlannerSettings, skipped: Sequence[SkippedTable] = ()
+) -> Plan:
+    """Plan the night: batches with start offsets, capacities, flags and the estimated cost.
+
+    >>> from hippolyte.models import TableSnapshot, PlannerSettings
+    >>> plan = plan_batches([TableSnapshot(name="orders", read_capacity_units=100, size_bytes=2**30)],
+    ...                     PlannerSettings())
+    >>> [(b.id, [t.name for t in b.tables], b.estimated_seconds) for b in plan.batches]
+    [('b0001', ['orders'], 3282)]
+    >>> tables_past_window(plan), plan.cost.total_usd > 0
+    ([], True)
+    """
+    skipped_out = list(skipped)
+    seen: set[str] = {s.name for s in skipped_out}
+    pipeline_tables: list[_Table] = []
+    export_tables: list[TableSnapshot] = []
+    for snapshot in sorted(tables, key=lambda t: t.name):
+        if snapshot.name in seen:
+            skipped_out.append(SkippedTable(name=snapshot.name, reason="listed more than once"))
+            continue
+        seen.add(snapshot.name)
+        if snapshot.engine == "export":
+            export_tables.append(snapshot)
+            continue
+        table = _working_table(len(pipeline_tables), snapshot, settings)
+        if table is None:
+            skipped_out.append(
+                SkippedTable(
+                    name=snapshot.name,
+                    reason="has data but no read capacity, and the extra-RCU budget is 0: it cannot be read",
+                )
+            )
+            continue
+        pipeline_tables.append(table)
+
+    attempt = _search(pipeline_tables, settings) if pipeline_tables else None
+    batches = _emit_batches(pipeline_tables, attempt, export_tables, settings)
+    flagged = _flags(pipeline_tables, attempt, batches, settings)
+    return Plan(
+        batches=batches,
+        window_seconds=settings.window_seconds,
+        bytes_per_rcu_second=settings.bytes_per_rcu_second,
+        emr_bootstrap_seconds=settings.emr_bootstrap_seconds,
+        activity_bootstrap_seconds=settings.activity_bootstrap_seconds,
+        max_extra_rcu=settings.max_extra_rcu,
+        max_concurrent_pipelines=settings.max_concurrent_pipelines,
+        peak_extra_rcu=peak_extra_rcu(batches),
+        flagged=flagged,
+        skipped=skipped_out,
+        cost=estimate_cost(batches, settings.prices),
+    )
+
+
+def _working_table(index: int, snapshot: TableSnapshot, settings: PlannerSettings) -> _Table | None:
+    percent = settings.read_throughput_percent
+    bps = settings.bytes_per_rcu_second
+    on_demand = snapshot.on_demand
+    own = settings.on_demand_assumed_rcu if on_demand else snapshot.read_capacity_units
+    free_rate = own * percent
+    if snapshot.size_bytes == 0:
+        base = 0.0
+    elif free_rate > 0:
+        base = float(math.ceil(snapshot.size_bytes / (free_rate * bps)))
+    else:
+        base = math.inf
+    max_extra = 0 if on_demand else max(0, min(settings.table_max_rcu - own, settings.max_extra_rcu))
+    if base == math.inf and max_extra == 0:
+        return None
+    return _Table(
+        index=index,
+        name=snapshot.name,
+        size=snapshot.size_bytes,
+        original_rcu=0 if on_demand else own,
+        on_demand=on_demand,
+        rcu_seconds=snapshot.size_bytes / bps,
+        free_rate=free_rate,
+        base_seconds=base,
+        max_extra=max_extra,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Step 1: sizing
+# --------------------------------------------------------------------------------------------
+
+
+def _size_all(
+    tables: Iterable[_Table],
+    settings: PlannerSettings,
+    cluster_price: float,
+    rcu_price: float,
+    boost_any: bool,
+) -> None:
+    """Choose each table's boost by the (shadow-)priced cost; see the module docstring."""
+    window = settings.window_seconds
+    boot = settings.emr_bootstrap_seconds
+    act = settings.activity_bootstrap_seconds
+    room = window - boot - act  # the longest read that fits, first in a pipeline started at 0
+    threshold = settings.min_boosted_seconds
+    max_hours = max(1, math.ceil(window / HOUR))
+    per_second = cluster_price / HOUR
+    for table in tables:
+        base = table.base_seconds
+        fits = base <= room
+        extra, longest = 0, room
+        boostable = table.max_extra > table.free_rate and table.size > 0
+        if boostable and (not fits or boost_any or base > threshold):
+            extra, longest = _cheapest_boost(
+                table,
+                room=room,
+                lead=boot + act,
+                max_hours=max_hours,
+                per_second=per_second,
+                rcu_price=rcu_price,
+                unboosted_seconds=base if fits else None,
+            )
+        solo = False
+        if extra == 0 and not fits:
+            # Nothing fits the window: the best rate it can get, alone.
+            solo = room >= 0
+            extra = table.max_extra if boostable else 0
+            longest = math.inf
+        _apply(table, extra, longest, settings)
+        table.solo = solo
+        table.length = act + table.seconds
+
+
+def _cheapest_boost(
+    table: _Table,
+    *,
+    room: int,
+    lead: int,
+    max_hours: int,
+    per_second: float,
+    rcu_price: float,
+    unboosted_seconds: float | None,
+) -> tuple[int, float]:
+    """The cheapest boost that fits ``room`` and the longest read it may take (to stay in its billed hours).
+
+    Returns ``(0, room)`` when unboosted is cheaper, or when no boost fits. ``lead`` is what runs
+    before the table in its pipeline (bootstrap and its own activity bootstrap): the boost is
+    held from the pipeline's start.
+    """
+    need = table.rcu_seconds
+    min_extra = math.floor(table.free_rate) + 1  # a boost must read faster than the table's own share
+    best_cost = per_second * unboosted_seconds if unboosted_seconds is not None else math.inf
+    best: tuple[int, float] = (0, room)
+    # Quick rejection: any boost costs at least min_extra RCU for one billed hour.
+    if min_extra > table.max_extra or rcu_price * min_extra >= best_cost:
+        return best
+    fastest = need / table.max_extra
+    slowest = need / min_extra
+    for hours in range(1, max_hours + 1):
+        longest = min(room, hours * HOUR - lead, slowest)
+        if longest < fastest or longest <= 0:
+            continue
+        ideal = math.sqrt(rcu_price * hours * need / per_second) if per_second > 0 else longest
+        seconds = min(max(ideal, fastest), longest)
+        extra = min(table.max_extra, max(min_extra, math.ceil(need / seconds)))
+        cost = per_second * (need / extra) + rcu_price * extra * hours
+        if cost < best_cost:
+            best_cost, best = cost, (extra, longest)
+        if ideal <= longest:
+            break  # once the optimum lies inside this many hours, more billed hours only cost more
+    return best
+
+
+def _apply(table: _Table, extra: int, longest: float, settings: PlannerSettings) -> None:
+    """Set the table's capacity, percent and read time for a boost of ``extra`` RCU (0: none)."""
+    percent = settings.read_throughput_percent
+    if extra <= 0:
+        table.extra = 0
+        table.rcu = settings.on_demand_assumed_rcu if table.on_demand else table.original_rcu
+        table.percent = percent
+        table.seconds = 0 if table.size == 0 else int(table.base_seconds)
+        return
+    while True:
+        rcu, boosted_percent = boosted_capacity(table.original_rcu, extra)
+        seconds = estimate_seconds(table.size, rcu, boosted_percent, settings.bytes_per_rcu_second)
+        # The percent is rounded down: add an RCU when that leaves the backup no faster than
+        # unboosted, or a second past the hours the boost was sized for.
+        slower = rcu * boosted_percent <= table.free_rate or seconds > longest
+        if not slower or extra >= table.max_extra:
+            break
+        extra += 1
+    table.extra = extra
+    table.rcu = rcu
+    table.percent = boosted_percent
+    table.seconds = seconds
+
+
+# --------------------------------------------------------------------------------------------
+# Step 2: packing
+# --------------------------------------------------------------------------------------------
+
+
+def _pack(tables: list[_Table], settings: PlannerSettings) -> list[_Slot]:
+    """Deal the tables into slots of back-to-back pipelines; solo tables get a slot of their own."""
+    window = settings.window_seconds
+    boot = settings.emr_bootstrap_seconds
+    per_pipeline = settings.max_tables_per_pipeline
+    solos = [t for t in tables if t.solo]
+    rest = [t for t in tables if not t.solo]
+    rest.sort(key=lambda t: (-t.length, t.name))
+    slots = [_Slot(batches=[_make_batch([t], boot)], solo=True) for t in sorted(solos, key=lambda t: t.name)]
+    if not rest:
+        return slots
+    free_slots = max(1, settings.max_concurrent_pipelines - len(solos))
+    fewest = math.ceil(len(rest) / per_pipeline)
+    work = sum(t.length for t in rest)
+    count = max(fewest, min(free_slots, math.ceil(work / max(1, window - boot))))
+    best: tuple[int, list[list[_Table]], list[int]] | None = None
+    for _ in range(8):
+        lanes, counts, overflow, count_bound = _deal(rest, count, free_slots, settings)
+        if best is None or overflow < best[0]:
+            best = (overflow, lanes, counts)
+        if overflow == 0:
+            break
+        if count < free_slots:
+            # More pipelines side by side: each takes up to a window of work.
+            count = min(free_slots, count + max(1, math.ceil(overflow / max(1, window - boot))))
+        elif count_bound and count < len(rest):
+            # All slots in use: more pipelines only help when their table limit binds.
+            count += max(1, math.ceil(0.02 * count))
+        else:
+            break
+    assert best is not None
+    _, lanes, counts = best
+    for lane, batches in zip(lanes, counts, strict=True):
+        if lane:
+            slots.append(_Slot(batches=_split_lane(lane, batches, settings)))
+    return slots
+
+
+def _deal(
+    tables: list[_Table], count: int, free_slots: int, settings: PlannerSettings
+) -> tuple[list[list[_Table]], list[int], int, bool]:
+    """LPT with room: each table (longest first) goes to the least-loaded slot with a free place.
+
+    Returns each slot's tables, its pipelines, the seconds past the window summed over slots,
+    and whether a full slot still had time to spare (then more pipelines would help).
+    """
+    boot = settings.emr_bootstrap_seconds
+    per_pipeline = settings.max_tables_per_pipeline
+    lanes_n = min(free_slots, count)
+    share, extra = divmod(count, lanes_n)
+    counts = [share + (1 if i < extra else 0) for i in range(lanes_n)]
+    places = [c * per_pipeline for c in counts]
+    loads = [c * boot for c in counts]
+    lanes: list[list[_Table]] = [[] for _ in range(lanes_n)]
+    heap = [(loads[i], i) for i in range(lanes_n)]
+    heapq.heapify(heap)
+    pop, push = heapq.heappop, heapq.heappush
+    for table in tables:
+        load, i = pop(heap)
+        while places[i] == 0:
+            load, i = pop(heap)
+        lanes[i].append(table)
+        places[i] -= 1
+        load += table.length
+        loads[i] = load
+        if places[i]:
+            push(heap, (load, i))
+        elif not heap:
+            break
+    # Unused pipelines of a slot are not created: its load drops their bootstraps.
+    used = [math.ceil(len(lane) / per_pipeline) for lane in lanes]
+    window = settings.window_seconds
+    shortest = tables[-1].length if tables else 0
+    overflow = 0
+    count_bound = False
+    for i in range(lanes_n):
+        end = loads[i] - (counts[i] - used[i]) * boot
+        overflow += max(0, end - window)
+        count_bound = count_bound or (places[i] == 0 and end + shortest <= window)
+    return lanes, used, overflow, count_bound
+
+
+def _make_batch(tables: list[_Table], boot: int) -> _Batch:
+    batch = _Batch(tables=tables)
+    batch.seconds = boot + sum(t.length for t in tables)
+    batch.extra = sum(t.extra for t in tables)
+    return batch
+
+
+def _split_lane(lane: list[_Table], count: int, settings: PlannerSettings) -> list[_Batch]:
+    """A slot's tables (longest first) into pipelines: boosted ones spread out, first in theirs.
+
+    A pipeline's boosts are all raised when it starts, so they never add up to more than the
+    budget; when they would, the slot gets one more pipeline.
+    """
+    per_pipeline = settings.max_tables_per_pipeline
+    boot = settings.emr_bootstrap_seconds
+    budget = settings.max_extra_rcu
+    groups: list[list[_Table]] = [[] for _ in range(count)]
+    loads = [0] * count
+    extras = [0] * count
+    boosted = sorted((t for t in lane if t.extra), key=lambda t: (-t.extra, t.name))
+    for i, table in enumerate(boosted):
+        fitting = [
+            j
+            for j in range(len(groups))
+            if len(groups[j]) < per_pipeline and extras[j] + table.extra <= budget
+        ]
+        if not fitting:
+            groups.append([])
+            loads.append(0)
+            extras.append(0)
+            fitting = [len(groups) - 1]
+        # Round robin, biggest boosts first, so that holds in one pipeline follow each other rarely.
+        g = min(fitting, key=lambda j: (len(groups[j]), loads[j], (j - i) % len(groups)))
+        groups[g].append(table)
+        loads[g] += table.length
+        extras[g] += table.extra
+    heap = [(loads[j], j) for j in range(len(groups)) if len(groups[j]) < per_pipeline]
+    heapq.heapify(heap)
+    for table in lane:
+        if table.extra:
+            continue
+        load, g = heapq.heappop(heap)
+        groups[g].append(table)
+        load += table.length
+        loads[g] = load
+        if len(groups[g]) < per_pipeline:
+            heapq.heappush(heap, (load, g))
+    batches = []
+    for group in groups:
+        if group:
+            # Boosted first, biggest boost first: each is held from the pipeline's start to its end.
+            group.sort(key=lambda t: (t.extra == 0, -t.extra, t.length, t.name))
+            batches.append(_make_batch(group, boot))
+    return batches
+
+
+# --------------------------------------------------------------------------------------------
+# Step 3: scheduling
+# --------------------------------------------------------------------------------------------
+
+
+def _schedule(slots: list[_Slot], settings: PlannerSettings) -> int:
+    """Start times for every batch: slots run back to back, boosts within the budget.
+
+    Returns the seconds slots stood idle waiting for the budget. No batch's boosts add up to more
+    than the budget (see :func:`_split_lane`), so with nothing held any batch can start.
+    """
+    budget = settings.max_extra_rcu
+    boot = settings.emr_bootstrap_seconds
+    limit = settings.max_concurrent_pipelines
+    held = 0
+    holds: list[tuple[int, int]] = []  # (end second, extra RCU)
+    pending = [list(slot.batches) for slot in slots]
+    events: list[tuple[int, int, int]] = []  # (time, plain batches left, slot)
+    waiting_slots = list(range(len(slots)))[::-1]
+    running = 0
+    while waiting_slots and running < limit:
+        i = waiting_slots.pop()
+        running += 1
+        events.append((0, _plain_left(pending[i]), i))
+    heapq.heapify(events)
+    waited = 0
+    while events:
+        now, _, i = heapq.heappop(events)
+        while holds and holds[0][0] <= now:
+            held -= heapq.heappop(holds)[1]
+        left = pending[i]
+        if not left:
+            running -= 1
+            if waiting_slots:
+                j = waiting_slots.pop()
+                running += 1
+                heapq.heappush(events, (now, _plain_left(pending[j]), j))
+            continue
+        room = budget - held
+        choice = None
+        for batch in left:
+            if batch.extra <= room and (
+                choice is None or (batch.extra, batch.seconds) > (choice.extra, choice.seconds)
+            ):
+                choice = batch
+        if choice is None:
+            # Stagger: wait until the next boost is lowered.
+            waited += holds[0][0] - now
+            heapq.heappush(events, (holds[0][0], _plain_left(left), i))
+            continue
+        left.remove(choice)
+        choice.start = now
+        offset = boot
+        for table in choice.tables:
+            offset += table.length
+            if table.extra:
+                heapq.heappush(holds, (now + offset, table.extra))
+                held += table.extra
+        heapq.heappush(events, (now + choice.seconds, _plain_left(left), i))
+    return waited
+
+
+def _plain_left(batches: list[_Batch]) -> int:
+    return sum(1 for b in batches if not b.extra)
+
+
+# --------------------------------------------------------------------------------------------
+# The shadow-price search
+# --------------------------------------------------------------------------------------------
+
+
+def _attempt(
+    tables: list[_Table], settings: PlannerSettings, cluster_price: float, rcu_price: float, boost_any: bool
+) -> _Attempt:
+    _size_all(tables, settings, cluster_price, rcu_price, boost_any)
+    slots = _pack(tables, settings)
+    waited = _schedule(slots, settings)
+    window = settings.window_seconds
+    boot = settings.emr_bootstrap_seconds
+    late = 0
+    for slot in slots:
+        if slot.solo:
+            continue
+        for batch in slot.batches:
+            end = batch.start + boot
+            for table in batch.tables:
+                end += table.length
+                late += end > window
+    prices = settings.prices
+    cluster_seconds = 0
+    rcu_hours = 0
+    for slot in slots:
+        for batch in slot.batches:
+            cluster_seconds += max(EMR_MINIMUM_BILLED_SECONDS, batch.seconds)
+            offset = boot
+            for table in batch.tables:
+                offset += table.length
+                if table.extra:
+                    rcu_hours += table.extra * max(1, math.ceil(offset / CAPACITY_BILLING_SECONDS))
+    cost = cluster_seconds / HOUR * prices.cluster_hour_usd + rcu_hours * prices.rcu_hour_usd
+    # Snapshot the choices: the next round's sizing changes the working tables.
+    return _Attempt(
+        choices=[(t.extra, t.rcu, t.percent, t.length, t.solo) for t in tables],
+        batches=[
+            (slot_index, b.start, [t.index for t in b.tables])
+            for slot_index, slot in enumerate(slots)
+            for b in slot.batches
+        ],
+        late=late,
+        waited=waited,
+        cost_usd=cost,
+    )
+
+
+def _search(tables: list[_Table], settings: PlannerSettings) -> _Attempt:
+    """Raise the shadow prices of cluster time and of the budget until the night fits."""
+    cluster = settings.prices.cluster_hour_usd
+    rcu = settings.prices.rcu_hour_usd
+    # With free clusters or free capacity the cost model cannot rank boosts: use small tie-breakers.
+    cluster_base = cluster if cluster > 0 else 1.0
+    rcu_base = rcu if rcu > 0 else cluster_base / 100_000
+
+    def attempt(premiums: tuple[float, float]) -> _Attempt:
+        # Once cluster time is short, every table may be boosted, not only the slow ones.
+        boost_any = premiums[0] > 0
+        return _attempt(tables, settings, cluster_base + premiums[0], rcu_base + premiums[1], boost_any)
+
+    premiums = (0.0, 0.0)
+    current = attempt(premiums)
+    best = current
+    rounds = 1
+    while not current.fits and rounds < MAX_ROUNDS:
+        bad = premiums
+        time_premium, budget_premium = premiums
+        if current.waited:
+            # Slots stood idle for the budget: smaller boosts, held for longer.
+            budget_premium = budget_premium * 4 if budget_premium else rcu_base * 4
+        else:
+            # The slots cannot hold the night: faster backups, bigger boosts.
+            time_premium = time_premium * 2 if time_premium else cluster_base / 4
+        premiums = (time_premium, budget_premium)
+        current = attempt(premiums)
+        rounds += 1
+        if current.key < best.key:
+            best = current
+        if current.fits:
+            # The cheapest feasible prices lie between the last bad and the first good ones.
+            good = premiums
+            for _ in range(BISECTION_ROUNDS):
+                middle = ((good[0] + bad[0]) / 2, (good[1] + bad[1]) / 2)
+                trial = attempt(middle)
+                if trial.fits:
+                    good = middle
+                    if trial.key < best.key:
+                        best = trial
+                else:
+                    bad = middle
+    return best
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------------
+
+
+def _emit_batches(
+    tables: list[_Table], attempt: _Attempt | None, exports: list[TableSnapshot], settings: PlannerSettings
+) -> list[Batch]:
+    """The plan's batches, numbered in start order."""
+    boot = settings.emr_bootstrap_seconds
+    ordered: list[tuple[int, int, int, Batch]] = []
+    if attempt is not None:
+        for slot_index, start, members in attempt.batches:
+            planned = []
+            offset = boot
+            for index in members:
+                table = tables[index]
+                _, rcu, percent, length, _ = attempt.choices[index]
+                planned.append(
+                    PlannedTable(
+                        name=table.name,
+                        engine="datapipeline",
+                        size_bytes=table.size,
+                        on_demand=table.on_demand,
+                        original_read_capacity_units=table.original_rcu,
+                        read_capacity_units=rcu,
+                        read_throughput_percent=percent,
+                        start_offset_seconds=offset,
+                        estimated_seconds=length,
+                    )
+                )
+                offset += length
+            batch = Batch(
+                id="b0000",
+                engine="datapipeline",
+                start_seconds=start,
+                estimated_seconds=offset,
+                tables=planned,
+            )
+            ordered.append((start, 0, slot_index, batch))
+    for index in range(0, len(exports), EXPORT_BATCH_SIZE):
+        planned = [
+            PlannedTable(
+                name=t.name,
+                engine="export",
+                size_bytes=t.size_bytes,
+                on_demand=t.on_demand,
+                original_read_capacity_units=0 if t.on_demand else t.read_capacity_units,
+                read_capacity_units=0 if t.on_demand else t.read_capacity_units,
+                read_throughput_percent=settings.read_throughput_percent,
+                start_offset_seconds=0,
+                estimated_seconds=EXPORT_ESTIMATED_SECONDS,
+            )
+            for t in exports[index : index + EXPORT_BATCH_SIZE]
+        ]
+        batch = Batch(
+            id="b0000",
+            engine="export",
+            start_seconds=0,
+            estimated_seconds=EXPORT_ESTIMATED_SECONDS,
+            tables=planned,
+        )
+        ordered.append((0, 1, index, batch))
+    ordered.sort(key=lambda entry: entry[:3])
+    batches = []
+    for number, (_, _, _, batch) in enumerate(ordered, start=1):
+        batch.id = f"b{number:04d}"
+        batches.append(batch)
+    return batches
+
+
+def _flags(
+    tables: list[_Table], attempt: _Attempt | None, batches: list[Batch], settings: PlannerSettings
+) -> list[FlaggedTable]:
+    """Tables that cannot fit even at their best (planned alone), and tables that end past the window."""
+    window = settings.window_seconds
+    solo = set()
+    if attempt is not None:
+        solo = {tables[i].name for i, choice in enumerate(attempt.choices) if choice[4]}
+    flagged = []
+    for batch in batches:
+        if batch.engine != "datapipeline":
+            continue
+        for table in batch.tables:
+            end = batch.start_seconds + table.start_offset_seconds + table.estimated_seconds
+            if table.name in solo:
+                if table.on_demand:
+                    why = (
+                        "on-demand, so it cannot be boosted; at the assumed "
+                        f"{table.read_capacity_units} RCU it takes {_duration(end)} and the window is "
+                        f"{_duration(window)}; planned alone"
+                    )
+                else:
+                    why = (
+                        f"cannot finish inside the window even at {table.read_capacity_units} RCU "
+                        f"(the most it may get): it takes {_duration(end)} and the window is "
+                        f"{_duration(window)}; planned alone"
+                    )
+                flagged.append(FlaggedTable(name=table.name, reason=why))
+            elif end > window:
+                flagged.append(
+                    FlaggedTable(
+                        name=table.name,
+                        reason=f"estimated to end {_duration(end - window)} after the window closes "
+                        "(the pipeline limit or the extra-RCU budget leaves no room)",
+                    )
+                )
+    flagged.sort(key=lambda f: f.name)
+    return flagged
+
+
+def _duration(seconds: int) -> str:
+    hours, rest = divmod(int(seconds), HOUR)
+    return f"{hours} h {rest // 60:02d} min" if hours else f"{rest // 60} min {rest % 60:02d} s"

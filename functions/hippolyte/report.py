@@ -1,0 +1,101 @@
+"""The night's report: one message listing every table, and the run's outcome.
+
+Pure. Every table the run discovered appears exactly once: backed up (S3 path, items, bytes),
+failed (reason) or skipped (reason). A table that somehow has no outcome is reported failed with
+that fact as its reason, never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from hippolyte.models import CapacityNote, Inventory, RunProgress, RunReport, TableOutcome
+
+SUBJECT_LIMIT = 100  # SNS: subjects must be under 100 characters
+
+
+def final_outcomes(inventory: Inventory | None, progress: RunProgress) -> list[TableOutcome]:
+    """Every table's outcome, sorted by name: tables without one are failed, with the reason."""
+    outcomes = dict(progress.outcomes)
+    if inventory is not None:
+        for skipped in inventory.skipped:
+            outcomes.setdefault(skipped.name, TableOutcome(name=skipped.name, status="skipped", reason=skipped.reason))
+        for table in inventory.tables:
+            outcomes.setdefault(
+                table.name,
+                TableOutcome(name=table.name, status="failed", reason="the run ended before this table's backup",
+                             engine=table.engine),
+            )
+    return sorted(outcomes.values(), key=lambda outcome: outcome.name)
+
+
+def _size(num_bytes: int | None) -> str:
+    """Human-readable bytes.
+
+    >>> _size(1536)
+    '1.5 KiB'
+    """
+    if num_bytes is None:
+        return "?"
+    value = float(num_bytes)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"  # pragma: no cover
+
+
+def _section(title: str, lines: Iterable[str]) -> list[str]:
+    body = list(lines)
+    return [f"{title} ({len(body)})", *(body or ["  none"]), ""]
+
+
+def render_report(
+    *,
+    account: str,
+    region: str,
+    stage: str,
+    run_id: str,
+    outcomes: list[TableOutcome],
+    capacity_pending: dict[str, CapacityNote],
+    notes: list[str],
+    error: str | None = None,
+) -> tuple[RunReport, str]:
+    """The report's summary and the email body."""
+    backed_up = [o for o in outcomes if o.status == "backed_up"]
+    failed = [o for o in outcomes if o.status == "failed"]
+    skipped = [o for o in outcomes if o.status == "skipped"]
+    succeeded = not failed and error is None
+    outcome = "SUCCEEDED" if succeeded else "FAILED"
+    subject = (
+        f"Hippolyte {stage} {account} {region}: backup {outcome}, "
+        f"{len(backed_up)} ok, {len(failed)} failed"
+    )[:SUBJECT_LIMIT - 1]
+    lines = [f"Run {run_id} in account {account}, region {region}, stage {stage}: {outcome}", ""]
+    if error:
+        lines += ["The run itself failed:", f"  {error}", ""]
+    lines += _section("Failed", (f"  {o.name}: {o.reason}" for o in failed))
+    lines += _section(
+        "Capacity not back to its original yet",
+        (
+            f"  {note.name}: {note.reason}"
+            + (f"; reconcile retries after {note.retry_after.isoformat()}" if note.retry_after else "")
+            for note in sorted(capacity_pending.values(), key=lambda n: n.name)
+        ),
+    )
+    lines += _section(
+        "Backed up",
+        (
+            f"  {o.name}: {o.s3_path} ({o.engine}, {o.items if o.items is not None else '?'} items, "
+            f"{_size(o.bytes)})"
+            for o in backed_up
+        ),
+    )
+    lines += _section("Skipped", (f"  {o.name}: {o.reason}" for o in skipped))
+    if notes:
+        lines += _section("Notes", (f"  {note}" for note in notes))
+    report = RunReport(
+        subject=subject, outcome=outcome, backed_up=len(backed_up), failed=len(failed), skipped=len(skipped),
+        capacity_pending=len(capacity_pending),
+    )
+    return report, "\n".join(lines)

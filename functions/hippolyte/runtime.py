@@ -1,0 +1,59 @@
+"""What a step needs from its surroundings: settings, AWS clients, the ledger and a clock.
+
+Handlers build one :class:`Runtime` from the environment; tests and the local run build theirs
+with a controllable clock. Domain modules never see it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from hippolyte.adapters import clients
+from hippolyte.adapters.ledger import CapacityLedger
+from hippolyte.errors import ConfigurationError
+from hippolyte.settings import StackSettings, load_settings
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    """Settings, clients and clock for one invocation."""
+
+    settings: StackSettings
+    region: str
+    clock: Callable[[], datetime] = field(default=utc_now)
+    sleep: Callable[[float], None] | None = None
+
+    def client(self, service: str, retries: bool = True) -> Any:
+        """A boto3 client for one service (``retries=False``: the caller handles every error)."""
+        return clients.client(service, retries)
+
+    def ledger(self) -> CapacityLedger:
+        """The stack's capacity ledger."""
+        if not self.settings.ledger_table:
+            raise ConfigurationError("configuration LEDGER_TABLE: is empty")
+        return CapacityLedger(clients.ledger_table(self.settings.ledger_table), clock=self.clock)
+
+    @classmethod
+    def from_environment(cls) -> Runtime:
+        """The runtime a Lambda invocation uses."""
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        return cls(settings=load_settings(), region=region)
+
+
+def account_of(arn: str) -> str:
+    """The account id in an ARN.
+
+    >>> account_of("arn:aws:states:eu-west-1:123456789012:execution:backup:nightly")
+    '123456789012'
+    """
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 4 else "unknown"

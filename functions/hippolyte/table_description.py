@@ -1,0 +1,84 @@
+"""Turning DynamoDB's DescribeTable output into a :class:`TableSnapshot`.
+
+Pure: used by discovery in the Lambda, by ``hippolyte plan --inventory FILE`` and by the
+live ``hippolyte plan --region R``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from hippolyte.errors import InvalidInventoryError
+from hippolyte.models import Engine, IndexCapacity, TableSnapshot
+
+BACKUP_TAG = "hippolyte:backup"
+ENGINE_TAG = "hippolyte:engine"
+
+
+def snapshot_from_description(
+    table: Mapping[str, Any],
+    tags: Mapping[str, str] | None = None,
+    default_engine: Engine = "datapipeline",
+    pitr_enabled: bool = False,
+) -> TableSnapshot:
+    """Build a snapshot from one DescribeTable ``Table`` object.
+
+    >>> snapshot_from_description({"TableName": "orders", "TableSizeBytes": 10,
+    ...     "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 1}}).read_capacity_units
+    5
+    """
+    if not isinstance(table, Mapping) or "TableName" not in table:
+        raise InvalidInventoryError("a table entry has no TableName")
+    name = table["TableName"]
+    billing = (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
+    throughput = table.get("ProvisionedThroughput") or {}
+    gsis = [
+        IndexCapacity(
+            name=index["IndexName"],
+            read_capacity_units=(index.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits", 0),
+            write_capacity_units=(index.get("ProvisionedThroughput") or {}).get("WriteCapacityUnits", 0),
+        )
+        for index in table.get("GlobalSecondaryIndexes") or []
+    ]
+    engine_tag = (tags or {}).get(ENGINE_TAG, "").strip().lower()
+    engine: Engine = engine_tag if engine_tag in ("datapipeline", "export") else default_engine  # type: ignore[assignment]
+    try:
+        return TableSnapshot(
+            name=name,
+            billing_mode=billing,
+            read_capacity_units=throughput.get("ReadCapacityUnits", 0),
+            write_capacity_units=throughput.get("WriteCapacityUnits", 0),
+            size_bytes=table.get("TableSizeBytes", 0),
+            item_count=table.get("ItemCount", 0),
+            gsis=gsis,
+            engine=engine,
+            pitr_enabled=pitr_enabled,
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise InvalidInventoryError(f"table {name!r}: {field}: {first['msg']}") from None
+
+
+def snapshots_from_inventory_json(document: Any) -> list[TableSnapshot]:
+    """Parse an inventory file: a JSON list of ``Table`` objects or of ``{"Table": ...}`` objects.
+
+    >>> [t.name for t in snapshots_from_inventory_json([{"Table": {"TableName": "abc"}}])]
+    ['abc']
+    """
+    if not isinstance(document, list):
+        raise InvalidInventoryError("the inventory must be a JSON list of DescribeTable outputs")
+    snapshots = []
+    for position, entry in enumerate(document):
+        table = entry.get("Table", entry) if isinstance(entry, Mapping) else None
+        if not isinstance(table, Mapping) or "TableName" not in table:
+            raise InvalidInventoryError(f"entry {position} is not a DescribeTable output (no TableName)")
+        snapshots.append(snapshot_from_description(table))
+    duplicates = sorted(name for name, count in Counter(s.name for s in snapshots).items() if count > 1)
+    if duplicates:
+        raise InvalidInventoryError(f"the inventory lists a table twice: {', '.join(duplicates[:5])}")
+    return snapshots

@@ -1,0 +1,123 @@
+"""CheckPipelines: record what started, poll the running pipelines, verify each table's files.
+
+A table counts as backed up only when its own directory holds ``_SUCCESS`` and the manifest.
+Tables are checked while their pipeline still runs, so that each one's capacity can go back as
+soon as its own export ends. Ended pipelines are deleted once their results are recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hippolyte.adapters.backup_files import inspect_backup
+from hippolyte.adapters.datapipeline import SUCCESS_STATES, TERMINAL_STATES, delete_pipeline, pipeline_states
+from hippolyte.adapters.run_store import load_document, save_document
+from hippolyte.models import Batch, BatchProgress, Plan, RunContext, RunProgress, StartedBatch, TableOutcome
+from hippolyte.pipelines import output_directory
+from hippolyte.runtime import Runtime
+from hippolyte.waves import next_wave
+
+# A batch refused at the account's pipeline limit goes back to the queue this many times before
+# its tables are reported failed (each retry waits at least one poll interval).
+LIMIT_RETRIES = 20
+
+
+def _fail_batch(progress: RunProgress, batch: Batch, reason: str) -> None:
+    for table in batch.tables:
+        progress.outcomes.setdefault(
+            table.name, TableOutcome(name=table.name, status="failed", reason=reason, engine=table.engine)
+        )
+
+
+def record_started(progress: RunProgress, plan: Plan, started: list[StartedBatch], now: datetime) -> None:
+    """Merge the CreatePipelines results into the run's progress."""
+    batches = {batch.id: batch for batch in plan.batches}
+    for result in started:
+        state = progress.batches.setdefault(result.batch_id, BatchProgress(batch_id=result.batch_id))
+        if result.error is None:
+            state.pipeline_id, state.export_arns, state.status = result.pipeline_id, result.export_arns, "running"
+            continue
+        retries = progress.limit_retries.get(result.batch_id, 0)
+        if result.error == "PipelineLimitReachedError" and retries < LIMIT_RETRIES:
+            progress.limit_retries[result.batch_id] = retries + 1
+            state.status = "pending"
+            progress.notes.append(f"batch {result.batch_id}: {result.cause} (will retry when a slot frees)")
+            continue
+        state.status, state.ended_at = "not_started", now
+        _fail_batch(progress, batches[result.batch_id], f"its pipeline could not be created: {result.error}: {result.cause}")
+
+
+def _verify_table(rt: Runtime, context: RunContext, progress: RunProgress, table_name: str, engine: str,
+                  failure: str | None) -> None:
+    directory = output_directory(context.run.bucket, table_name, context.run.started_at)
+    check = inspect_backup(rt.client("s3"), directory)
+    if check.complete:
+        progress.outcomes[table_name] = TableOutcome(
+            name=table_name, status="backed_up", s3_path=directory, items=check.items, bytes=check.bytes,
+            engine=engine,  # type: ignore[arg-type]
+        )
+    elif failure is not None:
+        progress.outcomes[table_name] = TableOutcome(
+            name=table_name, status="failed", reason=f"{failure}; {check.reason}", engine=engine,  # type: ignore[arg-type]
+        )
+
+
+def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
+    """Advance the run's bookkeeping by one poll; decide whether to wait, start more, or finish."""
+    s3 = rt.client("s3")
+    plan = load_document(s3, context.run, "plan", Plan)
+    progress = load_document(s3, context.run, "progress", RunProgress)
+    now = rt.clock()
+    record_started(progress, plan, context.created or [], now)
+    batches = {batch.id: batch for batch in plan.batches}
+    running = {bid: state for bid, state in progress.batches.items() if state.status == "running"}
+    past_deadline = progress.deadline is not None and now >= progress.deadline
+    pipeline_running = {bid: s for bid, s in running.items() if s.pipeline_id}
+    states = dict(pipeline_states(rt.client("datapipeline"), [s.pipeline_id for s in pipeline_running.values() if s.pipeline_id]))
+    for batch_id, state in pipeline_running.items():
+        pipeline_state = states.get(state.pipeline_id or "")
+        state.pipeline_state = pipeline_state or "GONE"
+        ended = pipeline_state is None or pipeline_state in TERMINAL_STATES
+        if ended:
+            failure = None if pipeline_state in SUCCESS_STATES else f"pipeline {state.pipeline_id} ended {state.pipeline_state}"
+        elif past_deadline:
+            failure = f"pipeline {state.pipeline_id} did not finish inside the window (stopped at the deadline)"
+        else:
+            failure = None
+        for table in batches[batch_id].tables:
+            if table.name in progress.outcomes:
+                continue
+            _verify_table(rt, context, progress, table.name, table.engine, failure if (ended or past_deadline) else None)
+            if not (ended or past_deadline) and table.name not in progress.outcomes:
+                # The cluster exports its tables in order: while it runs, the first table without
+                # its files is the one in progress, and the later ones cannot be done yet.
+                break
+        if ended or past_deadline:
+            for table in batches[batch_id].tables:
+                progress.outcomes.setdefault(table.name, TableOutcome(
+                    name=table.name, status="failed", engine=table.engine,
+                    reason=failure or f"pipeline {state.pipeline_id} ended without this table's export"))
+            delete_pipeline(rt.client("datapipeline"), state.pipeline_id or "")
+            state.status, state.ended_at = "ended", now
+    export_running = {bid: s for bid, s in running.items() if s.export_arns}
+    if export_running:
+        from hippolyte.workflow.native_export import check_exports
+
+        check_exports(rt, context, progress, {bid: batches[bid] for bid in export_running}, export_running, past_deadline, now)
+    if past_deadline:
+        for batch_id, state in progress.batches.items():
+            if state.status == "pending":
+                state.status, state.ended_at = "not_started", now
+                _fail_batch(progress, batches[batch_id], "not started before the window's deadline")
+    save_document(s3, context.run, "progress", progress)
+    return context.model_copy(update={"created": None, "status": loop_status(rt, plan, progress)})
+
+
+def loop_status(rt: Runtime, plan: Plan, progress: RunProgress) -> str:
+    """done: nothing pending or running; start_next: a wave can start now; waiting otherwise."""
+    statuses = {state.status for state in progress.batches.values()}
+    if not statuses & {"pending", "running"}:
+        return "done"
+    wave = next_wave(plan.batches, progress.batches, rt.settings.max_concurrent_pipelines, plan.max_extra_rcu,
+                     sum(progress.raised.values()))
+    return "start_next" if wave else "waiting"

@@ -1,0 +1,85 @@
+"""DiscoverTables: validate the input and configuration, list the account's tables, apply the filters."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from hippolyte.adapters.run_store import save_document
+from hippolyte.adapters.tables import list_table_names, read_table
+from hippolyte.discovery import DiscoveryRules, missing_tables, split_selected
+from hippolyte.errors import InvalidExecutionInputError, UnknownTableError
+from hippolyte.models import ExecutionInput, Inventory, RunContext, RunProgress, RunRef, SkippedTable, TableSnapshot
+from hippolyte.runtime import Runtime
+
+DESCRIBE_WORKERS = 8
+# The deadline after which nothing new starts and running pipelines are stopped: the window plus
+# one hour for the last exports to finish. The EMR clusters terminate themselves soon after.
+DEADLINE_GRACE = timedelta(hours=1)
+
+
+def parse_execution_input(raw: Any) -> ExecutionInput:
+    """Validate the execution input; the error names the field at fault."""
+    try:
+        return ExecutionInput.model_validate(raw if raw is not None else {})
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "input"
+        raise InvalidExecutionInputError(f"execution input {field}: {first['msg']}") from None
+
+
+def _read_all(rt: Runtime, names: list[str]) -> list[tuple[str, tuple[TableSnapshot, dict[str, str]] | None]]:
+    dynamodb = rt.client("dynamodb")
+    with ThreadPoolExecutor(max_workers=DESCRIBE_WORKERS) as pool:
+        found = pool.map(lambda name: read_table(dynamodb, name, rt.settings.engine), names)
+        return list(zip(names, found, strict=True))
+
+
+def _require_pitr(rt: Runtime, snapshot: TableSnapshot) -> str | None:
+    """For the export engine: turn PITR on where allowed; otherwise the reason to skip."""
+    if snapshot.engine != "export" or snapshot.pitr_enabled:
+        return None
+    if not rt.settings.enable_pitr:
+        return "the export engine needs point-in-time recovery, which is off (set EnablePitr to turn it on)"
+    rt.client("dynamodb").update_continuous_backups(
+        TableName=snapshot.name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+    return None
+
+
+def discover_tables(rt: Runtime, raw_input: Any, execution_id: str, execution_name: str, started_at: datetime) -> RunContext:
+    """Write the run's inventory to S3 and return the context the next states carry."""
+    request = parse_execution_input(raw_input)
+    run = RunRef(run_id=execution_name, execution_id=execution_id, bucket=rt.settings.backup_bucket,
+                 started_at=started_at)
+    if request.tables is not None:
+        described = _read_all(rt, list(request.tables))
+        missing = missing_tables(request.tables, [name for name, found in described if found is not None])
+        if missing:
+            raise UnknownTableError(f"execution input tables: no such table: {', '.join(missing)}")
+        selected, skipped = list(request.tables), []
+    else:
+        names = list(list_table_names(rt.client("dynamodb")))
+        described = _read_all(rt, names)
+        tags = {name: found[1] for name, found in described if found is not None}
+        rules = DiscoveryRules(exclude_patterns=tuple(rt.settings.exclude_patterns),
+                               always_backup=frozenset(rt.settings.always_backup))
+        selected, skipped = split_selected(tags, tags, rules)
+        skipped += [SkippedTable(name=name, reason="deleted before it could be described")
+                    for name, found in described if found is None]
+    by_name = {name: found[0] for name, found in described if found is not None}
+    tables: list[TableSnapshot] = []
+    for name in selected:
+        reason = _require_pitr(rt, by_name[name])
+        if reason:
+            skipped.append(SkippedTable(name=name, reason=reason))
+        else:
+            tables.append(by_name[name].model_copy(update={"pitr_enabled": by_name[name].engine == "export"}))
+    s3 = rt.client("s3")
+    save_document(s3, run, "inventory", Inventory(tables=tables, skipped=sorted(skipped, key=lambda s: s.name)))
+    progress = RunProgress(deadline=started_at + timedelta(seconds=rt.settings.window_seconds) + DEADLINE_GRACE)
+    save_document(s3, run, "progress", progress)
+    return RunContext(run=run, poll_seconds=request.poll_seconds)

@@ -1,0 +1,27 @@
+"""NotifyResult and NotifyFailure: one SNS message per run, listing every table."""
+
+from __future__ import annotations
+
+from hippolyte.adapters.notification import publish_report
+from hippolyte.adapters.run_store import document_exists, load_document
+from hippolyte.models import Inventory, RunProgress, RunRef, RunReport, StateError
+from hippolyte.report import final_outcomes, render_report
+from hippolyte.runtime import Runtime, account_of
+
+
+def notify_run(rt: Runtime, run: RunRef | None, execution_id: str, execution_name: str,
+               error: StateError | None = None) -> RunReport:
+    """Build the report from the run's documents, store it next to them and publish it."""
+    s3 = rt.client("s3")
+    inventory = load_document(s3, run, "inventory", Inventory) if run and document_exists(s3, run, "inventory") else None
+    progress = load_document(s3, run, "progress", RunProgress) if run and document_exists(s3, run, "progress") else RunProgress()
+    outcomes = final_outcomes(inventory, progress)
+    report, body = render_report(
+        account=account_of(execution_id), region=rt.region, stage=rt.settings.stage, run_id=execution_name,
+        outcomes=outcomes, capacity_pending=progress.capacity_pending, notes=progress.notes,
+        error=f"{error.error}: {error.cause}" if error else None,
+    )
+    bucket = run.bucket if run else rt.settings.backup_bucket
+    s3.put_object(Bucket=bucket, Key=f"runs/{execution_name}/report.txt", Body=body.encode(), ContentType="text/plain")
+    message_id = publish_report(rt.client("sns"), rt.settings.topic_arn, report.subject, body)
+    return report.model_copy(update={"message_id": message_id, "error": error})

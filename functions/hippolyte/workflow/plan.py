@@ -1,0 +1,49 @@
+"""PlanBatches: fit the inventory into the night, store the plan and one document per batch."""
+
+from __future__ import annotations
+
+from hippolyte.adapters.account_limits import read_account_limits
+from hippolyte.adapters.run_store import load_document, save_document
+from hippolyte.models import Batch, BatchProgress, Inventory, Plan, RunContext, RunProgress, RunRef, TableOutcome
+from hippolyte.planning import plan_batches
+from hippolyte.runtime import Runtime
+
+
+def batch_document(batch_id: str) -> str:
+    """Name of one batch's document: each CreatePipelines iteration reads only its own."""
+    return f"batches/{batch_id}"
+
+
+def plan_run(rt: Runtime, context: RunContext) -> RunContext:
+    """Plan the run's batches from its inventory and the account's read-capacity limits."""
+    s3 = rt.client("s3")
+    inventory = load_document(s3, context.run, "inventory", Inventory)
+    limits = read_account_limits(rt.client("dynamodb"))
+    provisioned = sum(t.read_capacity_units + sum(g.read_capacity_units for g in t.gsis) for t in inventory.tables)
+    budget = rt.settings.max_extra_rcu
+    if budget is None:
+        budget = max(0, limits.account_max_read_capacity_units - provisioned)
+    settings = rt.settings.planner_settings(max_extra_rcu=budget, table_max_rcu=limits.table_max_read_capacity_units)
+    plan = plan_batches(inventory.tables, settings, inventory.skipped)
+    save_document(s3, context.run, "plan", plan)
+    for batch in plan.batches:
+        save_document(s3, context.run, batch_document(batch.id), batch)
+    progress = load_document(s3, context.run, "progress", RunProgress)
+    progress.batches = {batch.id: BatchProgress(batch_id=batch.id) for batch in plan.batches}
+    inventory_skipped = {s.name for s in inventory.skipped}
+    for skipped in plan.skipped:
+        if skipped.name not in inventory_skipped:
+            progress.outcomes[skipped.name] = TableOutcome(name=skipped.name, status="skipped", reason=skipped.reason)
+    progress.notes += [f"{flag.name}: {flag.reason}" for flag in plan.flagged]
+    save_document(s3, context.run, "progress", progress)
+    return context.model_copy(update={"status": "start_next"})
+
+
+def load_batch(rt: Runtime, run: RunRef, batch_id: str) -> Batch:
+    """One batch's document."""
+    return load_document(rt.client("s3"), run, batch_document(batch_id), Batch)
+
+
+def load_plan(rt: Runtime, context: RunContext) -> Plan:
+    """The run's plan."""
+    return load_document(rt.client("s3"), context.run, "plan", Plan)

@@ -1,0 +1,109 @@
+"""ReconcileCapacity (hourly): bring every table a run left raised back to its ledger original.
+
+Picks up what a run could not finish: restores DynamoDB refused (the daily decrease limit, a
+table still UPDATING, throttling), and everything a run left behind when it died, timed out or
+was stopped by a person (no Catch runs then). A dead run's pipelines are stopped first, because
+their exports were told to read a share of the boosted capacity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, Field
+
+from hippolyte.adapters.notification import publish_report
+from hippolyte.adapters.run_store import document_exists, load_document, save_document
+from hippolyte.models import CapacityNote, RunProgress, RunRef
+from hippolyte.runtime import Runtime
+from hippolyte.workflow.recover import stop_running_batches
+from hippolyte.workflow.table_capacity import restore_table
+
+
+class ReconcileReport(BaseModel):
+    """What one reconcile pass did."""
+
+    restored: list[str] = Field(default_factory=list)
+    gone: list[CapacityNote] = Field(default_factory=list)
+    pending: list[CapacityNote] = Field(default_factory=list)
+    left_to_running_runs: list[str] = Field(default_factory=list)
+    stopped_runs: list[str] = Field(default_factory=list)
+    message_id: str | None = None
+
+
+def execution_status_reader(sfn: Any) -> Callable[[str], str]:
+    """A cached reader of an execution's status ("GONE" when Step Functions no longer knows it)."""
+    cache: dict[str, str] = {}
+
+    def status(execution_arn: str) -> str:
+        if execution_arn not in cache:
+            try:
+                cache[execution_arn] = sfn.describe_execution(executionArn=execution_arn)["status"]
+            except ClientError:
+                cache[execution_arn] = "GONE"
+        return cache[execution_arn]
+
+    return status
+
+
+def _stop_dead_run(rt: Runtime, run_id: str, execution_id: str, started_at: datetime) -> bool:
+    run = RunRef(run_id=run_id, execution_id=execution_id, bucket=rt.settings.backup_bucket, started_at=started_at)
+    s3 = rt.client("s3")
+    if not document_exists(s3, run, "progress"):
+        return False
+    # The started_at above is only used for paths; the stored progress knows the pipelines.
+    progress = load_document(s3, run, "progress", RunProgress)
+    if not any(state.status in ("running", "pending") for state in progress.batches.values()):
+        return False
+    stop_running_batches(rt, run, progress, "the run ended without finishing (stopped, timed out or crashed)")
+    save_document(s3, run, "progress", progress)
+    return True
+
+
+def reconcile_capacity(rt: Runtime) -> ReconcileReport:
+    """One pass over the ledger's open records; notifies when it changed or found anything."""
+    ledger = rt.ledger()
+    status_of = execution_status_reader(rt.client("stepfunctions"))
+    now = rt.clock()
+    report = ReconcileReport()
+    for entry in sorted(ledger.open_entries(), key=lambda e: (e.table_name, e.run_id)):
+        running = status_of(entry.execution_id) == "RUNNING"
+        if running and entry.status != "pending":
+            report.left_to_running_runs.append(entry.table_name)
+            continue
+        if entry.status == "pending" and entry.retry_after is not None and entry.retry_after > now:
+            report.pending.append(CapacityNote(name=entry.table_name, reason=entry.reason, retry_after=entry.retry_after))
+            continue
+        if not running and entry.run_id not in report.stopped_runs and _stop_dead_run(
+            rt, entry.run_id, entry.execution_id, entry.updated_at
+        ):
+            report.stopped_runs.append(entry.run_id)
+        result = restore_table(rt, ledger, entry, now)
+        if result.kind == "restored":
+            report.restored.append(entry.table_name)
+        elif result.kind == "gone":
+            report.gone.append(CapacityNote(name=entry.table_name, reason=result.reason))
+        else:
+            report.pending.append(CapacityNote(name=entry.table_name, reason=result.reason, retry_after=result.retry_after))
+    if report.restored or report.pending or report.gone or report.stopped_runs:
+        report.message_id = publish_report(rt.client("sns"), rt.settings.topic_arn, *render_reconcile(rt, report))
+    return report
+
+
+def render_reconcile(rt: Runtime, report: ReconcileReport) -> tuple[str, str]:
+    """Subject and body of the reconcile notification."""
+    subject = (f"Hippolyte {rt.settings.stage} {rt.region}: reconcile restored {len(report.restored)}, "
+               f"{len(report.pending)} pending")
+    lines = [f"Restored to original capacity ({len(report.restored)}):", *(f"  {n}" for n in report.restored) or ["  none"],
+             "", f"Still pending ({len(report.pending)}):"]
+    lines += [f"  {note.name}: {note.reason}" + (f"; next try after {note.retry_after.isoformat()}" if note.retry_after else "")
+              for note in report.pending] or ["  none"]
+    if report.gone:
+        lines += ["", "No longer restorable (recorded, not touched):", *(f"  {n.name}: {n.reason}" for n in report.gone)]
+    if report.stopped_runs:
+        lines += ["", "Runs that ended without finishing (their pipelines were stopped):",
+                  *(f"  {run}" for run in report.stopped_runs)]
+    return subject[:99], "\n".join(lines)

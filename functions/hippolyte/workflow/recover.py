@@ -1,0 +1,63 @@
+"""RestoreCapacityAfterFailure: the run failed; stop its pipelines and put every table back.
+
+Stopping comes first: a running export was told to read a share of the boosted capacity, and
+would take the application's own capacity once the boost is gone.
+"""
+
+from __future__ import annotations
+
+from hippolyte.adapters.datapipeline import delete_pipeline
+from hippolyte.adapters.run_store import document_exists, load_document, save_document
+from hippolyte.models import CapacityNote, FailureContext, Plan, RunProgress, RunRef, TableOutcome
+from hippolyte.runtime import Runtime
+from hippolyte.workflow.table_capacity import restore_table
+
+
+def stop_running_batches(rt: Runtime, run: RunRef, progress: RunProgress, reason: str) -> None:
+    """Delete the run's running pipelines; their unfinished tables are failed with ``reason``."""
+    s3 = rt.client("s3")
+    plan = load_document(s3, run, "plan", Plan) if document_exists(s3, run, "plan") else None
+    tables = {b.id: b.tables for b in plan.batches} if plan else {}
+    for batch_id, state in progress.batches.items():
+        if state.status not in ("running", "pending"):
+            continue
+        if state.pipeline_id:
+            delete_pipeline(rt.client("datapipeline"), state.pipeline_id)
+        state.status = "ended" if state.status == "running" else "not_started"
+        for table in tables.get(batch_id, []):
+            progress.outcomes.setdefault(
+                table.name, TableOutcome(name=table.name, status="failed", reason=reason, engine=table.engine)
+            )
+
+
+def restore_run(rt: Runtime, run_id: str, progress: RunProgress | None) -> None:
+    """Restore every open ledger record of a run; refusals stay pending for reconcile."""
+    ledger = rt.ledger()
+    now = rt.clock()
+    for entry in list(ledger.open_entries(run_id)):
+        result = restore_table(rt, ledger, entry, now)
+        if progress is None:
+            continue
+        if result.kind == "pending":
+            progress.capacity_pending[entry.table_name] = CapacityNote(
+                name=entry.table_name, reason=result.reason, retry_after=result.retry_after
+            )
+        else:
+            progress.raised.pop(entry.table_name, None)
+            progress.capacity_pending.pop(entry.table_name, None)
+            if result.kind == "restored":
+                progress.restored.append(entry.table_name)
+
+
+def restore_after_failure(rt: Runtime, failure: FailureContext) -> FailureContext:
+    """Stop, restore, record; returns the context for NotifyFailure."""
+    run = failure.run
+    progress = None
+    s3 = rt.client("s3")
+    if run is not None and document_exists(s3, run, "progress"):
+        progress = load_document(s3, run, "progress", RunProgress)
+        stop_running_batches(rt, run, progress, f"the run failed: {failure.error.error}")
+    restore_run(rt, failure.execution_name, progress)
+    if run is not None and progress is not None:
+        save_document(s3, run, "progress", progress)
+    return failure

@@ -1,0 +1,68 @@
+"""ScaleDownReadCapacity: put each table's capacity back as soon as its own backup has ended.
+
+Runs after every poll, not only at the end of the night. A restore DynamoDB refuses now (the
+table is still UPDATING, or the daily decrease limit is reached) stays pending with its reason;
+the run retries briefly, and the reconcile job finishes it later.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hippolyte.adapters.run_store import load_document, save_document
+from hippolyte.models import CapacityNote, Plan, RunContext, RunProgress, RunRef
+from hippolyte.runtime import Runtime
+from hippolyte.workflow.check import loop_status
+from hippolyte.workflow.table_capacity import restore_table
+
+# At the end of the run, a restore that only waits for the table to be ACTIVE again is retried
+# on the run's own poll this many times before it is left to the reconcile job.
+END_OF_RUN_RESTORE_ROUNDS = 10
+SHORT_WAIT = timedelta(minutes=5)
+
+
+def restore_finished_tables(rt: Runtime, run: RunRef, progress: RunProgress, only_finished: bool = True) -> None:
+    """Restore every raised table whose backup has ended (or all of them); updates ``progress``."""
+    now = rt.clock()
+    due = [
+        name for name in sorted(progress.raised)
+        if (name in progress.outcomes or not only_finished)
+        and (name not in progress.capacity_pending or (progress.capacity_pending[name].retry_after or now) <= now)
+    ]
+    if not due:
+        return
+    ledger = rt.ledger()
+    for name in due:
+        entry = ledger.get(name, run.run_id)
+        if entry is None or not entry.is_open:
+            progress.raised.pop(name, None)
+            continue
+        result = restore_table(rt, ledger, entry, now)
+        if result.kind == "pending":
+            progress.capacity_pending[name] = CapacityNote(name=name, reason=result.reason, retry_after=result.retry_after)
+            continue
+        progress.raised.pop(name, None)
+        progress.capacity_pending.pop(name, None)
+        if result.kind == "restored":
+            progress.restored.append(name)
+        else:
+            progress.notes.append(f"{name}: {result.reason}")
+
+
+def scale_down_finished(rt: Runtime, context: RunContext) -> RunContext:
+    """Restore what has finished, then tell the loop what to do next."""
+    s3 = rt.client("s3")
+    plan = load_document(s3, context.run, "plan", Plan)
+    progress = load_document(s3, context.run, "progress", RunProgress)
+    restore_finished_tables(rt, context.run, progress)
+    status = loop_status(rt, plan, progress)
+    if status == "done" and progress.raised:
+        soon = rt.clock() + SHORT_WAIT
+        waiting_briefly = any(
+            note.retry_after is not None and note.retry_after <= soon for note in progress.capacity_pending.values()
+        )
+        if waiting_briefly and progress.restore_rounds < END_OF_RUN_RESTORE_ROUNDS:
+            progress.restore_rounds += 1
+            status = "waiting"
+    save_document(s3, context.run, "progress", progress)
+    return context.model_copy(update={"status": status})

@@ -1,0 +1,42 @@
+"""ScaleUpReadCapacity: choose the batches that start now and raise their tables' read capacity."""
+
+from __future__ import annotations
+
+from hippolyte.adapters.run_store import load_document, save_document
+from hippolyte.models import BatchProgress, Plan, RunContext, RunProgress, TableOutcome, WaveItem
+from hippolyte.runtime import Runtime
+from hippolyte.waves import next_wave
+from hippolyte.workflow.table_capacity import raise_table
+
+
+def scale_up_next_wave(rt: Runtime, context: RunContext) -> RunContext:
+    """Start the next wave: boosts first, so every pipeline is created against raised capacity."""
+    s3 = rt.client("s3")
+    plan = load_document(s3, context.run, "plan", Plan)
+    progress = load_document(s3, context.run, "progress", RunProgress)
+    now = rt.clock()
+    if progress.deadline is not None and now >= progress.deadline:
+        return context.model_copy(update={"wave": [], "status": "waiting"})
+    wave = next_wave(plan.batches, progress.batches, plan_max_pipelines(rt), plan.max_extra_rcu,
+                     sum(progress.raised.values()))
+    ledger = rt.ledger() if any(t.boosted for b in plan.batches if b.id in wave for t in b.tables) else None
+    for batch in (b for b in plan.batches if b.id in wave):
+        for table in batch.tables:
+            if not table.boosted or ledger is None:
+                continue
+            result = raise_table(rt, ledger, context.run, table)
+            if result.kind == "gone":
+                progress.outcomes[table.name] = TableOutcome(name=table.name, status="failed", reason=result.reason,
+                                                             engine=table.engine)
+            elif result.kind == "raised":
+                progress.raised[table.name] = result.extra_rcu
+            if result.reason:
+                progress.notes.append(f"{table.name}: {result.reason}")
+        progress.batches[batch.id] = BatchProgress(batch_id=batch.id, status="running", started_at=now)
+    save_document(s3, context.run, "progress", progress)
+    return context.model_copy(update={"wave": [WaveItem(batch_id=batch_id) for batch_id in wave], "created": None})
+
+
+def plan_max_pipelines(rt: Runtime) -> int:
+    """Pipelines the run may have at once (the stack's setting)."""
+    return rt.settings.max_concurrent_pipelines

@@ -1,0 +1,1 @@
+"""Test support code shared by the unit, functional and state machine tests."""

@@ -1,0 +1,378 @@
+"""The planner: its invariants (property-tested) and the cases issue 3 names."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hippolyte.models import Batch, Plan, PlannedTable, PlannerSettings, SkippedTable, TableSnapshot
+from hippolyte.planning import (
+    boosted_capacity,
+    estimate_seconds,
+    extra_rcu_timeline,
+    peak_concurrent_pipelines,
+    peak_extra_rcu,
+    plan_batches,
+    tables_past_window,
+)
+
+GIB = 2**30
+TIB = 2**40
+PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# --------------------------------------------------------------------------------------------
+# Strategies
+# --------------------------------------------------------------------------------------------
+
+
+@st.composite
+def fleets(draw: st.DrawFn, max_tables: int = 40) -> list[TableSnapshot]:
+    """Tables from empty to many TB, 1 to 10,000 RCU, some on demand, some exported natively."""
+    count = draw(st.integers(min_value=0, max_value=max_tables))
+    tables = []
+    for index in range(count):
+        on_demand = draw(st.booleans().map(lambda b: b and draw(st.integers(0, 4)) == 0))
+        exponent = draw(st.floats(min_value=0, max_value=13.5))
+        size = 0 if draw(st.integers(0, 9)) == 0 else int(10**exponent)
+        tables.append(
+            TableSnapshot(
+                name=f"table-{index:03d}",
+                billing_mode="PAY_PER_REQUEST" if on_demand else "PROVISIONED",
+                read_capacity_units=0 if on_demand else draw(st.integers(min_value=1, max_value=10_000)),
+                size_bytes=size,
+                engine="export" if draw(st.integers(0, 9)) == 0 else "datapipeline",
+            )
+        )
+    return tables
+
+
+planner_settings = st.builds(
+    PlannerSettings,
+    window_seconds=st.integers(min_value=1800, max_value=24 * 3600),
+    read_throughput_percent=st.sampled_from([0.1, 0.25, 0.5, 0.75, 1.0]),
+    bytes_per_rcu_second=st.sampled_from([4096.0, 8192.0]),
+    max_tables_per_pipeline=st.integers(min_value=1, max_value=32),
+    max_concurrent_pipelines=st.integers(min_value=1, max_value=12),
+    max_extra_rcu=st.integers(min_value=0, max_value=100_000),
+    table_max_rcu=st.integers(min_value=1, max_value=40_000),
+    min_boosted_seconds=st.sampled_from([60, 600, 3600]),
+)
+
+
+def planned_tables(plan: Plan) -> list:
+    return [table for batch in plan.batches for table in batch.tables]
+
+
+def pipeline_tables(plan: Plan) -> list:
+    return [table for batch in plan.batches if batch.engine == "datapipeline" for table in batch.tables]
+
+
+# --------------------------------------------------------------------------------------------
+# Invariants
+# --------------------------------------------------------------------------------------------
+
+
+@PROPERTY
+@given(tables=fleets(), config=planner_settings)
+def test_every_table_is_planned_once_or_skipped_with_a_reason(tables, config):
+    # GIVEN any fleet and any settings
+    # WHEN it is planned
+    plan = plan_batches(tables, config)
+    # THEN every table is planned exactly once or skipped, and nothing else appears
+    names = [t.name for t in planned_tables(plan)] + [s.name for s in plan.skipped]
+    assert sorted(names) == sorted(t.name for t in tables)
+    assert all(s.reason for s in plan.skipped)
+
+
+@PROPERTY
+@given(tables=fleets(), config=planner_settings)
+def test_boosts_never_take_capacity_from_the_application(tables, config):
+    # GIVEN any fleet and any settings
+    plan = plan_batches(tables, config)
+    for table in pipeline_tables(plan):
+        # THEN every percent is a share of the capacity
+        assert 0 < table.read_throughput_percent <= 1
+        if table.boosted:
+            # AND a boosted table leaves the application at least its original capacity
+            assert table.read_capacity_units * (1 - table.read_throughput_percent) >= (
+                table.original_read_capacity_units
+            )
+            # AND the backup reads at least as fast as it would have unboosted
+            backup = table.read_capacity_units * table.read_throughput_percent
+            assert backup >= table.original_read_capacity_units * config.read_throughput_percent
+            # AND the boost stays within the table maximum and the budget
+            assert table.read_capacity_units <= config.table_max_rcu
+            assert table.extra_read_capacity_units <= config.max_extra_rcu
+        elif not table.on_demand:
+            # AND an unboosted table is read at the configured share of its own capacity
+            assert table.read_capacity_units == table.original_read_capacity_units
+            assert table.read_throughput_percent == config.read_throughput_percent
+
+
+@PROPERTY
+@given(tables=fleets(), config=planner_settings)
+def test_limits_hold_at_every_instant(tables, config):
+    # GIVEN any fleet and any settings
+    plan = plan_batches(tables, config)
+    pipelines = [b for b in plan.batches if b.engine == "datapipeline"]
+    # THEN no pipeline holds more tables than Data Pipeline's object limit allows
+    assert all(len(b.tables) <= config.max_tables_per_pipeline for b in pipelines)
+    # AND no more pipelines run at once than the limit
+    assert peak_concurrent_pipelines(plan.batches) <= config.max_concurrent_pipelines
+    # AND the extra RCU held never passes the budget, and the plan reports its true peak
+    assert plan.peak_extra_rcu <= config.max_extra_rcu
+    assert plan.peak_extra_rcu == max((held for _, held in extra_rcu_timeline(plan.batches)), default=0)
+    # AND a pipeline's length is its bootstrap plus its tables, which run one after another
+    for batch in pipelines:
+        offset = config.emr_bootstrap_seconds
+        for table in batch.tables:
+            assert table.start_offset_seconds == offset
+            offset += table.estimated_seconds
+        assert batch.estimated_seconds == offset
+
+
+@PROPERTY
+@given(tables=fleets(), config=planner_settings, seed=st.integers(0, 2**16))
+def test_the_same_inventory_always_gives_the_same_plan(tables, config, seed):
+    # GIVEN a fleet, and the same fleet listed in another order
+    shuffled = list(tables)
+    random.Random(seed).shuffle(shuffled)
+    # WHEN both are planned
+    # THEN the plans are identical
+    assert plan_batches(tables, config).model_dump() == plan_batches(shuffled, config).model_dump()
+
+
+@PROPERTY
+@given(tables=fleets(), config=planner_settings)
+def test_batch_ids_follow_start_order_and_flags_name_every_late_table(tables, config):
+    plan = plan_batches(tables, config)
+    # THEN batches are numbered b0001, b0002, ... in the order they start
+    assert [b.id for b in plan.batches] == [f"b{n:04d}" for n in range(1, len(plan.batches) + 1)]
+    starts = [b.start_seconds for b in plan.batches]
+    assert starts == sorted(starts)
+    # AND every table that ends past the window is flagged with a reason
+    flagged = {f.name for f in plan.flagged}
+    assert set(tables_past_window(plan)) <= flagged
+    assert all(f.reason for f in plan.flagged)
+
+
+@st.composite
+def feasible_nights(draw: st.DrawFn) -> tuple[list[TableSnapshot], PlannerSettings]:
+    """Fleets that fit with room to spare: every table short, pipelines enough for all at once."""
+    count = draw(st.integers(min_value=1, max_value=60))
+    config = PlannerSettings(max_concurrent_pipelines=max(1, math.ceil(count / 4)), max_tables_per_pipeline=32)
+    tables = [
+        TableSnapshot(
+            name=f"t{index:03d}",
+            read_capacity_units=(rcu := draw(st.integers(min_value=5, max_value=10_000))),
+            # at most about an hour at half capacity
+            size_bytes=draw(st.integers(min_value=0, max_value=rcu * 4096 * 3600)),
+        )
+        for index in range(count)
+    ]
+    return tables, config
+
+
+@PROPERTY
+@given(night=feasible_nights())
+def test_a_night_that_fits_ends_inside_the_window(night):
+    # GIVEN a fleet that fits the window with room to spare
+    tables, config = night
+    # WHEN it is planned
+    plan = plan_batches(tables, config)
+    # THEN no table ends past the window and nothing is flagged
+    assert tables_past_window(plan) == []
+    assert plan.flagged == []
+
+
+# --------------------------------------------------------------------------------------------
+# Examples
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_2017_capped_boost_now_leaves_the_application_its_capacity():
+    # GIVEN the case aws-facts describes: 10 GiB at 100 RCU, too slow for 12 h at 4,096 B/s,
+    # with the table capped at 1,000 RCU as Hippolyte 2017 did
+    table = TableSnapshot(name="orders", read_capacity_units=100, size_bytes=10 * GIB)
+    config = PlannerSettings(window_seconds=12 * 3600, bytes_per_rcu_second=4096, table_max_rcu=1000)
+    # WHEN it is planned
+    [planned] = planned_tables(plan_batches([table], config))
+    # THEN it is boosted within the cap, and the application keeps its 100 RCU (2017 left it 60)
+    assert planned.boosted
+    assert planned.read_capacity_units <= 1000
+    assert planned.read_capacity_units * (1 - planned.read_throughput_percent) >= 100
+    # AND the backup now fits the window
+    assert planned.start_offset_seconds + planned.estimated_seconds <= config.window_seconds
+
+
+def test_a_slow_table_is_boosted_to_fit_a_short_window():
+    # GIVEN a 50 GiB table at 100 RCU: unboosted it needs about 36 h
+    table = TableSnapshot(name="events", read_capacity_units=100, size_bytes=50 * GIB)
+    # WHEN the night is 7 h
+    plan = plan_batches([table], PlannerSettings())
+    [planned] = planned_tables(plan)
+    # THEN it is boosted, ends inside the window and its boost is costed
+    assert planned.boosted
+    assert tables_past_window(plan) == []
+    assert plan.cost.extra_rcu_hours > 0
+    assert plan.peak_extra_rcu == planned.extra_read_capacity_units
+
+
+def test_an_on_demand_table_is_never_boosted_and_is_estimated_at_the_assumed_rate():
+    # GIVEN an on-demand table far too big for the night at the assumed rate
+    table = TableSnapshot(name="clicks", billing_mode="PAY_PER_REQUEST", size_bytes=2 * TIB)
+    small = TableSnapshot(name="users", read_capacity_units=10, size_bytes=1000)
+    config = PlannerSettings(on_demand_assumed_rcu=1000)
+    # WHEN it is planned
+    plan = plan_batches([table, small], config)
+    [batch] = [b for b in plan.batches if any(t.name == "clicks" for t in b.tables)]
+    [planned] = batch.tables
+    # THEN it keeps the assumed rate and the configured percent: nothing to boost
+    assert not planned.boosted
+    assert planned.read_capacity_units == 1000
+    assert planned.read_throughput_percent == config.read_throughput_percent
+    assert planned.estimated_seconds == config.activity_bootstrap_seconds + estimate_seconds(
+        2 * TIB, 1000, 0.5, config.bytes_per_rcu_second
+    )
+    # AND it runs alone and is flagged as one that cannot be boosted
+    [flag] = plan.flagged
+    assert flag.name == "clicks" and "on-demand" in flag.reason
+
+
+def test_a_table_too_big_even_at_its_maximum_is_planned_alone_at_its_maximum_and_flagged():
+    # GIVEN a 20 TiB table: even at 40,000 RCU it takes about 17 h
+    huge = TableSnapshot(name="ledger", read_capacity_units=500, size_bytes=20 * TIB)
+    others = [TableSnapshot(name=f"small-{i}", read_capacity_units=50, size_bytes=10_000) for i in range(5)]
+    # WHEN it is planned
+    plan = plan_batches([huge, *others], PlannerSettings())
+    [batch] = [b for b in plan.batches if any(t.name == "ledger" for t in b.tables)]
+    # THEN it has a pipeline of its own, at the table maximum, and is flagged with the reason
+    assert [t.name for t in batch.tables] == ["ledger"]
+    assert batch.tables[0].read_capacity_units == 40_000
+    assert [f.name for f in plan.flagged] == ["ledger"]
+    assert "even at 40000 RCU" in plan.flagged[0].reason
+    # AND the other tables still fit the window
+    assert tables_past_window(plan) == ["ledger"]
+
+
+def test_zero_size_tables_are_still_backed_up():
+    # GIVEN a table that reports 0 bytes (TableSizeBytes lags by up to 6 hours)
+    plan = plan_batches([TableSnapshot(name="fresh", read_capacity_units=5)], PlannerSettings())
+    # THEN it is planned, for its activity bootstrap only
+    [planned] = planned_tables(plan)
+    assert planned.estimated_seconds == 60
+    assert not planned.boosted
+
+
+def test_native_exports_go_into_export_batches_of_at_most_50_that_cost_nothing():
+    # GIVEN 120 tables to export natively and one for Data Pipeline
+    tables = [TableSnapshot(name=f"exp-{i:03d}", size_bytes=GIB, engine="export") for i in range(120)]
+    tables.append(TableSnapshot(name="piped", read_capacity_units=100, size_bytes=1000))
+    # WHEN they are planned
+    plan = plan_batches(tables, PlannerSettings())
+    exports = [b for b in plan.batches if b.engine == "export"]
+    # THEN the exports form batches of 50, 50 and 20 that start with the night
+    assert [len(b.tables) for b in exports] == [50, 50, 20]
+    assert all(b.start_seconds == 0 and t.engine == "export" for b in exports for t in b.tables)
+    # AND only the pipeline is costed
+    assert plan.cost.emr_cluster_hours == pytest.approx((600 + 60 + 1) / 3600, abs=1e-3)
+    assert plan.cost.extra_rcu_hours == 0
+
+
+def test_more_pipelines_than_the_limit_run_in_waves():
+    # GIVEN 6 tables of about 2 h each and room for 2 pipelines at once, 1 table per pipeline
+    tables = [TableSnapshot(name=f"t-{i:02d}", read_capacity_units=100, size_bytes=100 * 4096 * 7000) for i in range(6)]
+    config = PlannerSettings(
+        window_seconds=24 * 3600, max_concurrent_pipelines=2, max_tables_per_pipeline=1, max_extra_rcu=0
+    )
+    # WHEN they are planned
+    plan = plan_batches(tables, config)
+    # THEN six pipelines run two at a time, each wave starting when a slot frees
+    assert len(plan.batches) == 6
+    assert peak_concurrent_pipelines(plan.batches) == 2
+    starts = sorted({b.start_seconds for b in plan.batches})
+    assert len(starts) == 3 and starts[0] == 0
+    length = plan.batches[0].estimated_seconds
+    assert starts == [0, length, 2 * length]
+
+
+def test_a_tight_budget_staggers_boosts_instead_of_holding_them_together():
+    # GIVEN two 40 GiB tables at 100 RCU (about 29 h each unboosted) and a budget that allows
+    # only about one boost at a time
+    tables = [TableSnapshot(name=f"big-{i}", read_capacity_units=100, size_bytes=40 * GIB) for i in range(2)]
+    config = PlannerSettings(window_seconds=12 * 3600, max_extra_rcu=3000)
+    # WHEN they are planned
+    plan = plan_batches(tables, config)
+    # THEN both are boosted, the budget holds and both still end inside the window
+    assert all(t.boosted for t in planned_tables(plan))
+    assert plan.peak_extra_rcu <= 3000
+    assert tables_past_window(plan) == []
+
+
+def test_without_a_budget_nothing_is_boosted_and_slow_tables_are_flagged():
+    # GIVEN a table too slow for the window and no extra RCU to give
+    table = TableSnapshot(name="slow", read_capacity_units=10, size_bytes=10 * GIB)
+    # WHEN it is planned
+    plan = plan_batches([table], PlannerSettings(max_extra_rcu=0))
+    # THEN it runs unboosted, alone, and is flagged
+    [planned] = planned_tables(plan)
+    assert not planned.boosted and planned.read_capacity_units == 10
+    assert [f.name for f in plan.flagged] == ["slow"]
+
+
+def test_skipped_tables_pass_through_and_duplicates_are_skipped():
+    # GIVEN discovery skipped one table, and the inventory lists another twice
+    table = TableSnapshot(name="twice", read_capacity_units=5, size_bytes=10)
+    skipped = [SkippedTable(name="excluded", reason="matches an exclude pattern")]
+    # WHEN it is planned
+    plan = plan_batches([table, table], PlannerSettings(), skipped)
+    # THEN the skipped table keeps its reason and the duplicate is reported, not planned twice
+    assert [(s.name, s.reason) for s in plan.skipped] == [
+        ("excluded", "matches an exclude pattern"),
+        ("twice", "listed more than once"),
+    ]
+    assert [t.name for t in planned_tables(plan)] == ["twice"]
+
+
+def test_the_plan_states_its_assumptions_and_prices():
+    # GIVEN custom settings
+    config = PlannerSettings(bytes_per_rcu_second=4096, window_seconds=5 * 3600, max_extra_rcu=1234)
+    # WHEN an empty inventory is planned
+    document = plan_batches([], config).model_dump(mode="json")
+    # THEN the JSON carries the assumptions a reader needs to check the estimate
+    assert document["window_seconds"] == 5 * 3600
+    assert document["bytes_per_rcu_second"] == 4096
+    assert document["emr_bootstrap_seconds"] == 600
+    assert document["activity_bootstrap_seconds"] == 60
+    assert document["max_extra_rcu"] == 1234
+    assert document["cost"]["prices"]["rcu_hour_usd"] == 0.00013
+    assert document["cost"]["total_usd"] == 0
+
+
+def test_boosted_capacity_reproduces_the_backup_share_exactly():
+    # GIVEN the 2017 example with the percent recomputed
+    rcu, percent = boosted_capacity(100, 900)
+    # THEN the application keeps 100 RCU and the backup gets (just under, by rounding down) 900
+    assert rcu == 1000
+    assert rcu * (1 - percent) >= 100
+    assert 899.9 < rcu * percent <= 900
+
+
+def test_peak_extra_rcu_counts_only_holds_that_overlap():
+    # GIVEN two boosts in one batch (both raised at its start) and one in a later batch
+    def boosted(name: str, offset: int, seconds: int, extra: int) -> PlannedTable:
+        return PlannedTable(name=name, size_bytes=1, original_read_capacity_units=100,
+                            read_capacity_units=100 + extra, read_throughput_percent=0.5,
+                            start_offset_seconds=offset, estimated_seconds=seconds)
+
+    first = Batch(id="b0001", start_seconds=0, estimated_seconds=2600,
+                  tables=[boosted("a", 600, 1000, 300), boosted("b", 1600, 1000, 200)])
+    later = Batch(id="b0002", start_seconds=1600, estimated_seconds=1600, tables=[boosted("c", 600, 1000, 400)])
+    # THEN "a" is lowered at 1,600 s, when "c" is raised: the peak is b + c, not a + b + c
+    assert peak_extra_rcu([first, later]) == 600
+    assert extra_rcu_timeline([first, later]) == [(0, 500), (1600, 600), (2600, 400), (3200, 0)]
