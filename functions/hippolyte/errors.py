@@ -48,3 +48,24 @@ class RestoreTargetExistsError(HippolyteError):
 
 class RestoreVerificationError(HippolyteError):
     """The restored table's item count differs from the backup's manifest."""
+
+
+# --------------------------------------------------------------------------------------------
+# Restore (issue 5). The restore state machine (statemachine/restore.asl.json) routes on these.
+# --------------------------------------------------------------------------------------------
+
+
+class InvalidRestoreRequestError(HippolyteError):
+    """The restore's input does not validate (a bad time, a bad S3 URI); the message names the field."""
+
+
+class BackupNotRestorableError(HippolyteError):
+    """The chosen backup cannot be restored the way it was asked (the message says why)."""
+
+
+class TargetTableNotReadyError(HippolyteError):
+    """The restore's target table is not ACTIVE yet; the state machine retries the step."""
+
+
+class RestoreImportFailedError(HippolyteError):
+    """The import (pipeline or ImportTable) ended without loading the backup."""

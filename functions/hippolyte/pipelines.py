@@ -12,6 +12,7 @@ pipeline (3 per table + 2, so 32 tables at most) and 50 fields per object.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -75,6 +76,16 @@ def pipeline_unique_id(run_id: str, batch_id: str) -> str:
     return f"hippolyte-{run_id}-{batch_id}"[:1024]
 
 
+def percent_field(percent: float) -> str:
+    """The percentage as the definition's string, rounded down: rounding up would let the export
+    take a sliver of the application's own capacity.
+
+    >>> percent_field(0.967741)
+    '0.9677'
+    """
+    return f"{math.floor(percent * 10_000) / 10_000:.4f}"
+
+
 def _field(key: str, value: str | int | float) -> dict[str, str]:
     return {"key": key, "stringValue": str(value)}
 
@@ -107,7 +118,7 @@ def _table_objects(
         _object(source, f"{table.name} (DynamoDB)", [
             _field("type", "DynamoDBDataNode"),
             _field("tableName", table.name),
-            _field("readThroughputPercent", f"{read_percent:.2f}"),
+            _field("readThroughputPercent", percent_field(read_percent)),
         ]),
         _object(activity, f"Export {table.name}", activity_fields),
         _object(target, f"{table.name} (S3)", [

@@ -291,7 +291,8 @@ class _Attempt:
     choices: list[tuple[int, int, float, int, bool]]
     batches: list[tuple[int, int, list[int]]]
     late: int  # tables (not solo) that end past the window
-    waited: int  # seconds slots stood idle waiting for the budget
+    time_use: float  # pipeline-seconds used / what the slots offer in the window
+    budget_use: float  # extra RCU-seconds held / what the budget offers in the window
     cost_usd: float
 
     @property
@@ -468,7 +469,7 @@ def _cheapest_boost(
         ideal = math.sqrt(rcu_price * hours * need / per_second) if per_second > 0 else longest
         seconds = min(max(ideal, fastest), longest)
         extra = min(table.max_extra, max(min_extra, math.ceil(need / seconds)))
-        cost = per_second * (need / extra) + rcu_price * extra * hours
+        cost = per_second * math.ceil(need / extra) + rcu_price * extra * hours
         if cost < best_cost:
             best_cost, best = cost, (extra, longest)
         if ideal <= longest:
@@ -478,14 +479,19 @@ def _cheapest_boost(
 
 def _apply(table: _Table, extra: int, longest: float, settings: PlannerSettings) -> None:
     """Set the table's capacity, percent and read time for a boost of ``extra`` RCU (0: none)."""
-    percent = settings.read_throughput_percent
+    table.extra, table.rcu, table.percent, table.seconds = _capacity(table, extra, longest, settings)
+
+
+def _capacity(
+    table: _Table, extra: int, longest: float, settings: PlannerSettings
+) -> tuple[int, int, float, int]:
+    """``(extra, rcu, percent, read seconds)`` for a boost of ``extra`` RCU (0: none)."""
     if extra <= 0:
-        table.extra = 0
-        table.rcu = settings.on_demand_assumed_rcu if table.on_demand else table.original_rcu
-        table.percent = percent
-        table.seconds = 0 if table.size == 0 else int(table.base_seconds)
-        return
-    while True:
+        rcu = settings.on_demand_assumed_rcu if table.on_demand else table.original_rcu
+        return 0, rcu, settings.read_throughput_percent, 0 if table.size == 0 else int(table.base_seconds)
+    # Read times are whole seconds (and at least one for a table with data).
+    longest = math.ceil(longest) if longest != math.inf else longest
+    for _ in range(8):
         rcu, boosted_percent = boosted_capacity(table.original_rcu, extra)
         seconds = estimate_seconds(table.size, rcu, boosted_percent, settings.bytes_per_rcu_second)
         # The percent is rounded down: add an RCU when that leaves the backup no faster than
@@ -494,10 +500,7 @@ def _apply(table: _Table, extra: int, longest: float, settings: PlannerSettings)
         if not slower or extra >= table.max_extra:
             break
         extra += 1
-    table.extra = extra
-    table.rcu = rcu
-    table.percent = boosted_percent
-    table.seconds = seconds
+    return extra, rcu, boosted_percent, seconds
 
 
 # --------------------------------------------------------------------------------------------
@@ -637,8 +640,7 @@ def _split_lane(lane: list[_Table], count: int, settings: PlannerSettings) -> li
     batches = []
     for group in groups:
         if group:
-            # Boosted first, biggest boost first: each is held from the pipeline's start to its end.
-            group.sort(key=lambda t: (t.extra == 0, -t.extra, t.length, t.name))
+            group.sort(key=_boosted_first)
             batches.append(_make_batch(group, boot))
     return batches
 
@@ -660,13 +662,13 @@ def _schedule(slots: list[_Slot], settings: PlannerSettings) -> int:
     held = 0
     holds: list[tuple[int, int]] = []  # (end second, extra RCU)
     pending = [list(slot.batches) for slot in slots]
-    events: list[tuple[int, int, int]] = []  # (time, plain batches left, slot)
+    events: list[tuple[int, int, int]] = []  # (time, urgency, slot)
     waiting_slots = list(range(len(slots)))[::-1]
     running = 0
     while waiting_slots and running < limit:
         i = waiting_slots.pop()
         running += 1
-        events.append((0, _plain_left(pending[i]), i))
+        events.append((0, _urgency(pending[i]), i))
     heapq.heapify(events)
     waited = 0
     while events:
@@ -679,7 +681,7 @@ def _schedule(slots: list[_Slot], settings: PlannerSettings) -> int:
             if waiting_slots:
                 j = waiting_slots.pop()
                 running += 1
-                heapq.heappush(events, (now, _plain_left(pending[j]), j))
+                heapq.heappush(events, (now, _urgency(pending[j]), j))
             continue
         room = budget - held
         choice = None
@@ -691,7 +693,7 @@ def _schedule(slots: list[_Slot], settings: PlannerSettings) -> int:
         if choice is None:
             # Stagger: wait until the next boost is lowered.
             waited += holds[0][0] - now
-            heapq.heappush(events, (holds[0][0], _plain_left(left), i))
+            heapq.heappush(events, (holds[0][0], _urgency(left), i))
             continue
         left.remove(choice)
         choice.start = now
@@ -701,11 +703,18 @@ def _schedule(slots: list[_Slot], settings: PlannerSettings) -> int:
             if table.extra:
                 heapq.heappush(holds, (now + offset, table.extra))
                 held += table.extra
-        heapq.heappush(events, (now + choice.seconds, _plain_left(left), i))
+        heapq.heappush(events, (now + choice.seconds, _urgency(left), i))
     return waited
 
 
-def _plain_left(batches: list[_Batch]) -> int:
+def _boosted_first(table: _Table) -> tuple[bool, int, int, str]:
+    """Order in a pipeline: boosted first, biggest boost first (each is held from the pipeline's start)."""
+    return (table.extra == 0, -table.extra, table.length, table.name)
+
+
+def _urgency(batches: list[_Batch]) -> int:
+    """Order of slots ready at the same second: those with fewest unboosted batches first, as they
+    have nothing to run instead while they wait for the budget."""
     return sum(1 for b in batches if not b.extra)
 
 
@@ -719,18 +728,23 @@ def _attempt(
 ) -> _Attempt:
     _size_all(tables, settings, cluster_price, rcu_price, boost_any)
     slots = _pack(tables, settings)
-    waited = _schedule(slots, settings)
+    _schedule(slots, settings)
     window = settings.window_seconds
     boot = settings.emr_bootstrap_seconds
     late = 0
+    busy = 0
+    held = 0
     for slot in slots:
         if slot.solo:
             continue
         for batch in slot.batches:
+            busy += batch.seconds
             end = batch.start + boot
             for table in batch.tables:
                 end += table.length
                 late += end > window
+                held += table.extra * (end - batch.start)
+    free_slots = max(1, settings.max_concurrent_pipelines - sum(slot.solo for slot in slots))
     prices = settings.prices
     cluster_seconds = 0
     rcu_hours = 0
@@ -752,7 +766,8 @@ def _attempt(
             for b in slot.batches
         ],
         late=late,
-        waited=waited,
+        time_use=busy / (free_slots * window),
+        budget_use=held / (settings.max_extra_rcu * window) if settings.max_extra_rcu else 0.0,
         cost_usd=cost,
     )
 
@@ -774,14 +789,15 @@ def _search(tables: list[_Table], settings: PlannerSettings) -> _Attempt:
     current = attempt(premiums)
     best = current
     rounds = 1
-    while not current.fits and rounds < MAX_ROUNDS:
+    # Without a budget no price changes the sizing: nothing to search.
+    while not current.fits and rounds < MAX_ROUNDS and settings.max_extra_rcu:
         bad = premiums
         time_premium, budget_premium = premiums
-        if current.waited:
-            # Slots stood idle for the budget: smaller boosts, held for longer.
+        if current.budget_use > current.time_use:
+            # The budget is the scarcer: smaller boosts, held for longer.
             budget_premium = budget_premium * 4 if budget_premium else rcu_base * 4
         else:
-            # The slots cannot hold the night: faster backups, bigger boosts.
+            # The slots are: faster backups, bigger boosts.
             time_premium = time_premium * 2 if time_premium else cluster_base / 4
         premiums = (time_premium, budget_premium)
         current = attempt(premiums)
@@ -794,12 +810,12 @@ def _search(tables: list[_Table], settings: PlannerSettings) -> _Attempt:
             for _ in range(BISECTION_ROUNDS):
                 middle = ((good[0] + bad[0]) / 2, (good[1] + bad[1]) / 2)
                 trial = attempt(middle)
-                if trial.fits:
-                    good = middle
-                    if trial.key < best.key:
-                        best = trial
-                else:
+                if not trial.fits:
                     bad = middle
+                elif trial.key < best.key:
+                    good, best = middle, trial
+                else:
+                    break  # feasible but no cheaper: lower prices are not paying off
     return best
 
 

@@ -6,9 +6,6 @@ import math
 import random
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from hippolyte.models import Batch, Plan, PlannedTable, PlannerSettings, SkippedTable, TableSnapshot
 from hippolyte.planning import (
     boosted_capacity,
@@ -19,6 +16,8 @@ from hippolyte.planning import (
     plan_batches,
     tables_past_window,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 GIB = 2**30
 TIB = 2**40
@@ -165,7 +164,9 @@ def test_batch_ids_follow_start_order_and_flags_name_every_late_table(tables, co
 def feasible_nights(draw: st.DrawFn) -> tuple[list[TableSnapshot], PlannerSettings]:
     """Fleets that fit with room to spare: every table short, pipelines enough for all at once."""
     count = draw(st.integers(min_value=1, max_value=60))
-    config = PlannerSettings(max_concurrent_pipelines=max(1, math.ceil(count / 4)), max_tables_per_pipeline=32)
+    config = PlannerSettings(
+        max_concurrent_pipelines=max(1, math.ceil(count / 4)), max_tables_per_pipeline=32
+    )
     tables = [
         TableSnapshot(
             name=f"t{index:03d}",
@@ -286,7 +287,10 @@ def test_native_exports_go_into_export_batches_of_at_most_50_that_cost_nothing()
 
 def test_more_pipelines_than_the_limit_run_in_waves():
     # GIVEN 6 tables of about 2 h each and room for 2 pipelines at once, 1 table per pipeline
-    tables = [TableSnapshot(name=f"t-{i:02d}", read_capacity_units=100, size_bytes=100 * 4096 * 7000) for i in range(6)]
+    tables = [
+        TableSnapshot(name=f"t-{i:02d}", read_capacity_units=100, size_bytes=100 * 4096 * 7000)
+        for i in range(6)
+    ]
     config = PlannerSettings(
         window_seconds=24 * 3600, max_concurrent_pipelines=2, max_tables_per_pipeline=1, max_extra_rcu=0
     )
@@ -366,13 +370,25 @@ def test_boosted_capacity_reproduces_the_backup_share_exactly():
 def test_peak_extra_rcu_counts_only_holds_that_overlap():
     # GIVEN two boosts in one batch (both raised at its start) and one in a later batch
     def boosted(name: str, offset: int, seconds: int, extra: int) -> PlannedTable:
-        return PlannedTable(name=name, size_bytes=1, original_read_capacity_units=100,
-                            read_capacity_units=100 + extra, read_throughput_percent=0.5,
-                            start_offset_seconds=offset, estimated_seconds=seconds)
+        return PlannedTable(
+            name=name,
+            size_bytes=1,
+            original_read_capacity_units=100,
+            read_capacity_units=100 + extra,
+            read_throughput_percent=0.5,
+            start_offset_seconds=offset,
+            estimated_seconds=seconds,
+        )
 
-    first = Batch(id="b0001", start_seconds=0, estimated_seconds=2600,
-                  tables=[boosted("a", 600, 1000, 300), boosted("b", 1600, 1000, 200)])
-    later = Batch(id="b0002", start_seconds=1600, estimated_seconds=1600, tables=[boosted("c", 600, 1000, 400)])
+    first = Batch(
+        id="b0001",
+        start_seconds=0,
+        estimated_seconds=2600,
+        tables=[boosted("a", 600, 1000, 300), boosted("b", 1600, 1000, 200)],
+    )
+    later = Batch(
+        id="b0002", start_seconds=1600, estimated_seconds=1600, tables=[boosted("c", 600, 1000, 400)]
+    )
     # THEN "a" is lowered at 1,600 s, when "c" is raised: the peak is b + c, not a + b + c
     assert peak_extra_rcu([first, later]) == 600
     assert extra_rcu_timeline([first, later]) == [(0, 500), (1600, 600), (2600, 400), (3200, 0)]

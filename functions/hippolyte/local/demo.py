@@ -19,7 +19,7 @@ from hippolyte.local.verify import backup_items, same_items, table_items
 from hippolyte.models import RunProgress
 
 # The demo's stack: a one-hour window and a 25% read share, so that the planner has a reason to
-# raise one table's capacity (a 6 MB table at 1 RCU) without the demo fleet taking long to build.
+# raise one table's capacity (a 7 MB table at 1 RCU) without the demo fleet taking long to build.
 DEMO_PARAMETERS = {"Stage": "demo", "WindowHours": "1", "ReadThroughputPercent": "0.25",
                    "NotificationEmail": "ops@example.com"}
 

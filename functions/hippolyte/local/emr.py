@@ -108,6 +108,8 @@ class LocalEmr:
                 self._run_activity(objects, object_id, fields)
             except ActivityFailed as error:
                 errors.append(f"{object_id}: {error}")
+            except Exception as error:  # noqa: BLE001 - a crash fails the activity, as on EMR
+                errors.append(f"{object_id}: {type(error).__name__}: {error}")
             if self._stop.is_set() or pipeline_id not in datapipeline_backends[self.account_id][self.region].pipelines:
                 return "DELETED"
         state = "FAILED" if errors else "FINISHED"

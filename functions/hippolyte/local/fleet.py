@@ -36,7 +36,7 @@ def demo_fleet(count: int = 32, seed: int = 7) -> list[DemoTable]:
     """The fleet's tables: ``count`` to back up, plus one opted out."""
     rng = random.Random(seed)
     domains = ["orders", "customers", "payments", "inventory", "sessions", "audit", "carts", "prices"]
-    tables = [DemoTable("orders-history", items=600, item_bytes=10_000, rcu=1, gsi=True)]
+    tables = [DemoTable("orders-history", items=700, item_bytes=10_000, rcu=1, gsi=True)]
     for index in range(count - 1):
         items = int(10 ** rng.uniform(0, 3.0))  # 1 to 1,000 items
         tables.append(DemoTable(

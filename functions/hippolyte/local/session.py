@@ -26,6 +26,7 @@ from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from hippolyte.adapters import clients
 from hippolyte.local.emr import LocalEmr
 from hippolyte.local.lambda_runtime import InvocationHook, InvocationLog, in_process_lambdas
+from hippolyte.local.native_export import LocalNativeExports
 from hippolyte.local.stack import LocalStack, deploy
 from hippolyte.local.table_sizes import real_table_sizes
 
@@ -92,6 +93,8 @@ class LocalSession:
     stack: LocalStack
     emr: LocalEmr
     invocations: InvocationLog
+    # Issue 5: DynamoDB's native export with AWS's file layout (tests inject faults through it).
+    exports: LocalNativeExports | None = None
 
     @property
     def region(self) -> str:
@@ -159,7 +162,8 @@ def local_session(region: str = "us-east-1", parameters: dict[str, str] | None =
             extra(stack)
         deployed = deploy(region=region, parameters=parameters)
         emulator = stack.enter_context(LocalEmr(region=region, **(emr or {})))
-        session = LocalSession(stack=deployed, emr=emulator, invocations=invocations)
+        exports = stack.enter_context(LocalNativeExports(region=region))  # issue 5: native export engine
+        session = LocalSession(stack=deployed, emr=emulator, invocations=invocations, exports=exports)
         try:
             yield session
         finally:

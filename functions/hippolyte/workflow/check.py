@@ -16,6 +16,7 @@ from hippolyte.models import Batch, BatchProgress, Plan, RunContext, RunProgress
 from hippolyte.pipelines import output_directory
 from hippolyte.runtime import Runtime
 from hippolyte.waves import next_wave
+from hippolyte.workflow.backup_manifest import write_backup_manifest
 
 # A batch refused at the account's pipeline limit goes back to the queue this many times before
 # its tables are reported failed (each retry waits at least one poll interval).
@@ -56,6 +57,7 @@ def _verify_table(rt: Runtime, context: RunContext, progress: RunProgress, table
             name=table_name, status="backed_up", s3_path=directory, items=check.items, bytes=check.bytes,
             engine=engine,  # type: ignore[arg-type]
         )
+        write_backup_manifest(rt, context.run, progress.outcomes[table_name])  # issue 5: the manifest
     elif failure is not None:
         progress.outcomes[table_name] = TableOutcome(
             name=table_name, status="failed", reason=f"{failure}; {check.reason}", engine=engine,  # type: ignore[arg-type]

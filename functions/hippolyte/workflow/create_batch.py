@@ -42,6 +42,11 @@ def read_percents(rt: Runtime, ledger: CapacityLedger | None, request: CreateBat
     return percents
 
 
+def pipeline_name(rt: Runtime, run_id: str, batch_id: str) -> str:
+    """A batch's pipeline name: stage, run and batch, so a person (and the failure path) can find it."""
+    return f"hippolyte-{rt.settings.stage}-{run_id}-{batch_id}"
+
+
 def start_batch(rt: Runtime, request: CreateBatchRequest) -> StartedBatch:
     """Create one pipeline (idempotent per run and batch); a refusal is returned, not raised."""
     batch = load_batch(rt, request.run, request.batch_id)
@@ -52,7 +57,7 @@ def start_batch(rt: Runtime, request: CreateBatchRequest) -> StartedBatch:
     ledger = rt.ledger() if any(t.boosted for t in batch.tables) else None
     objects = build_pipeline_objects(batch, request.run.bucket, request.run.started_at, cluster_settings(rt),
                                      read_percents(rt, ledger, request, batch))
-    name = f"hippolyte-{rt.settings.stage}-{request.run.run_id}-{batch.id}"
+    name = pipeline_name(rt, request.run.run_id, batch.id)
     try:
         pipeline_id = create_and_activate(
             rt.client("datapipeline"), name, pipeline_unique_id(request.run.run_id, batch.id), objects,

@@ -21,7 +21,7 @@ def notify_run(rt: Runtime, run: RunRef | None, execution_id: str, execution_nam
         outcomes=outcomes, capacity_pending=progress.capacity_pending, notes=progress.notes,
         error=f"{error.error}: {error.cause}" if error else None,
     )
-    bucket = run.bucket if run else rt.settings.backup_bucket
-    s3.put_object(Bucket=bucket, Key=f"runs/{execution_name}/report.txt", Body=body.encode(), ContentType="text/plain")
+    if run is not None:  # a run rejected at its first state leaves nothing in the account
+        s3.put_object(Bucket=run.bucket, Key=f"{run.prefix}report.txt", Body=body.encode(), ContentType="text/plain")
     message_id = publish_report(rt.client("sns"), rt.settings.topic_arn, report.subject, body)
     return report.model_copy(update={"message_id": message_id, "error": error})

@@ -1,0 +1,233 @@
+"""Benchmark: Hippolyte's planner against Hippolyte 2017's next-fit, on generated fleets.
+
+Run with ``make bench`` (``.venv/bin/python bench/planner_bench.py``). It writes
+``bench/results/planner.json`` and ``bench/results/planner.md``, prints the table, and exits 1 when
+a target of issue 3 is missed:
+
+- no table past the window where the table's maximum capacity makes it possible;
+- lower cost and no more pipelines than 2017 on every fleet;
+- 10,000 tables planned in under 2 s on one core.
+
+Fleets are generated from a fixed seed: sizes log-normal (median 8 MB, sigma 2.5, clipped to
+1 KB..1.5 TB) plus a few multi-TB tables, RCU log-uniform from 5 to 10,000 and independent of
+size, one table in ten on demand. Both planners see the same tables, the same window, rate and
+bootstraps, and are costed by the same function (:func:`hippolyte.planning.estimate_cost`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+try:
+    import hippolyte  # noqa: F401  (installed with the project)
+except ImportError:  # run from a checkout before `pip install -e .`
+    sys.path.insert(0, str(BENCH.parent / "functions"))
+
+from hippolyte.models import Plan, PlannerSettings, TableSnapshot  # noqa: E402
+from hippolyte.planning import (  # noqa: E402
+    estimate_seconds,
+    peak_concurrent_pipelines,
+    plan_batches,
+    tables_past_window,
+)
+
+sys.path.insert(0, str(BENCH))
+from hippolyte2017 import plan_2017  # noqa: E402
+
+SEED = 20170
+TB = 10**12
+FLEETS = {
+    "1,000 tables": (1_000, (2 * TB, 3 * TB)),
+    "10,000 tables": (10_000, (2 * TB, 3 * TB, 5 * TB)),
+}
+TIME_RUNS = 3
+TIME_TARGET_SECONDS = 2.0
+RESULTS = BENCH / "results"
+
+
+def generate_fleet(count: int, multi_tb: tuple[int, ...], seed: int) -> list[TableSnapshot]:
+    """A seeded fleet; the multi-TB tables replace a few generated ones.
+
+    >>> [t.name for t in generate_fleet(3, (), 1)]
+    ['t-00000', 't-00001', 't-00002']
+    """
+    rng = random.Random(seed)
+    tables = []
+    for index in range(count):
+        size = int(min(max(rng.lognormvariate(math.log(8e6), 2.5), 1e3), 1.5e12))
+        rcu = round(math.exp(rng.uniform(math.log(5), math.log(10_000))))
+        on_demand = rng.random() < 0.1
+        tables.append(
+            TableSnapshot(
+                name=f"t-{index:05d}",
+                billing_mode="PAY_PER_REQUEST" if on_demand else "PROVISIONED",
+                read_capacity_units=0 if on_demand else rcu,
+                size_bytes=size,
+            )
+        )
+    for index, size in zip(rng.sample(range(count), len(multi_tb)), multi_tb, strict=True):
+        rcu = round(math.exp(rng.uniform(math.log(5), math.log(10_000))))
+        tables[index] = TableSnapshot(name=f"t-{index:05d}", read_capacity_units=rcu, size_bytes=size)
+    return tables
+
+
+def impossible_at_max(tables: list[TableSnapshot], settings: PlannerSettings) -> set[str]:
+    """Tables that cannot end inside the window even alone at their maximum capacity."""
+    room = settings.window_seconds - settings.emr_bootstrap_seconds - settings.activity_bootstrap_seconds
+    names = set()
+    for table in tables:
+        if table.on_demand:
+            rate, percent = settings.on_demand_assumed_rcu, settings.read_throughput_percent
+        else:
+            best_extra = min(settings.table_max_rcu - table.read_capacity_units, settings.max_extra_rcu)
+            own = table.read_capacity_units * settings.read_throughput_percent
+            rate, percent = max(own, best_extra), 1.0
+        if estimate_seconds(table.size_bytes, rate, percent, settings.bytes_per_rcu_second) > room:
+            names.add(table.name)
+    return names
+
+
+def timed(planner: Callable[[], Plan]) -> tuple[Plan, float]:
+    """The plan and the median wall time of ``TIME_RUNS`` runs (one process, one core)."""
+    times = []
+    plan = None
+    for _ in range(TIME_RUNS):
+        start = time.perf_counter()
+        plan = planner()
+        times.append(time.perf_counter() - start)
+    assert plan is not None
+    return plan, statistics.median(times)
+
+
+def figures(plan: Plan, seconds: float) -> dict[str, float | int]:
+    """The side-by-side figures of one plan."""
+    pipelines = [b for b in plan.batches if b.engine == "datapipeline"]
+    tables = [t for b in pipelines for t in b.tables]
+    return {
+        "pipelines": len(pipelines),
+        "peak_pipelines_at_once": peak_concurrent_pipelines(plan.batches),
+        "emr_cluster_hours": round(plan.cost.emr_cluster_hours, 1),
+        "extra_rcu_hours": round(plan.cost.extra_rcu_hours),
+        "peak_extra_rcu": plan.peak_extra_rcu,
+        "cost_usd": round(plan.cost.total_usd, 2),
+        "tables_past_window": len(tables_past_window(plan)),
+        "boosted_tables": sum(t.boosted for t in tables),
+        # A table whose capacity was changed and whose application now gets less than before.
+        "tables_left_with_less_capacity": sum(
+            1
+            for t in tables
+            if t.read_capacity_units != t.original_read_capacity_units
+            and not t.on_demand
+            and t.read_capacity_units * (1 - t.read_throughput_percent) < t.original_read_capacity_units
+        ),
+        "planning_seconds": round(seconds, 3),
+    }
+
+
+ROWS = [
+    ("pipelines", "Pipelines"),
+    ("peak_pipelines_at_once", "Pipelines at once (peak)"),
+    ("emr_cluster_hours", "EMR cluster-hours"),
+    ("extra_rcu_hours", "Extra RCU-hours"),
+    ("peak_extra_rcu", "Peak extra RCU at once"),
+    ("cost_usd", "Estimated cost (USD)"),
+    ("tables_past_window", "Tables past the window"),
+    ("boosted_tables", "Boosted tables"),
+    ("tables_left_with_less_capacity", "Tables left with less capacity for the application"),
+    ("planning_seconds", "Planning time (s)"),
+]
+
+
+def markdown(results: dict[str, dict], settings: PlannerSettings) -> str:
+    """The figures as a Markdown table, one pair of columns per fleet."""
+    fleets = list(results)
+    header = "| figure | " + " | ".join(f"{f}: Hippolyte | {f}: 2017" for f in fleets) + " |"
+    rule = "| --- |" + " ---: | ---: |" * len(fleets)
+    lines = [header, rule]
+    for key, label in ROWS:
+        cells = []
+        for fleet in fleets:
+            cells += [f"{results[fleet]['hippolyte'][key]:,}", f"{results[fleet]['hippolyte2017'][key]:,}"]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    prices = settings.prices
+    lines += [
+        "",
+        f"Window {settings.window_seconds / 3600:g} h, {settings.bytes_per_rcu_second:g} B per RCU-second, "
+        f"percent {settings.read_throughput_percent}, at most {settings.max_concurrent_pipelines} "
+        f"pipelines at once (2017: no limit) and {settings.max_extra_rcu:,} extra RCU (2017: no budget). "
+        f"Prices: ${prices.cluster_hour_usd:g} per cluster-hour, ${prices.rcu_hour_usd:g} per RCU-hour. "
+        f"Seed {SEED}; planning time is the median of {TIME_RUNS} runs on "
+        f"{platform.python_implementation()} {platform.python_version()} ({platform.machine()}).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def check_targets(results: dict[str, dict], impossible: dict[str, int]) -> list[str]:
+    """The targets of issue 3 that the figures miss (empty when all are met)."""
+    missed = []
+    for fleet, pair in results.items():
+        ours, old = pair["hippolyte"], pair["hippolyte2017"]
+        if ours["tables_past_window"] > impossible[fleet]:
+            missed.append(
+                f"{fleet}: {ours['tables_past_window']} tables past the window, "
+                f"{impossible[fleet]} impossible at maximum capacity"
+            )
+        if ours["cost_usd"] >= old["cost_usd"]:
+            missed.append(f"{fleet}: cost {ours['cost_usd']} is not below 2017's {old['cost_usd']}")
+        if ours["pipelines"] > old["pipelines"]:
+            missed.append(f"{fleet}: {ours['pipelines']} pipelines, more than 2017's {old['pipelines']}")
+        if fleet.startswith("10,000") and ours["planning_seconds"] >= TIME_TARGET_SECONDS:
+            missed.append(f"{fleet}: planning took {ours['planning_seconds']} s")
+    return missed
+
+
+def main() -> int:
+    """Plan every fleet with both planners, write and print the figures, check the targets."""
+    settings = PlannerSettings()
+    results: dict[str, dict] = {}
+    impossible: dict[str, int] = {}
+    for fleet, (count, multi_tb) in FLEETS.items():
+        tables = generate_fleet(count, multi_tb, SEED)
+        impossible[fleet] = len(impossible_at_max(tables, settings))
+        ours, ours_seconds = timed(lambda tables=tables: plan_batches(tables, settings))
+        old, old_seconds = timed(lambda tables=tables: plan_2017(tables, settings))
+        results[fleet] = {
+            "hippolyte": figures(ours, ours_seconds),
+            "hippolyte2017": figures(old, old_seconds),
+        }
+    table = markdown(results, settings)
+    missed = check_targets(results, impossible)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    document = {
+        "seed": SEED,
+        "settings": settings.model_dump(mode="json"),
+        "fleets": {
+            name: {"tables": count, "multi_tb_bytes": list(big)} for name, (count, big) in FLEETS.items()
+        },
+        "tables_impossible_at_max": impossible,
+        "results": results,
+        "targets_missed": missed,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+    (RESULTS / "planner.json").write_text(json.dumps(document, indent=2) + "\n")
+    (RESULTS / "planner.md").write_text(table)
+    print(table)
+    if missed:
+        print("Targets missed:\n" + "\n".join(f"- {m}" for m in missed))
+        return 1
+    print("All targets met.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""DynamoDB's native export: start one (idempotently), describe it, read and check its files."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+from hippolyte.adapters.backup_catalog import list_prefix
+from hippolyte.export_format import SUMMARY_NAME, ExportCheck, check_export, export_root
+
+# The data files' MD5s are recomputed (the export read back in full) up to this total size;
+# beyond it the check relies on the ETags S3 reports, which the files manifest lists too.
+MD5_CHECK_UP_TO_BYTES = 512 * 1024**2
+
+
+def start_export(dynamodb: Any, table_arn: str, bucket: str, prefix: str, client_token: str) -> str:
+    """ExportTableToPointInTime of the table as it is now, into ``s3://bucket/prefix/``; returns the ARN.
+
+    The same ``client_token`` with the same parameters returns the same export (for 8 hours,
+    DynamoDB API reference), so a retried state never starts a second export.
+    """
+    description = dynamodb.export_table_to_point_in_time(
+        TableArn=table_arn,
+        ClientToken=client_token,
+        S3Bucket=bucket,
+        S3Prefix=prefix,
+        S3SseAlgorithm="AES256",
+        ExportFormat="DYNAMODB_JSON",
+        ExportType="FULL_EXPORT",
+    )["ExportDescription"]
+    return description["ExportArn"]  # type: ignore[no-any-return]
+
+
+def describe_export(dynamodb: Any, export_arn: str) -> dict[str, Any]:
+    """DescribeExport's ``ExportDescription``."""
+    return dynamodb.describe_export(ExportArn=export_arn)["ExportDescription"]  # type: ignore[no-any-return]
+
+
+def _md5_base64(body: bytes) -> str:
+    return base64.b64encode(hashlib.md5(body).digest()).decode()
+
+
+def read_export(
+    s3: Any, description: dict[str, Any], md5_up_to_bytes: int = MD5_CHECK_UP_TO_BYTES
+) -> ExportCheck:
+    """Read a COMPLETED export's manifests and listing, and check it (see export_format)."""
+    bucket, arn = description["S3Bucket"], description["ExportArn"]
+    root = export_root(description.get("S3Prefix", ""), arn)
+    summary_key = description.get("ExportManifest") or root + SUMMARY_NAME
+    listing = list_prefix(s3, bucket, root)
+    if summary_key not in listing:
+        return ExportCheck(complete=False, reason=f"{summary_key} is missing")
+    summary = json.loads(s3.get_object(Bucket=bucket, Key=summary_key)["Body"].read())
+    files_key = summary.get("manifestFilesS3Key")
+    if not isinstance(files_key, str) or files_key not in listing:
+        return ExportCheck(complete=False, reason=f"the files manifest {files_key} is missing")
+    body = s3.get_object(Bucket=bucket, Key=files_key)["Body"].read().decode()
+    try:
+        files = [json.loads(line) for line in body.splitlines() if line.strip()]
+    except json.JSONDecodeError:
+        return ExportCheck(complete=False, reason=f"{files_key} is not JSON lines")
+    keys = [entry.get("dataFileS3Key") for entry in files if isinstance(entry, dict)]
+    md5s = None
+    if sum(listing.get(key, (0, ""))[0] for key in keys if isinstance(key, str)) <= md5_up_to_bytes:
+        md5s = {
+            key: _md5_base64(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            for key in keys
+            if isinstance(key, str) and key in listing
+        }
+    return check_export(summary_key, summary, files, listing, md5s)

@@ -1,0 +1,385 @@
+"""``hippolyte plan``: how tonight's backup would run, and what it would cost.
+
+Reads DescribeTable output from a file (``--inventory``) or a live account (``--region``,
+read-only calls: ListTables, DescribeTable, ListTagsOfResource, DescribeContinuousBackups,
+DescribeLimits), plans the night with :func:`hippolyte.planning.plan_batches` and prints a summary,
+the plan as JSON (``--json``), or draws it as an HTML page (``--report``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
+
+from hippolyte.adapters.account_limits import extra_rcu_budget, read_account_limits
+from hippolyte.adapters.tables import list_table_names, read_table
+from hippolyte.cli import JOB_FAILED, USAGE_ERROR, one_line
+from hippolyte.discovery import DiscoveryRules, skip_reason
+from hippolyte.errors import InvalidInventoryError
+from hippolyte.models import Plan, PlannerSettings, Prices, SkippedTable, TableSnapshot
+from hippolyte.plan_report import render_plan_html
+from hippolyte.planning import peak_concurrent_pipelines, plan_batches, tables_past_window
+from hippolyte.table_description import snapshots_from_inventory_json
+
+# The inventory file's budget when no account is asked: DescribeLimits' default
+# AccountMaxReadCapacityUnits (80,000), as issue 3 specifies for planning from a file.
+FILE_MAX_EXTRA_RCU = 80_000
+SHOWN_PIPELINES = 20
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+# Planner setting -> the option that sets it, so that a rejected value names the option.
+_OPTIONS = {
+    "window_seconds": "--window-hours/--window-end",
+    "read_throughput_percent": "--percent",
+    "bytes_per_rcu_second": "--bytes-per-rcu-second",
+    "emr_bootstrap_seconds": "--emr-bootstrap-seconds",
+    "activity_bootstrap_seconds": "--activity-bootstrap-seconds",
+    "max_tables_per_pipeline": "--max-tables-per-pipeline",
+    "max_concurrent_pipelines": "--max-pipelines",
+    "max_extra_rcu": "--max-extra-rcu",
+    "table_max_rcu": "--table-max-rcu",
+    "on_demand_assumed_rcu": "--on-demand-rcu",
+    "min_boosted_seconds": "--min-boosted-seconds",
+    "rcu_hour_usd": "--rcu-hour-usd",
+    "instance_hour_usd": "--instance-hour-usd",
+    "instances_per_cluster": "--instances-per-cluster",
+}
+
+
+def register(verbs: Any) -> None:
+    """Add the ``plan`` verb."""
+    defaults = PlannerSettings()
+    prices = defaults.prices
+    parser = verbs.add_parser(
+        "plan",
+        help="plan tonight's backup from an inventory file or a live account",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    # argparse would print the usage and the error on two lines; the CLI promises one.
+    parser.error = _one_line_error(parser)  # type: ignore[method-assign]
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--inventory",
+        type=Path,
+        metavar="FILE",
+        help='JSON list of DescribeTable outputs (Table objects, or {"Table": ...} as the AWS CLI prints)',
+    )
+    source.add_argument(
+        "--region", help="plan the tables of this region of the current AWS account (read-only)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+    parser.add_argument("--report", type=Path, metavar="HTML", help="also draw the plan into this HTML file")
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="REGEX",
+        help="skip tables whose whole name matches (repeatable)",
+    )
+
+    window = parser.add_argument_group("window (UTC)")
+    window.add_argument("--window-start", default="00:00", metavar="HH:MM", help="start (default 00:00)")
+    ends = window.add_mutually_exclusive_group()
+    ends.add_argument("--window-end", metavar="HH:MM", help="end (default 07:00; before the start: next day)")
+    ends.add_argument("--window-hours", type=float, metavar="H", help="length instead of an end")
+
+    knobs = parser.add_argument_group("estimate and limits")
+    knobs.add_argument(
+        "--percent",
+        type=float,
+        help="share of an unboosted table's RCU the backup may use "
+        f"(default {defaults.read_throughput_percent})",
+    )
+    knobs.add_argument(
+        "--bytes-per-rcu-second",
+        type=float,
+        help=f"bytes the export reads per RCU-second (default {defaults.bytes_per_rcu_second:g})",
+    )
+    knobs.add_argument(
+        "--emr-bootstrap-seconds", type=int, help=f"per pipeline (default {defaults.emr_bootstrap_seconds})"
+    )
+    knobs.add_argument(
+        "--activity-bootstrap-seconds",
+        type=int,
+        help=f"per table (default {defaults.activity_bootstrap_seconds})",
+    )
+    knobs.add_argument(
+        "--max-pipelines",
+        type=int,
+        help=f"pipelines at once (default {defaults.max_concurrent_pipelines}, "
+        "Data Pipeline's account limit)",
+    )
+    knobs.add_argument(
+        "--max-tables-per-pipeline",
+        type=int,
+        help=f"(default {defaults.max_tables_per_pipeline}: 100 objects, 3 per table and 2 per pipeline)",
+    )
+    knobs.add_argument(
+        "--max-extra-rcu",
+        type=int,
+        help="extra RCU held at once (default: live, DescribeLimits' account maximum less what is "
+        f"provisioned; from a file, {FILE_MAX_EXTRA_RCU:,})",
+    )
+    knobs.add_argument(
+        "--table-max-rcu",
+        type=int,
+        help="most RCU a table may get "
+        f"(default: live, DescribeLimits; from a file, {defaults.table_max_rcu:,})",
+    )
+    knobs.add_argument(
+        "--on-demand-rcu",
+        type=int,
+        help=f"read rate assumed for on-demand tables (default {defaults.on_demand_assumed_rcu:,})",
+    )
+    knobs.add_argument(
+        "--min-boosted-seconds",
+        type=int,
+        help="boost a table to save money only when its unboosted backup takes longer than this "
+        f"(default {defaults.min_boosted_seconds})",
+    )
+
+    costs = parser.add_argument_group("prices")
+    costs.add_argument("--rcu-hour-usd", type=float, help=f"per RCU-hour (default {prices.rcu_hour_usd})")
+    costs.add_argument(
+        "--instance-hour-usd",
+        type=float,
+        help=f"EC2 + EMR per instance-hour (default {prices.instance_hour_usd})",
+    )
+    costs.add_argument("--instances-per-cluster", type=int, help=f"(default {prices.instances_per_cluster})")
+    parser.set_defaults(run=run)
+
+
+def _one_line_error(parser: argparse.ArgumentParser) -> Any:
+    def error(message: str) -> NoReturn:
+        parser.exit(USAGE_ERROR, f"{parser.prog}: {message} (see --help)\n")
+
+    return error
+
+
+def run(args: argparse.Namespace) -> int:
+    """Plan, then print (and draw) the plan. Exit 1 when the account cannot be read."""
+    rules = DiscoveryRules(exclude_patterns=tuple(_checked_patterns(args.exclude)))
+    if args.inventory is not None:
+        tables, skipped = _apply_rules(read_inventory(args.inventory), rules)
+        max_extra, table_max, note = FILE_MAX_EXTRA_RCU, None, None
+    else:
+        try:
+            tables, skipped, max_extra, table_max, note = _read_account(args.region, rules)
+        except (BotoCoreError, ClientError) as error:  # credentials, network, permissions
+            print(
+                f"hippolyte plan: reading the account in {args.region} failed: {one_line(error)}",
+                file=sys.stderr,
+            )
+            return JOB_FAILED
+    settings = planner_settings(args, max_extra_rcu=max_extra, table_max_rcu=table_max)
+    if note:
+        print(f"hippolyte plan: {note}", file=sys.stderr)
+    plan = plan_batches(tables, settings, skipped)
+    if args.report is not None:
+        args.report.write_text(render_plan_html(plan, window_start=args.window_start), encoding="utf-8")
+    if args.json:
+        json.dump(plan.model_dump(mode="json"), sys.stdout, indent=2)
+        print()
+    else:
+        print(summary(plan, args.window_start))
+        if args.report is not None:
+            print(f"\nReport written to {args.report}")
+    return 0
+
+
+def read_inventory(path: Path) -> list[TableSnapshot]:
+    """The tables of an inventory file; errors name the file and what is wrong with it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInventoryError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise InvalidInventoryError(f"{path}: not a UTF-8 text file") from None
+    except OSError as error:
+        raise InvalidInventoryError(f"{path}: cannot be read ({error.strerror or error})") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInventoryError(
+            f"{path}: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
+        ) from None
+    try:
+        return snapshots_from_inventory_json(document)
+    except InvalidInventoryError as error:
+        raise InvalidInventoryError(f"{path}: {error}") from None
+
+
+def _read_account(
+    region: str, rules: DiscoveryRules
+) -> tuple[list[TableSnapshot], list[SkippedTable], int, int, str | None]:
+    """Tables, skipped tables, the default budget and table maximum, and a note on the limits."""
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    every: list[TableSnapshot] = []
+    tables: list[TableSnapshot] = []
+    skipped: list[SkippedTable] = []
+    for name in list_table_names(dynamodb):
+        found = read_table(dynamodb, name)
+        if found is None:
+            continue  # deleted since ListTables
+        snapshot, tags = found
+        every.append(snapshot)
+        reason = skip_reason(name, tags, rules)
+        if reason:
+            skipped.append(SkippedTable(name=name, reason=reason))
+        else:
+            tables.append(snapshot)
+    limits = read_account_limits(dynamodb)
+    # The account quota counts every provisioned table, backed up tonight or not.
+    return tables, skipped, extra_rcu_budget(limits, every), limits.table_max_read_capacity_units, limits.note
+
+
+def _apply_rules(
+    tables: list[TableSnapshot], rules: DiscoveryRules
+) -> tuple[list[TableSnapshot], list[SkippedTable]]:
+    kept, skipped = [], []
+    for table in tables:
+        reason = skip_reason(table.name, {}, rules)
+        if reason:
+            skipped.append(SkippedTable(name=table.name, reason=reason))
+        else:
+            kept.append(table)
+    return kept, skipped
+
+
+def _checked_patterns(patterns: list[str]) -> list[str]:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ValueError(f"--exclude: {pattern!r} is not a valid regular expression ({error})") from None
+    return patterns
+
+
+def _clock_seconds(option: str, value: str) -> int:
+    match = _CLOCK.match(value)
+    if not match:
+        raise ValueError(f"{option}: {value!r} is not a time of day as HH:MM")
+    return int(match.group(1)) * 3600 + int(match.group(2)) * 60
+
+
+def window_seconds(args: argparse.Namespace) -> int | None:
+    """The window's length from ``--window-hours`` or ``--window-start``/``--window-end`` (None: default).
+
+    >>> ns = argparse.Namespace(window_start="22:30", window_end="05:00", window_hours=None)
+    >>> window_seconds(ns) / 3600
+    6.5
+    """
+    start = _clock_seconds("--window-start", args.window_start)
+    if args.window_hours is not None:
+        if not 0 < args.window_hours <= 24:
+            raise ValueError(f"--window-hours: {args.window_hours:g} is not between 0 and 24")
+        return round(args.window_hours * 3600)
+    if args.window_end is None:
+        return None
+    length = (_clock_seconds("--window-end", args.window_end) - start) % (24 * 3600)
+    if length == 0:
+        raise ValueError("--window-end: the window is empty (it ends when it starts)")
+    return length
+
+
+def planner_settings(
+    args: argparse.Namespace, max_extra_rcu: int, table_max_rcu: int | None
+) -> PlannerSettings:
+    """The planner's settings from the options; a rejected value is reported with its option."""
+    given = {
+        "window_seconds": window_seconds(args),
+        "read_throughput_percent": args.percent,
+        "bytes_per_rcu_second": args.bytes_per_rcu_second,
+        "emr_bootstrap_seconds": args.emr_bootstrap_seconds,
+        "activity_bootstrap_seconds": args.activity_bootstrap_seconds,
+        "max_tables_per_pipeline": args.max_tables_per_pipeline,
+        "max_concurrent_pipelines": args.max_pipelines,
+        "max_extra_rcu": args.max_extra_rcu if args.max_extra_rcu is not None else max_extra_rcu,
+        "table_max_rcu": args.table_max_rcu if args.table_max_rcu is not None else table_max_rcu,
+        "on_demand_assumed_rcu": args.on_demand_rcu,
+        "min_boosted_seconds": args.min_boosted_seconds,
+    }
+    price_options = {
+        "rcu_hour_usd": args.rcu_hour_usd,
+        "instance_hour_usd": args.instance_hour_usd,
+        "instances_per_cluster": args.instances_per_cluster,
+    }
+    try:
+        prices = Prices(**{k: v for k, v in price_options.items() if v is not None})
+        return PlannerSettings(prices=prices, **{k: v for k, v in given.items() if v is not None})
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][-1]) if first["loc"] else "settings"
+        raise ValueError(f"{_OPTIONS.get(field, field)}: {first['msg']}") from None
+
+
+def summary(plan: Plan, window_start: str = "00:00") -> str:
+    """The plan in a few lines and a short table of pipelines."""
+    start = _clock_seconds("--window-start", window_start)
+
+    def clock(seconds: int) -> str:
+        minutes = ((start + seconds) // 60) % (24 * 60)
+        return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+    pipelines = [b for b in plan.batches if b.engine == "datapipeline"]
+    exports = [b for b in plan.batches if b.engine == "export"]
+    tables = [t for b in plan.batches for t in b.tables]
+    boosted = [t for t in tables if t.boosted]
+    end = max((b.start_seconds + b.estimated_seconds for b in pipelines), default=0)
+    late = tables_past_window(plan)
+    cost = plan.cost
+    prices = cost.prices
+    lines = [
+        f"Planned {_count(len(tables), 'table')} ({len(plan.skipped):,} skipped) into "
+        f"{_count(len(pipelines), 'pipeline')}, "
+        f"at most {peak_concurrent_pipelines(plan.batches)} at once (limit {plan.max_concurrent_pipelines})"
+        + (f", and {_count(len(exports), 'group')} of native exports." if exports else "."),
+        f"Window {clock(0)}-{clock(plan.window_seconds)} UTC ({_hours(plan.window_seconds)}); "
+        f"the last pipeline ends at {clock(end)}"
+        + (f", {_count(len(late), 'table')} past the window." if late else "."),
+        f"Boosts: {_count(len(boosted), 'table')}, "
+        f"peak {plan.peak_extra_rcu:,} of {plan.max_extra_rcu:,} extra RCU.",
+        f"Estimated cost: ${cost.total_usd:,.2f} = EMR {cost.emr_cluster_hours:,.1f} cluster-hours "
+        f"(${cost.emr_usd:,.2f}) + {cost.extra_rcu_hours:,.0f} extra RCU-hours (${cost.rcu_usd:,.2f}), "
+        f"at ${prices.cluster_hour_usd:g} per cluster-hour and ${prices.rcu_hour_usd:g} per RCU-hour.",
+    ]
+    if pipelines:
+        lines += [
+            "",
+            f"{'pipeline':<9} {'starts':>6} {'ends':>6} {'tables':>6} {'boosted':>7} {'extra RCU':>10}",
+        ]
+        for batch in pipelines[:SHOWN_PIPELINES]:
+            extra = sum(t.extra_read_capacity_units for t in batch.tables)
+            lines.append(
+                f"{batch.id:<9} {clock(batch.start_seconds):>6} "
+                f"{clock(batch.start_seconds + batch.estimated_seconds):>6} "
+                f"{len(batch.tables):>6} {sum(t.boosted for t in batch.tables):>7} {extra:>10,}"
+            )
+        if len(pipelines) > SHOWN_PIPELINES:
+            lines.append(
+                f"... and {len(pipelines) - SHOWN_PIPELINES:,} more (--json or --report shows them all)"
+            )
+    if plan.flagged:
+        lines += ["", f"Flagged ({len(plan.flagged)}):"] + [f"  {f.name}: {f.reason}" for f in plan.flagged]
+    if plan.skipped:
+        lines += ["", f"Skipped ({len(plan.skipped)}):"] + [f"  {s.name}: {s.reason}" for s in plan.skipped]
+    return "\n".join(lines)
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 table``, ``2 tables``."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def _hours(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours} h {rest // 60:02d} min"

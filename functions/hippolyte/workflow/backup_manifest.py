@@ -1,0 +1,76 @@
+"""Writing a verified backup's ``hippolyte-manifest.json`` (both engines).
+
+Called by CheckPipelines when a table's backup has just been verified: the Data Pipeline engine
+from ``workflow/check.py``, the native export engine from ``workflow/native_export.py``. The
+schema is read from the live table at that moment (DescribeTable, DescribeTimeToLive,
+ListTagsOfResource); the data files are recorded with their size and ETag so that a later change
+to them is noticed before a restore (see :func:`hippolyte.backup_manifest.intact_problem`).
+"""
+
+from __future__ import annotations
+
+import json
+
+from hippolyte.adapters.backup_catalog import list_prefix, put_manifest, read_table_schema_parts
+from hippolyte.adapters.backup_files import MANIFEST, SUCCESS_MARKER, split_s3_uri
+from hippolyte.backup_manifest import (
+    BackupFacts,
+    BackupManifest,
+    DataFile,
+    manifest_key,
+    normalise_etag,
+    schema_from_description,
+)
+from hippolyte.export_format import ExportCheck
+from hippolyte.models import RunRef, TableOutcome
+from hippolyte.runtime import Runtime
+
+
+def _pipeline_files(rt: Runtime, directory: str) -> tuple[list[DataFile], list[str]]:
+    """The EMR export's data files (from its ``manifest``) and the files that must exist."""
+    s3 = rt.client("s3")
+    bucket, prefix = split_s3_uri(directory)
+    listing = list_prefix(s3, bucket, prefix)
+    entries = json.loads(s3.get_object(Bucket=bucket, Key=prefix + MANIFEST)["Body"].read()).get(
+        "entries", []
+    )
+    files = []
+    for entry in entries:
+        key = split_s3_uri(entry["url"])[1]
+        size, etag = listing[key]
+        files.append(DataFile(key=key, size=size, etag=normalise_etag(etag)))
+    return files, [prefix + SUCCESS_MARKER, prefix + MANIFEST]
+
+
+def write_backup_manifest(
+    rt: Runtime,
+    run: RunRef,
+    outcome: TableOutcome,
+    export: ExportCheck | None = None,
+    export_arn: str | None = None,
+) -> str:
+    """Write the manifest of one verified backup next to its data; returns its key."""
+    directory = outcome.s3_path or ""
+    if export is not None:
+        data_files, required = export.data_files, export.required_files
+    else:
+        data_files, required = _pipeline_files(rt, directory)
+    parts = read_table_schema_parts(rt.client("dynamodb"), outcome.name)
+    facts = BackupFacts(
+        time=run.started_at,
+        run_id=run.run_id,
+        engine=outcome.engine,
+        items=outcome.items,
+        bytes=outcome.bytes or 0,
+        location=directory,
+        data_files=data_files,
+        required_files=required,
+        export_arn=export_arn,
+        export_time=export.export_time if export else None,
+        verified=True,
+        verified_at=rt.clock(),
+    )
+    manifest = BackupManifest(table=schema_from_description(*parts) if parts else None, backup=facts)
+    key = manifest_key(outcome.name, run.started_at)
+    put_manifest(rt.client("s3"), run.bucket, key, manifest)
+    return key

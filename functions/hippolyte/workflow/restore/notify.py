@@ -1,0 +1,76 @@
+"""NotifyRestored and NotifyRestoreFailed: one SNS message per restore, to the backup report's topic."""
+
+from __future__ import annotations
+
+from hippolyte.adapters.notification import publish_report
+from hippolyte.report import SUBJECT_LIMIT
+from hippolyte.restore_models import RestoreContext, RestoreFailure, RestoreReport
+from hippolyte.runtime import Runtime
+
+
+def _subject(rt: Runtime, table: str | None, target: str | None, outcome: str) -> str:
+    # SNS subjects are ASCII, on one line, under 100 characters (SNS Publish API reference).
+    subject = f"Hippolyte {rt.settings.stage} restore {table or '?'} -> {target or '?'}: {outcome}"
+    return subject.encode("ascii", "replace").decode()[: SUBJECT_LIMIT - 1]
+
+
+def notify_restored(rt: Runtime, context: RestoreContext) -> RestoreReport:
+    """Tell the topic the restore succeeded, with what went where."""
+    request = context.request
+    subject = _subject(rt, request.table, request.target, "SUCCEEDED")
+    backup, made = context.backup, context.backup.time.isoformat()
+    into = "the existing, empty table" if context.target_exists else "a new table"
+    lines = [
+        f"Table {request.table} was restored into {request.target}.",
+        f"  backup:   {backup.location} ({backup.engine}, made {made})",
+        f"  items:    {context.items_restored} (the backup's manifest: {context.backup.items})",
+        f"  into:     {into} {request.target}",
+        f"  execution: {context.execution_id}",
+        *(f"  note: {note}" for note in context.notes),
+    ]
+    message_id = publish_report(rt.client("sns"), rt.settings.topic_arn, subject, "\n".join(lines) + "\n")
+    return RestoreReport(
+        subject=subject,
+        outcome="SUCCEEDED",
+        table=request.table,
+        target=request.target,
+        backup=context.backup.location,
+        items=context.items_restored,
+        message_id=message_id,
+    )
+
+
+def notify_restore_failed(rt: Runtime, failure: RestoreFailure, notes: list[str]) -> RestoreReport:
+    """Tell the topic the restore failed, why, and what it left behind."""
+    context, raw, error = failure.context, failure.raw_request, failure.error
+    table, target = raw.get("table"), raw.get("target")
+    subject = _subject(
+        rt, table if isinstance(table, str) else None, target if isinstance(target, str) else None, "FAILED"
+    )
+    if context is None:
+        left = "Nothing was created: the restore stopped before its first change."
+    elif context.target_exists:
+        left = f"The existing table {context.request.target} may hold some of the backup's items."
+    else:
+        left = (
+            f"The table {context.request.target} may exist and hold part of the backup: delete it "
+            "before restoring into that name again."
+        )
+    lines = [
+        f"The restore of {table} into {target} failed.",
+        f"  error:  {error.error}",
+        f"  cause:  {error.cause}",
+        f"  {left}",
+        f"  execution: {failure.execution_id}",
+        *(f"  note: {note}" for note in notes),
+    ]
+    message_id = publish_report(rt.client("sns"), rt.settings.topic_arn, subject, "\n".join(lines) + "\n")
+    return RestoreReport(
+        subject=subject,
+        outcome="FAILED",
+        table=table if isinstance(table, str) else None,
+        target=target if isinstance(target, str) else None,
+        backup=context.backup.location if context else None,
+        message_id=message_id,
+        error=error,
+    )

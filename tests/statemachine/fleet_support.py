@@ -1,0 +1,55 @@
+"""Building tables for state-machine tests and reading their capacity back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hippolyte.local.fleet import DemoTable, create_table
+from hippolyte.local.session import LocalSession
+
+# One-hour window and a 25% share: a 6 MB table at 1 RCU needs a boost to fit.
+TEST_PARAMETERS = {"Stage": "test", "WindowHours": "1", "ReadThroughputPercent": "0.25",
+                   "NotificationEmail": "ops@example.com"}
+BIG_SLOW_TABLE = DemoTable("big-slow", items=700, item_bytes=10_000, rcu=1, gsi=True)
+
+
+def build(session: LocalSession, tables: list[DemoTable]) -> None:
+    """Create and fill tables in the session's DynamoDB."""
+    dynamodb, autoscaling = session.client("dynamodb"), session.client("application-autoscaling")
+    for table in tables:
+        create_table(dynamodb, autoscaling, table)
+
+
+def capacity_snapshot(session: LocalSession) -> dict[str, Any]:
+    """Every table's capacity and read scaling target, to compare before and after a run."""
+    dynamodb, autoscaling = session.client("dynamodb"), session.client("application-autoscaling")
+    snapshot: dict[str, Any] = {}
+    for name in dynamodb.list_tables()["TableNames"]:
+        table = dynamodb.describe_table(TableName=name)["Table"]
+        throughput = table.get("ProvisionedThroughput", {})
+        targets = autoscaling.describe_scalable_targets(
+            ServiceNamespace="dynamodb", ResourceIds=[f"table/{name}"]
+        )["ScalableTargets"]
+        snapshot[name] = {
+            "billing": table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED"),
+            "rcu": throughput.get("ReadCapacityUnits"),
+            "wcu": throughput.get("WriteCapacityUnits"),
+            "gsis": sorted(
+                (g["IndexName"], g.get("ProvisionedThroughput", {}).get("ReadCapacityUnits"),
+                 g.get("ProvisionedThroughput", {}).get("WriteCapacityUnits"))
+                for g in table.get("GlobalSecondaryIndexes", [])
+            ),
+            "scaling": [(t["MinCapacity"], t["MaxCapacity"], t.get("SuspendedState")) for t in targets],
+        }
+    return snapshot
+
+
+def sent_messages(session: LocalSession) -> list[tuple[str, str]]:
+    """(subject, message) of every SNS message the stack published."""
+    from moto.sns.models import sns_backends
+
+    from hippolyte.local.stack import ACCOUNT_ID
+
+    topic = session.stack.refs["ReportTopic"]
+    sent = sns_backends[ACCOUNT_ID][session.region].topics[topic].sent_notifications
+    return [(subject, message) for _id, message, subject, *_rest in sent]
