@@ -408,3 +408,30 @@ def intact_problem(manifest: BackupManifest, listing: Listing) -> str | None:
         if size != data_file.size or normalise_etag(etag) != normalise_etag(data_file.etag):
             return f"data file {data_file.key} changed since it was verified (checksum mismatch)"
     return None
+
+
+def shape_differences(original: TableSchema, restored: TableSchema) -> list[str]:
+    """What differs between two tables' shapes: keys, attributes, indexes and projections, billing.
+
+    Names, tags and TTL are not compared (a restored table has its own name and a restore tag).
+
+    >>> a = TableSchema(name="a", key_schema=[KeyElement(attribute_name="pk", key_type="HASH")],
+    ...                 attribute_definitions=[AttributeDefinition(attribute_name="pk", attribute_type="S")])
+    >>> shape_differences(a, a.model_copy(update={"name": "b"}))
+    []
+    >>> shape_differences(a, a.model_copy(update={"billing_mode": "PAY_PER_REQUEST"}))
+    ['billing_mode']
+    """
+
+    def shape(schema: TableSchema) -> dict[str, Any]:
+        return {
+            "key_schema": schema.key_schema,
+            "attribute_definitions": sorted(schema.attribute_definitions, key=lambda a: a.attribute_name),
+            "global_secondary_indexes": sorted(schema.global_secondary_indexes, key=lambda i: i.name),
+            "local_secondary_indexes": sorted(schema.local_secondary_indexes, key=lambda i: i.name),
+            "billing_mode": schema.billing_mode,
+            "throughput": schema.throughput,
+        }
+
+    left, right = shape(original), shape(restored)
+    return [field for field in left if left[field] != right[field]]

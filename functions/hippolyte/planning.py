@@ -275,6 +275,7 @@ class _Batch:
     tables: list[_Table] = field(default_factory=list)
     seconds: int = 0  # EMR bootstrap + tables
     extra: int = 0  # boosts held when it starts
+    holds: list[tuple[int, int]] = field(default_factory=list)  # (end from the batch's start, extra RCU)
     start: int = 0
 
 
@@ -592,8 +593,13 @@ def _deal(
 
 def _make_batch(tables: list[_Table], boot: int) -> _Batch:
     batch = _Batch(tables=tables)
-    batch.seconds = boot + sum(t.length for t in tables)
-    batch.extra = sum(t.extra for t in tables)
+    offset = boot
+    for table in tables:
+        offset += table.length
+        if table.extra:
+            batch.holds.append((offset, table.extra))
+            batch.extra += table.extra
+    batch.seconds = offset
     return batch
 
 
@@ -650,27 +656,45 @@ def _split_lane(lane: list[_Table], count: int, settings: PlannerSettings) -> li
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class _Reservation:
+    """The first slot that must wait for the budget, and when its batch will fit (EASY backfilling)."""
+
+    slot: int
+    batch: _Batch
+    at: int
+    held_then: int  # extra RCU still held at ``at``, by the boosts raised so far
+
+
 def _schedule(slots: list[_Slot], settings: PlannerSettings) -> int:
     """Start times for every batch: slots run back to back, boosts within the budget.
 
-    Returns the seconds slots stood idle waiting for the budget. No batch's boosts add up to more
-    than the budget (see :func:`_split_lane`), so with nothing held any batch can start.
+    A slot that frees starts the batch with the largest boost that fits. When none fits, the
+    first such slot gets a reservation for the moment enough boosts will have been lowered; until
+    then other slots may only start boosts that do not push that moment back (backfilling), so a
+    big boost is not starved by a stream of small ones. No batch's boosts add up to more than the
+    budget (see :func:`_split_lane`), so every reservation can be honoured.
+
+    Returns the seconds slots stood idle waiting for the budget.
     """
     budget = settings.max_extra_rcu
-    boot = settings.emr_bootstrap_seconds
     limit = settings.max_concurrent_pipelines
     held = 0
     holds: list[tuple[int, int]] = []  # (end second, extra RCU)
     pending = [list(slot.batches) for slot in slots]
-    events: list[tuple[int, int, int]] = []  # (time, urgency, slot)
+    # Slots ready at the same second go in this order: fewest unboosted batches left first, as
+    # they have nothing else to run while they wait for the budget.
+    plain = [sum(1 for b in batches if not b.extra) for batches in pending]
+    events: list[tuple[int, int, int]] = []  # (time, unboosted batches left, slot)
     waiting_slots = list(range(len(slots)))[::-1]
     running = 0
     while waiting_slots and running < limit:
         i = waiting_slots.pop()
         running += 1
-        events.append((0, _urgency(pending[i]), i))
+        events.append((0, plain[i], i))
     heapq.heapify(events)
     waited = 0
+    reserved: _Reservation | None = None
     while events:
         now, _, i = heapq.heappop(events)
         while holds and holds[0][0] <= now:
@@ -681,41 +705,68 @@ def _schedule(slots: list[_Slot], settings: PlannerSettings) -> int:
             if waiting_slots:
                 j = waiting_slots.pop()
                 running += 1
-                heapq.heappush(events, (now, _urgency(pending[j]), j))
+                heapq.heappush(events, (now, plain[j], j))
             continue
         room = budget - held
         choice = None
-        for batch in left:
-            if batch.extra <= room and (
-                choice is None or (batch.extra, batch.seconds) > (choice.extra, choice.seconds)
-            ):
+        if reserved is not None and reserved.slot == i:
+            choice, reserved = reserved.batch, None
+        else:
+            for batch in left:
+                if batch.extra > room or (
+                    choice is not None and (batch.extra, batch.seconds) <= (choice.extra, choice.seconds)
+                ):
+                    continue
+                if reserved is not None and batch.extra and not _backfills(batch, now, reserved, budget):
+                    continue
                 choice = batch
         if choice is None:
-            # Stagger: wait until the next boost is lowered.
-            waited += holds[0][0] - now
-            heapq.heappush(events, (holds[0][0], _urgency(left), i))
+            if reserved is None:
+                # Only boosted batches are left and none fits: reserve for the biggest.
+                target = max(left, key=lambda b: (b.extra, b.seconds))
+                at, held_then = _earliest_fit(holds, held, target.extra, budget)
+                reserved = _Reservation(slot=i, batch=target, at=at, held_then=held_then)
+                wake = at
+            else:
+                wake = holds[0][0]  # backfilling may find room when the next boost is lowered
+            waited += wake - now
+            heapq.heappush(events, (wake, plain[i], i))
             continue
         left.remove(choice)
         choice.start = now
-        offset = boot
-        for table in choice.tables:
-            offset += table.length
-            if table.extra:
-                heapq.heappush(holds, (now + offset, table.extra))
-                held += table.extra
-        heapq.heappush(events, (now + choice.seconds, _urgency(left), i))
+        plain[i] -= not choice.extra
+        for offset, extra in choice.holds:
+            heapq.heappush(holds, (now + offset, extra))
+            held += extra
+            if reserved is not None and now + offset > reserved.at:
+                reserved.held_then += extra
+        heapq.heappush(events, (now + choice.seconds, plain[i], i))
     return waited
+
+
+def _earliest_fit(holds: list[tuple[int, int]], held: int, need: int, budget: int) -> tuple[int, int]:
+    """When enough boosts will have been lowered for ``need`` more, and what is held then."""
+    ordered = sorted(holds)
+    index = 0
+    while index < len(ordered):
+        at = ordered[index][0]
+        while index < len(ordered) and ordered[index][0] == at:
+            held -= ordered[index][1]
+            index += 1
+        if held + need <= budget:
+            return at, held
+    return (ordered[-1][0] if ordered else 0), held
+
+
+def _backfills(batch: _Batch, now: int, reserved: _Reservation, budget: int) -> bool:
+    """Whether starting ``batch`` now leaves the reservation's moment where it is."""
+    still_held = sum(extra for offset, extra in batch.holds if now + offset > reserved.at)
+    return reserved.held_then + still_held + reserved.batch.extra <= budget
 
 
 def _boosted_first(table: _Table) -> tuple[bool, int, int, str]:
     """Order in a pipeline: boosted first, biggest boost first (each is held from the pipeline's start)."""
     return (table.extra == 0, -table.extra, table.length, table.name)
-
-
-def _urgency(batches: list[_Batch]) -> int:
-    """Order of slots ready at the same second: those with fewest unboosted batches first, as they
-    have nothing to run instead while they wait for the budget."""
-    return sum(1 for b in batches if not b.extra)
 
 
 # --------------------------------------------------------------------------------------------

@@ -45,7 +45,12 @@ def _size(num_bytes: int | None) -> str:
     return f"{value:.1f} TiB"  # pragma: no cover
 
 
-def _section(title: str, lines: Iterable[str]) -> list[str]:
+def section(title: str, lines: Iterable[str]) -> list[str]:
+    """A titled list with its count, or 'none'.
+
+    >>> section("Failed", [])
+    ['Failed (0)', '  none', '']
+    """
     body = list(lines)
     return [f"{title} ({len(body)})", *(body or ["  none"]), ""]
 
@@ -74,8 +79,8 @@ def render_report(
     lines = [f"Run {run_id} in account {account}, region {region}, stage {stage}: {outcome}", ""]
     if error:
         lines += ["The run itself failed:", f"  {error}", ""]
-    lines += _section("Failed", (f"  {o.name}: {o.reason}" for o in failed))
-    lines += _section(
+    lines += section("Failed", (f"  {o.name}: {o.reason}" for o in failed))
+    lines += section(
         "Capacity not back to its original yet",
         (
             f"  {note.name}: {note.reason}"
@@ -83,7 +88,7 @@ def render_report(
             for note in sorted(capacity_pending.values(), key=lambda n: n.name)
         ),
     )
-    lines += _section(
+    lines += section(
         "Backed up",
         (
             f"  {o.name}: {o.s3_path} ({o.engine}, {o.items if o.items is not None else '?'} items, "
@@ -91,9 +96,9 @@ def render_report(
             for o in backed_up
         ),
     )
-    lines += _section("Skipped", (f"  {o.name}: {o.reason}" for o in skipped))
+    lines += section("Skipped", (f"  {o.name}: {o.reason}" for o in skipped))
     if notes:
-        lines += _section("Notes", (f"  {note}" for note in notes))
+        lines += section("Notes", (f"  {note}" for note in notes))
     report = RunReport(
         subject=subject, outcome=outcome, backed_up=len(backed_up), failed=len(failed), skipped=len(skipped),
         capacity_pending=len(capacity_pending),

@@ -10,20 +10,31 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
-
 from hippolyte.adapters.backup_files import inspect_backup
+from moto import mock_aws
 
 REGION = "us-east-1"
 BUCKET = "hippolyte-dev-backups"
 TODAY = "2026-11-28-00-10-00"
 
 
+@pytest.fixture(scope="module")
+def session() -> boto3.session.Session:
+    # Clients cost about 0.1 s each to create: made once, used under each test's own mock_aws().
+    return boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
+
+
+@pytest.fixture(scope="module")
+def s3_client(session: boto3.session.Session) -> Any:
+    return session.client("s3")
+
+
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+def s3(s3_client: Any) -> Iterator[Any]:
     with mock_aws():
-        client = boto3.client("s3", region_name=REGION)
+        client = s3_client
         client.create_bucket(Bucket=BUCKET)
         yield client
 
@@ -32,11 +43,20 @@ def item(number: int) -> str:
     return json.dumps({"id": {"s": f"order-{number}"}, "total": {"n": str(number)}})
 
 
-def write_export(s3: Any, table: str, stamp: str = TODAY, files: dict[str, list[str]] | None = None,
-                 success: bool = True, manifest: bool = True, listed: list[str] | None = None) -> str:
+def write_export(
+    s3: Any,
+    table: str,
+    stamp: str = TODAY,
+    *,
+    files: dict[str, list[str]] | None = None,
+    success: bool = True,
+    manifest: bool = True,
+    listed: list[str] | None = None,
+) -> str:
     """Write a directory as the EMR export tool does; returns its s3:// URI."""
     prefix = f"{table}/{stamp}/"
-    files = files if files is not None else {"part-0": [item(1), item(2), item(3)], "part-1": [item(4), item(5)]}
+    if files is None:
+        files = {"part-0": [item(1), item(2), item(3)], "part-1": [item(4), item(5)]}
     for name, lines in files.items():
         s3.put_object(Bucket=BUCKET, Key=prefix + name, Body=("\n".join(lines) + "\n").encode())
     if manifest:
@@ -51,8 +71,10 @@ def write_export(s3: Any, table: str, stamp: str = TODAY, files: dict[str, list[
 def test_a_complete_export_counts_items_and_bytes(s3):
     # GIVEN an export with _SUCCESS, a manifest and two data files of 3 and 2 items
     directory = write_export(s3, "orders")
-    sizes = [s3.head_object(Bucket=BUCKET, Key=f"orders/{TODAY}/{name}")["ContentLength"]
-             for name in ("part-0", "part-1")]
+    sizes = [
+        s3.head_object(Bucket=BUCKET, Key=f"orders/{TODAY}/{name}")["ContentLength"]
+        for name in ("part-0", "part-1")
+    ]
     # WHEN it is inspected
     check = inspect_backup(s3, directory)
     # THEN it is complete, with every item counted and the data files' bytes summed

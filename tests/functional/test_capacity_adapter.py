@@ -15,8 +15,6 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto import mock_aws
-
 from hippolyte.adapters.capacity import (
     BASE_DELAY_SECONDS,
     READ_DIMENSION,
@@ -29,6 +27,8 @@ from hippolyte.adapters.capacity import (
 )
 from hippolyte.capacity import ScalingTargetState
 from hippolyte.errors import CapacityUpdateThrottledError
+from moto import mock_aws
+
 from tests.support.aws_rules import StrictAws
 
 REGION = "us-east-1"
@@ -53,16 +53,33 @@ def no_sleep(seconds: float) -> None:
     raise AssertionError(f"unexpected wait of {seconds} s")
 
 
+@pytest.fixture(scope="module")
+def session() -> boto3.session.Session:
+    # Clients cost about 0.1 s each to create: made once, used under each test's own mock_aws().
+    return boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
+
+
+@pytest.fixture(scope="module")
+def dynamodb_client(session: boto3.session.Session) -> Any:
+    return session.client("dynamodb", config=NO_RETRIES)
+
+
+@pytest.fixture(scope="module")
+def autoscaling_client(session: boto3.session.Session) -> Any:
+    return session.client("application-autoscaling")
+
+
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[StrictAws]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+def aws() -> Iterator[StrictAws]:
     with mock_aws(), StrictAws() as strict:
         yield strict
 
 
 @pytest.fixture
-def dynamodb(aws: StrictAws) -> Any:
-    client = boto3.client("dynamodb", region_name=REGION, config=NO_RETRIES)
+def dynamodb(aws: StrictAws, dynamodb_client: Any) -> Any:
+    client = dynamodb_client
     client.create_table(
         TableName="orders",
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -73,8 +90,8 @@ def dynamodb(aws: StrictAws) -> Any:
 
 
 @pytest.fixture
-def autoscaling(aws: StrictAws) -> Any:
-    return boto3.client("application-autoscaling", region_name=REGION)
+def autoscaling(aws: StrictAws, autoscaling_client: Any) -> Any:
+    return autoscaling_client
 
 
 def read_capacity(dynamodb: Any, name: str = "orders") -> int:
@@ -162,15 +179,23 @@ def test_a_no_op_update_is_refused_by_aws(dynamodb):
 
 def register(autoscaling: Any, minimum: int = 5, maximum: int = 200, **suspended: bool) -> None:
     autoscaling.register_scalable_target(
-        ServiceNamespace="dynamodb", ResourceId="table/orders", ScalableDimension=READ_DIMENSION,
-        MinCapacity=minimum, MaxCapacity=maximum,
-        SuspendedState={"DynamicScalingInSuspended": suspended.get("scale_in", False),
-                        "DynamicScalingOutSuspended": suspended.get("scale_out", False),
-                        "ScheduledScalingSuspended": suspended.get("scheduled", False)},
+        ServiceNamespace="dynamodb",
+        ResourceId="table/orders",
+        ScalableDimension=READ_DIMENSION,
+        MinCapacity=minimum,
+        MaxCapacity=maximum,
+        SuspendedState={
+            "DynamicScalingInSuspended": suspended.get("scale_in", False),
+            "DynamicScalingOutSuspended": suspended.get("scale_out", False),
+            "ScheduledScalingSuspended": suspended.get("scheduled", False),
+        },
     )
     autoscaling.put_scaling_policy(
-        PolicyName="orders-read-tracking", ServiceNamespace="dynamodb", ResourceId="table/orders",
-        ScalableDimension=READ_DIMENSION, PolicyType="TargetTrackingScaling",
+        PolicyName="orders-read-tracking",
+        ServiceNamespace="dynamodb",
+        ResourceId="table/orders",
+        ScalableDimension=READ_DIMENSION,
+        PolicyType="TargetTrackingScaling",
         TargetTrackingScalingPolicyConfiguration={
             "TargetValue": 70.0,
             "PredefinedMetricSpecification": {"PredefinedMetricType": "DynamoDBReadCapacityUtilization"},
@@ -179,15 +204,20 @@ def register(autoscaling: Any, minimum: int = 5, maximum: int = 200, **suspended
 
 
 def described_target(autoscaling: Any) -> dict:
-    targets = autoscaling.describe_scalable_targets(ServiceNamespace="dynamodb", ResourceIds=["table/orders"],
-                                                    ScalableDimension=READ_DIMENSION)["ScalableTargets"]
+    targets = autoscaling.describe_scalable_targets(
+        ServiceNamespace="dynamodb", ResourceIds=["table/orders"], ScalableDimension=READ_DIMENSION
+    )["ScalableTargets"]
     assert len(targets) == 1
     return targets[0]
 
 
 def policies(autoscaling: Any) -> list[str]:
-    return [p["PolicyName"] for p in autoscaling.describe_scaling_policies(
-        ServiceNamespace="dynamodb", ResourceId="table/orders")["ScalingPolicies"]]
+    return [
+        p["PolicyName"]
+        for p in autoscaling.describe_scaling_policies(
+            ServiceNamespace="dynamodb", ResourceId="table/orders"
+        )["ScalingPolicies"]
+    ]
 
 
 def test_a_table_without_scaling_has_no_target(dynamodb, autoscaling):

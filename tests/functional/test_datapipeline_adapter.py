@@ -12,12 +12,12 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto import mock_aws
-
 from hippolyte.adapters.datapipeline import create_and_activate, delete_pipeline, pipeline_states
 from hippolyte.errors import PipelineCreationError, PipelineLimitReachedError
 from hippolyte.models import Batch, PlannedTable
 from hippolyte.pipelines import ClusterSettings, build_pipeline_objects, pipeline_unique_id
+from moto import mock_aws
+
 from tests.support.aws_rules import StrictAws
 
 REGION = "us-east-1"
@@ -26,25 +26,49 @@ STARTED = datetime(2026, 11, 28, 0, 10, tzinfo=UTC)
 TAGS = {"hippolyte:run": "night-1"}
 
 
+@pytest.fixture(scope="module")
+def session() -> boto3.session.Session:
+    # Clients cost about 0.1 s each to create: made once, used under each test's own mock_aws().
+    return boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
+
+
+@pytest.fixture(scope="module")
+def datapipeline_client(session: boto3.session.Session) -> Any:
+    return session.client("datapipeline", config=NO_RETRIES)
+
+
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[StrictAws]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+def aws() -> Iterator[StrictAws]:
     with mock_aws(), StrictAws(pipeline_limit=5) as strict:
         yield strict
 
 
 @pytest.fixture
-def datapipeline(aws: StrictAws) -> Any:
-    return boto3.client("datapipeline", region_name=REGION, config=NO_RETRIES)
+def datapipeline(aws: StrictAws, datapipeline_client: Any) -> Any:
+    return datapipeline_client
 
 
 def definition(*tables: str) -> list[dict]:
-    batch = Batch(id="b0001", estimated_seconds=1, tables=[
-        PlannedTable(name=name, size_bytes=1, original_read_capacity_units=10, read_capacity_units=10,
-                     read_throughput_percent=0.5, estimated_seconds=1)
-        for name in tables or ("orders",)
-    ])
-    return build_pipeline_objects(batch, "backups", STARTED, ClusterSettings(region=REGION, jar="s3://jar/x.jar"))
+    batch = Batch(
+        id="b0001",
+        estimated_seconds=1,
+        tables=[
+            PlannedTable(
+                name=name,
+                size_bytes=1,
+                original_read_capacity_units=10,
+                read_capacity_units=10,
+                read_throughput_percent=0.5,
+                estimated_seconds=1,
+            )
+            for name in tables or ("orders",)
+        ],
+    )
+    return build_pipeline_objects(
+        batch, "backups", STARTED, ClusterSettings(region=REGION, jar="s3://jar/x.jar")
+    )
 
 
 def listed(datapipeline: Any) -> list[str]:
@@ -58,8 +82,13 @@ def listed(datapipeline: Any) -> list[str]:
 
 
 def create(datapipeline: Any, batch_id: str = "b0001", objects: list[dict] | None = None) -> str:
-    return create_and_activate(datapipeline, f"hippolyte-dev-night-1-{batch_id}",
-                               pipeline_unique_id("night-1", batch_id), objects or definition(), TAGS)
+    return create_and_activate(
+        datapipeline,
+        f"hippolyte-dev-night-1-{batch_id}",
+        pipeline_unique_id("night-1", batch_id),
+        objects or definition(),
+        TAGS,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -120,9 +149,15 @@ def test_a_refused_activation_raises_a_named_error_and_leaves_nothing_behind(dat
             return getattr(self._client, name)
 
         def activate_pipeline(self, **kwargs: Any) -> Any:
-            raise ClientError({"Error": {"Code": "InvalidRequestException",
-                                         "Message": "Role DataPipelineDefaultRole does not exist"}},
-                              "ActivatePipeline")
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "InvalidRequestException",
+                        "Message": "Role DataPipelineDefaultRole does not exist",
+                    }
+                },
+                "ActivatePipeline",
+            )
 
     # WHEN the pipeline is created
     # THEN the batch fails with PipelineCreationError (the run goes on with the other batches)
@@ -177,11 +212,11 @@ def test_deleting_a_pipeline_twice_is_harmless(datapipeline):
 # --------------------------------------------------------------------------------------------
 
 
-def test_states_are_read_in_chunks_of_25_and_gone_pipelines_are_none(monkeypatch):
+def test_states_are_read_in_chunks_of_25_and_gone_pipelines_are_none(datapipeline_client):
     # GIVEN 60 pipelines, three of them deleted (one in each chunk of 25), and an id never seen
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    # (a StrictAws with the default limit of 100)
     with mock_aws(), StrictAws():
-        client = boto3.client("datapipeline", region_name=REGION, config=NO_RETRIES)
+        client = datapipeline_client
         ids = [client.create_pipeline(name=f"p{n}", uniqueId=f"u{n}")["pipelineId"] for n in range(60)]
         for position in (3, 30, 59):
             client.delete_pipeline(pipelineId=ids[position])

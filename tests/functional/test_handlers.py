@@ -18,9 +18,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
-from moto.core import DEFAULT_ACCOUNT_ID
-
 from hippolyte.adapters import clients
 from hippolyte.adapters.ledger import CapacityLedger
 from hippolyte.adapters.run_store import save_document
@@ -28,7 +25,17 @@ from hippolyte.capacity import CapacityState
 from hippolyte.errors import ConfigurationError, InvalidExecutionInputError, UnknownTableError
 from hippolyte.handlers import discover_tables, notify_result
 from hippolyte.local.lambda_runtime import LocalLambdaContext
-from hippolyte.models import CapacityNote, Inventory, RunContext, RunProgress, SkippedTable, TableOutcome, TableSnapshot
+from hippolyte.models import (
+    CapacityNote,
+    Inventory,
+    RunContext,
+    RunProgress,
+    SkippedTable,
+    TableOutcome,
+    TableSnapshot,
+)
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 REGION = "us-east-1"
@@ -38,20 +45,40 @@ TOPIC = f"arn:aws:sns:{REGION}:{DEFAULT_ACCOUNT_ID}:hippolyte-dev-reports"
 
 # template.yaml's Globals environment, every parameter at its default.
 TEMPLATE_ENVIRONMENT = {
-    "BACKUP_BUCKET": BUCKET, "TOPIC_ARN": TOPIC, "LEDGER_TABLE": LEDGER, "STAGE": "dev",
-    "EXCLUDE_PATTERNS": "", "ALWAYS_BACKUP": "", "WINDOW_HOURS": "7", "READ_THROUGHPUT_PERCENT": "0.5",
-    "MAX_TABLES_PER_PIPELINE": "32", "MAX_CONCURRENT_PIPELINES": "100", "MAX_EXTRA_RCU": "",
-    "ENGINE": "datapipeline", "ENABLE_PITR": "false", "EMR_SUBNET_ID": "", "EMR_RELEASE_LABEL": "emr-5.23.0",
-    "EMR_MASTER_INSTANCE_TYPE": "m5.xlarge", "EMR_CORE_INSTANCE_TYPE": "m5.xlarge", "EMR_CORE_INSTANCE_COUNT": "1",
-    "EXPORT_JAR": "", "PIPELINE_ROLE": "DataPipelineDefaultRole",
-    "PIPELINE_RESOURCE_ROLE": "DataPipelineDefaultResourceRole", "RCU_HOUR_USD": "0.00013",
-    "INSTANCE_HOUR_USD": "0.240", "POWERTOOLS_SERVICE_NAME": "hippolyte",
+    "BACKUP_BUCKET": BUCKET,
+    "TOPIC_ARN": TOPIC,
+    "LEDGER_TABLE": LEDGER,
+    "STAGE": "dev",
+    "EXCLUDE_PATTERNS": "",
+    "ALWAYS_BACKUP": "",
+    "WINDOW_HOURS": "7",
+    "READ_THROUGHPUT_PERCENT": "0.5",
+    "MAX_TABLES_PER_PIPELINE": "32",
+    "MAX_CONCURRENT_PIPELINES": "100",
+    "MAX_EXTRA_RCU": "",
+    "ENGINE": "datapipeline",
+    "ENABLE_PITR": "false",
+    "EMR_SUBNET_ID": "",
+    "EMR_RELEASE_LABEL": "emr-5.23.0",
+    "EMR_MASTER_INSTANCE_TYPE": "m5.xlarge",
+    "EMR_CORE_INSTANCE_TYPE": "m5.xlarge",
+    "EMR_CORE_INSTANCE_COUNT": "1",
+    "EXPORT_JAR": "",
+    "PIPELINE_ROLE": "DataPipelineDefaultRole",
+    "PIPELINE_RESOURCE_ROLE": "DataPipelineDefaultResourceRole",
+    "RCU_HOUR_USD": "0.00013",
+    "INSTANCE_HOUR_USD": "0.240",
+    "POWERTOOLS_SERVICE_NAME": "hippolyte",
 }
 # What the Lambda runtime adds, and what keeps powertools quiet outside Lambda.
 RUNTIME_ENVIRONMENT = {
-    "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-    "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+    "AWS_REGION": REGION,
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
 }
 
 
@@ -61,7 +88,8 @@ def event(name: str) -> Any:
 
 
 def context(function: str) -> LocalLambdaContext:
-    return LocalLambdaContext(function, f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:hippolyte-dev-{function}")
+    arn = f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:hippolyte-dev-{function}"
+    return LocalLambdaContext(function, arn)
 
 
 @dataclass
@@ -96,16 +124,17 @@ class Stack:
 
     def messages(self) -> list[dict]:
         """Every SNS message published to the topic so far (Subject, Message)."""
-        received = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
-        return [json.loads(m["Body"]) for m in received]
+        received = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
+        return [json.loads(m["Body"]) for m in received.get("Messages", [])]
 
 
 @pytest.fixture(scope="module")
 def session() -> boto3.session.Session:
     # The test's own clients are made once (about 0.1 s each) and used under each test's
     # mock_aws(); the handlers make theirs after clients.reset(), as a fresh Lambda would.
-    return boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                 region_name=REGION)
+    return boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
 
 
 @pytest.fixture(scope="module")
@@ -124,17 +153,22 @@ def stack(monkeypatch: pytest.MonkeyPatch, aws_clients: dict[str, Any]) -> Itera
         dynamodb = aws_clients["dynamodb"]
         dynamodb.create_table(
             TableName=LEDGER,
-            KeySchema=[{"AttributeName": "table_name", "KeyType": "HASH"},
-                       {"AttributeName": "run_id", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "table_name", "AttributeType": "S"},
-                                  {"AttributeName": "run_id", "AttributeType": "S"}],
+            KeySchema=[
+                {"AttributeName": "table_name", "KeyType": "HASH"},
+                {"AttributeName": "run_id", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "table_name", "AttributeType": "S"},
+                {"AttributeName": "run_id", "AttributeType": "S"},
+            ],
             BillingMode="PAY_PER_REQUEST",
         )
         sns = aws_clients["sns"]
         assert sns.create_topic(Name="hippolyte-dev-reports")["TopicArn"] == TOPIC
         sqs = aws_clients["sqs"]
         queue_url = sqs.create_queue(QueueName="mailbox")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+        queue_arn = attributes["QueueArn"]
         sns.subscribe(TopicArn=TOPIC, Protocol="sqs", Endpoint=queue_arn)
         yield Stack(s3=s3, dynamodb=dynamodb, sqs=sqs, queue_url=queue_url, monkeypatch=monkeypatch)
     clients.reset()
@@ -171,7 +205,8 @@ def test_discovery_applies_the_filters_and_writes_the_inventory(stack):
     assert context_.poll_seconds == 300
     # AND the inventory in S3 holds the selected tables, and the skipped ones with their reasons
     inventory = Inventory.model_validate(stack.document("runs/nightly-2026-11-28/inventory.json"))
-    assert sorted(t.name for t in inventory.tables) == ["audit-log", "customers", LEDGER, "orders", "tmp-keep"]
+    selected = sorted(t.name for t in inventory.tables)
+    assert selected == ["audit-log", "customers", LEDGER, "orders", "tmp-keep"]
     reasons = {s.name: s.reason for s in inventory.skipped}
     assert sorted(reasons) == ["legacy", "tmp-1"]
     assert "hippolyte:backup=false" in reasons["legacy"]
@@ -216,7 +251,7 @@ def test_a_rerun_naming_an_unknown_table_fails_naming_it_and_writes_nothing(stac
     stack.create_table("orders")
     # WHEN a re-run names it and a table that does not exist
     # THEN the first state fails with UnknownTableError naming the missing table only
-    with pytest.raises(UnknownTableError, match="no such table: orders-archive$"):
+    with pytest.raises(UnknownTableError, match=r"no such table: orders-archive$"):
         discover({"tables": ["orders", "orders-archive"]})
     # AND nothing was written
     assert stack.keys() == []
@@ -264,18 +299,37 @@ def test_the_report_is_one_message_listing_every_table(stack):
     payload = event("notify_result")
     run = RunContext.model_validate(payload).run
     retry = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
-    save_document(stack.s3, run, "inventory", Inventory(
-        tables=[TableSnapshot(name=n) for n in ("orders", "customers", "events")],
-        skipped=[SkippedTable(name="tmp-1", reason="excluded by pattern 'tmp-.*'")],
-    ))
-    save_document(stack.s3, run, "progress", RunProgress(
-        outcomes={
-            "orders": TableOutcome(name="orders", status="backed_up", s3_path=f"s3://{BUCKET}/orders/x/",
-                                   items=42, bytes=2048),
-            "customers": TableOutcome(name="customers", status="failed", reason="pipeline df-1 ended FAILED"),
-        },
-        capacity_pending={"customers": CapacityNote(name="customers", reason="decrease limit", retry_after=retry)},
-    ))
+    save_document(
+        stack.s3,
+        run,
+        "inventory",
+        Inventory(
+            tables=[TableSnapshot(name=n) for n in ("orders", "customers", "events")],
+            skipped=[SkippedTable(name="tmp-1", reason="excluded by pattern 'tmp-.*'")],
+        ),
+    )
+    save_document(
+        stack.s3,
+        run,
+        "progress",
+        RunProgress(
+            outcomes={
+                "orders": TableOutcome(
+                    name="orders",
+                    status="backed_up",
+                    s3_path=f"s3://{BUCKET}/orders/x/",
+                    items=42,
+                    bytes=2048,
+                ),
+                "customers": TableOutcome(
+                    name="customers", status="failed", reason="pipeline df-1 ended FAILED"
+                ),
+            },
+            capacity_pending={
+                "customers": CapacityNote(name="customers", reason="decrease limit", retry_after=retry),
+            },
+        ),
+    )
     # WHEN NotifyResult runs
     report = notify_result.lambda_handler(payload, context("NotifyResult"))
     # THEN exactly one message is sent
@@ -293,9 +347,11 @@ def test_the_report_is_one_message_listing_every_table(stack):
     # AND the table whose capacity is not back is listed with the retry time
     assert f"customers: decrease limit; reconcile retries after {retry.isoformat()}" in body
     # AND the state returns the counts, and the report is kept next to the run's documents
-    assert (report["outcome"], report["backed_up"], report["failed"], report["skipped"]) == ("FAILED", 1, 2, 1)
+    counts = (report["outcome"], report["backed_up"], report["failed"], report["skipped"])
+    assert counts == ("FAILED", 1, 2, 1)
     assert report["message_id"]
-    assert stack.s3.get_object(Bucket=BUCKET, Key="runs/nightly-2026-11-28/report.txt")["Body"].read().decode() == body
+    stored = stack.s3.get_object(Bucket=BUCKET, Key="runs/nightly-2026-11-28/report.txt")["Body"].read()
+    assert stored.decode() == body
 
 
 # --------------------------------------------------------------------------------------------
@@ -325,8 +381,13 @@ def test_reconcile_restores_a_table_a_dead_run_left_raised(stack):
     stack.create_table("orders", rcu=400)
     ledger = CapacityLedger(boto3.resource("dynamodb", region_name=REGION).Table(LEDGER))
     dead = f"arn:aws:states:{REGION}:{DEFAULT_ACCOUNT_ID}:execution:hippolyte-dev-backup:nightly-2026-11-27"
-    ledger.record_original("nightly-2026-11-27", dead, CapacityState(
-        table_name="orders", billing_mode="PROVISIONED", read_capacity_units=100, write_capacity_units=5))
+    ledger.record_original(
+        "nightly-2026-11-27",
+        dead,
+        CapacityState(
+            table_name="orders", billing_mode="PROVISIONED", read_capacity_units=100, write_capacity_units=5
+        ),
+    )
     ledger.update("orders", "nightly-2026-11-27", status="raised", boosted_rcu=400)
     # WHEN the hourly reconcile runs
     result = reconcile()

@@ -11,9 +11,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import assume, example, given, settings
-from hypothesis import strategies as st
-
 from hippolyte.capacity import (
     CapacityState,
     ScalingTargetState,
@@ -24,6 +21,8 @@ from hippolyte.capacity import (
     safe_read_percent,
     scaling_during_boost,
 )
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
 
 PROPERTY = settings(max_examples=300, deadline=None, derandomize=True)
 NOW = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
@@ -83,12 +82,17 @@ def test_a_plan_that_asked_too_much_is_clamped():
 # --------------------------------------------------------------------------------------------
 
 
+def next_midnight(moment: datetime) -> datetime:
+    day = moment.astimezone(UTC).date() + timedelta(days=1)
+    return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+
+
 def reference_next_decrease(count: int, last: datetime | None, now: datetime) -> datetime | None:
     """The documented rule, written independently: 4 any time in the UTC day, then one per hour with
     no decrease in the hour before, at most 27; the counter resets at 00:00 UTC."""
     if last is None or last.astimezone(UTC).date() != now.astimezone(UTC).date() or count < 4:
         return None
-    midnight = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    midnight = next_midnight(now)
     if count >= 27:
         return midnight
     if now - last >= timedelta(hours=1):
@@ -171,19 +175,25 @@ def test_next_decrease_follows_the_documented_rule(count, minutes_ago, now):
     # THEN it matches the rule, and is never in the past nor later than the next midnight
     assert allowed == reference_next_decrease(count, last, now)
     if allowed is not None:
-        assert now < allowed <= datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+        assert now < allowed <= next_midnight(now)
 
 
 # --------------------------------------------------------------------------------------------
 # decide_restore
 # --------------------------------------------------------------------------------------------
 
-ORIGINAL = CapacityState(table_name="orders", billing_mode="PROVISIONED", read_capacity_units=100,
-                         write_capacity_units=10)
+ORIGINAL = CapacityState(
+    table_name="orders", billing_mode="PROVISIONED", read_capacity_units=100, write_capacity_units=10
+)
 
 
-def live(rcu: int = 400, status: str = "ACTIVE", decreases: int = 0, last: datetime | None = None,
-         billing: str | None = None) -> dict:
+def live(
+    rcu: int = 400,
+    status: str = "ACTIVE",
+    decreases: int = 0,
+    last: datetime | None = None,
+    billing: str | None = None,
+) -> dict:
     throughput = {"ReadCapacityUnits": rcu, "WriteCapacityUnits": 10, "NumberOfDecreasesToday": decreases}
     if last is not None:
         throughput["LastDecreaseDateTime"] = last
@@ -237,7 +247,8 @@ def test_a_decrease_refused_by_the_daily_limit_gives_the_retry_time():
 def test_a_boosted_active_table_within_the_limit_is_updated():
     # GIVEN a boosted ACTIVE table with decreases left
     # THEN it is updated now
-    assert decide_restore(ORIGINAL, live(decreases=2, last=NOW - timedelta(minutes=1)), NOW).verdict == "update"
+    table = live(decreases=2, last=NOW - timedelta(minutes=1))
+    assert decide_restore(ORIGINAL, table, NOW).verdict == "update"
 
 
 def test_a_table_below_its_original_is_raised_back_whatever_the_decrease_count():
@@ -256,8 +267,14 @@ def test_capacity_state_reads_table_gsis_and_billing():
     # WHEN it becomes a capacity state
     state = capacity_state_from_description(table, scaling)
     # THEN everything a restore needs is there
-    assert (state.billing_mode, state.read_capacity_units, state.write_capacity_units) == ("PROVISIONED", 400, 10)
-    assert [(g.name, g.read_capacity_units, g.write_capacity_units) for g in state.gsis] == [("by-date", 7, 3)]
+    assert (state.billing_mode, state.read_capacity_units, state.write_capacity_units) == (
+        "PROVISIONED",
+        400,
+        10,
+    )
+    assert [(g.name, g.read_capacity_units, g.write_capacity_units) for g in state.gsis] == [
+        ("by-date", 7, 3)
+    ]
     assert state.read_scaling == scaling
 
 
@@ -289,9 +306,13 @@ def test_a_boost_never_exceeds_the_plan_and_never_lowers(planned, current):
 )
 def test_scaling_bounds_during_a_boost_are_raised_never_lowered(minimum, spread, boosted, flags):
     # GIVEN any owner's scaling target
-    original = ScalingTargetState(min_capacity=minimum, max_capacity=minimum + spread,
-                                  dynamic_scaling_in_suspended=flags[0], dynamic_scaling_out_suspended=flags[1],
-                                  scheduled_scaling_suspended=flags[2])
+    original = ScalingTargetState(
+        min_capacity=minimum,
+        max_capacity=minimum + spread,
+        dynamic_scaling_in_suspended=flags[0],
+        dynamic_scaling_out_suspended=flags[1],
+        scheduled_scaling_suspended=flags[2],
+    )
     # WHEN its bounds during the boost are chosen
     low, high = scaling_during_boost(original, boosted)
     # THEN neither bound goes down, the scaler cannot take the boost away, and min <= max

@@ -10,9 +10,6 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from hippolyte.capacity import safe_read_percent
 from hippolyte.models import Batch, PlannedTable
 from hippolyte.pipelines import (
@@ -22,6 +19,8 @@ from hippolyte.pipelines import (
     output_directory,
     pipeline_unique_id,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 PROPERTY = settings(max_examples=100, deadline=None, derandomize=True)
 STARTED = datetime(2026, 11, 28, 0, 10, 5, tzinfo=UTC)
@@ -31,14 +30,21 @@ CLUSTER = ClusterSettings(region="eu-west-1", jar=JAR)
 
 def planned(name: str, percent: float = 0.5) -> PlannedTable:
     return PlannedTable(
-        name=name, size_bytes=2**30, original_read_capacity_units=100, read_capacity_units=100,
-        read_throughput_percent=percent, estimated_seconds=600,
+        name=name,
+        size_bytes=2**30,
+        original_read_capacity_units=100,
+        read_capacity_units=100,
+        read_throughput_percent=percent,
+        estimated_seconds=600,
     )
 
 
 def batch_of(count: int, batch_id: str = "b0001") -> Batch:
-    return Batch(id=batch_id, estimated_seconds=600 * count,
-                 tables=[planned(f"table-{index:03d}") for index in range(count)])
+    return Batch(
+        id=batch_id,
+        estimated_seconds=600 * count,
+        tables=[planned(f"table-{index:03d}") for index in range(count)],
+    )
 
 
 def of_type(objects: list[dict], kind: str) -> list[dict]:
@@ -116,7 +122,8 @@ def test_every_ref_points_to_an_object_of_the_definition(count):
 def test_activities_run_on_the_cluster_and_do_not_depend_on_each_other():
     # GIVEN a batch of 3 tables
     objects = build_pipeline_objects(batch_of(3), "backups", STARTED, CLUSTER)
-    cluster_id = next(obj["id"] for obj in objects if objects_by_id([obj])[obj["id"]].get("type") == "EmrCluster")
+    by_id = objects_by_id(objects)
+    cluster_id = next(id_ for id_, fields in by_id.items() if fields.get("type") == "EmrCluster")
     # THEN each activity runs on the one cluster, and none waits for another (a failed table
     # must not cascade to the rest of the batch)
     for fields in of_type(objects, "EmrActivity"):
@@ -192,8 +199,11 @@ def test_the_written_percent_never_exceeds_the_safe_one(original, extra):
 def test_subnet_only_when_set():
     # GIVEN the default cluster (no subnet) and one with a subnet
     without = objects_by_id(build_pipeline_objects(batch_of(1), "b", STARTED, CLUSTER))
-    with_subnet = objects_by_id(build_pipeline_objects(
-        batch_of(1), "b", STARTED, ClusterSettings(region="eu-west-1", jar=JAR, subnet_id="subnet-0abc")))
+    with_subnet = objects_by_id(
+        build_pipeline_objects(
+            batch_of(1), "b", STARTED, ClusterSettings(region="eu-west-1", jar=JAR, subnet_id="subnet-0abc")
+        )
+    )
     # THEN the cluster names a subnet only when one is configured (an empty value is invalid)
     assert "subnetId" not in next(f for f in without.values() if f.get("type") == "EmrCluster")
     assert next(f for f in with_subnet.values() if f.get("type") == "EmrCluster")["subnetId"] == "subnet-0abc"
@@ -201,15 +211,27 @@ def test_subnet_only_when_set():
 
 def test_cluster_settings_reach_the_definition():
     # GIVEN a configured cluster
-    cluster = ClusterSettings(region="us-west-2", jar=JAR, release_label="emr-6.15.0", master_instance_type="m5.large",
-                              core_instance_type="r5.xlarge", core_instance_count=3, terminate_after_hours=9,
-                              role="MyRole", resource_role="MyResourceRole")
+    cluster = ClusterSettings(
+        region="us-west-2",
+        jar=JAR,
+        release_label="emr-6.15.0",
+        master_instance_type="m5.large",
+        core_instance_type="r5.xlarge",
+        core_instance_count=3,
+        terminate_after_hours=9,
+        role="MyRole",
+        resource_role="MyResourceRole",
+    )
     # WHEN a definition is built
     by_id = objects_by_id(build_pipeline_objects(batch_of(1), "backups", STARTED, cluster))
     emr = next(f for f in by_id.values() if f.get("type") == "EmrCluster")
     # THEN every setting is in it, and the cluster terminates itself
     assert (emr["releaseLabel"], emr["region"], emr["masterInstanceType"], emr["coreInstanceType"]) == (
-        "emr-6.15.0", "us-west-2", "m5.large", "r5.xlarge")
+        "emr-6.15.0",
+        "us-west-2",
+        "m5.large",
+        "r5.xlarge",
+    )
     assert emr["coreInstanceCount"] == "3"
     assert emr["terminateAfter"] == "9 Hours"
     assert (by_id["Default"]["role"], by_id["Default"]["resourceRole"]) == ("MyRole", "MyResourceRole")

@@ -7,7 +7,6 @@ the message, so the first failed run says what to fix.
 from __future__ import annotations
 
 import pytest
-
 from hippolyte.errors import ConfigurationError, InvalidExecutionInputError
 from hippolyte.settings import load_settings
 from hippolyte.workflow.discover import parse_execution_input
@@ -26,11 +25,25 @@ def env(**values: str) -> dict[str, str]:
 
 def test_the_templates_defaults_load():
     # GIVEN the environment template.yaml gives with every parameter at its default
-    environ = env(TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:t", LEDGER_TABLE="ledger", STAGE="dev",
-                  EXCLUDE_PATTERNS="", ALWAYS_BACKUP="", WINDOW_HOURS="7", READ_THROUGHPUT_PERCENT="0.5",
-                  MAX_TABLES_PER_PIPELINE="32", MAX_CONCURRENT_PIPELINES="100", MAX_EXTRA_RCU="",
-                  ENGINE="datapipeline", ENABLE_PITR="false", EMR_SUBNET_ID="", EMR_CORE_INSTANCE_COUNT="1",
-                  EXPORT_JAR="", RCU_HOUR_USD="0.00013", INSTANCE_HOUR_USD="0.240")
+    environ = env(
+        TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:t",
+        LEDGER_TABLE="ledger",
+        STAGE="dev",
+        EXCLUDE_PATTERNS="",
+        ALWAYS_BACKUP="",
+        WINDOW_HOURS="7",
+        READ_THROUGHPUT_PERCENT="0.5",
+        MAX_TABLES_PER_PIPELINE="32",
+        MAX_CONCURRENT_PIPELINES="100",
+        MAX_EXTRA_RCU="",
+        ENGINE="datapipeline",
+        ENABLE_PITR="false",
+        EMR_SUBNET_ID="",
+        EMR_CORE_INSTANCE_COUNT="1",
+        EXPORT_JAR="",
+        RCU_HOUR_USD="0.00013",
+        INSTANCE_HOUR_USD="0.240",
+    )
     # WHEN the settings are loaded
     settings = load_settings(environ)
     # THEN empty lists are empty, an empty budget means "derive it", and the window is in seconds

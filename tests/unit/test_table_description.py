@@ -7,7 +7,6 @@ must be rejected with an :class:`InvalidInventoryError` that says which entry, n
 from __future__ import annotations
 
 import pytest
-
 from hippolyte.errors import InvalidInventoryError
 from hippolyte.table_description import snapshot_from_description, snapshots_from_inventory_json
 
@@ -19,10 +18,18 @@ def describe(name: str = "orders", rcu: int = 100, wcu: int = 10, **extra) -> di
         "TableStatus": "ACTIVE",
         "TableSizeBytes": 5 * 2**30,
         "ItemCount": 1_000_000,
-        "ProvisionedThroughput": {"ReadCapacityUnits": rcu, "WriteCapacityUnits": wcu, "NumberOfDecreasesToday": 0},
+        "ProvisionedThroughput": {
+            "ReadCapacityUnits": rcu,
+            "WriteCapacityUnits": wcu,
+            "NumberOfDecreasesToday": 0,
+        },
     }
     table.update(extra)
     return table
+
+
+def gsi(name: str, rcu: int, wcu: int) -> dict:
+    return {"IndexName": name, "ProvisionedThroughput": {"ReadCapacityUnits": rcu, "WriteCapacityUnits": wcu}}
 
 
 # --------------------------------------------------------------------------------------------
@@ -34,8 +41,8 @@ def test_a_provisioned_table_keeps_its_capacity_size_and_gsis():
     # GIVEN a provisioned table with two GSIs
     table = describe(
         GlobalSecondaryIndexes=[
-            {"IndexName": "by-customer", "ProvisionedThroughput": {"ReadCapacityUnits": 50, "WriteCapacityUnits": 5}},
-            {"IndexName": "by-date", "ProvisionedThroughput": {"ReadCapacityUnits": 20, "WriteCapacityUnits": 2}},
+            gsi("by-customer", 50, 5),
+            gsi("by-date", 20, 2),
         ]
     )
     # WHEN it becomes a snapshot
@@ -202,5 +209,5 @@ def test_a_table_listed_twice_is_rejected_naming_it():
     document = [describe("orders"), describe("customers"), {"Table": describe("orders")}]
     # WHEN it is read
     # THEN the error names the duplicate, and only it
-    with pytest.raises(InvalidInventoryError, match="twice: orders$"):
+    with pytest.raises(InvalidInventoryError, match=r"twice: orders$"):
         snapshots_from_inventory_json(document)

@@ -3,6 +3,10 @@
 Deploys the stack from template.yaml into moto, builds the demo fleet, runs the real state
 machine with the real handlers (the EMR side emulated), then prints the execution history and a
 per-table summary, and reads every backup back to compare it with its table.
+
+It ends with a restore for each engine (issue 5): one table backed up through Data Pipeline and
+one through the native export are restored into new tables by the real restore state machine,
+and each new table is compared with its original, item for item and index for index.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from hippolyte.local.fleet import create_table, demo_fleet
+from hippolyte.backup_manifest import schema_from_description, shape_differences
+from hippolyte.local.fleet import DemoTable, create_table, demo_fleet
+from hippolyte.local.native_export import export_items
 from hippolyte.local.session import ExecutionResult, LocalSession, execution_states, local_session
 from hippolyte.local.verify import backup_items, same_items, table_items
 from hippolyte.models import RunProgress
@@ -22,6 +28,10 @@ from hippolyte.models import RunProgress
 # raise one table's capacity (a 7 MB table at 1 RCU) without the demo fleet taking long to build.
 DEMO_PARAMETERS = {"Stage": "demo", "WindowHours": "1", "ReadThroughputPercent": "0.25",
                    "NotificationEmail": "ops@example.com"}
+
+# Tables the native export engine backs up (tag hippolyte:engine=export, PITR on): both engines
+# run in one night, and the demo restores one table of each.
+DEMO_EXPORT_TABLES = 3
 
 
 @dataclass
@@ -32,11 +42,14 @@ class DemoResult:
     tables: list[dict[str, Any]] = field(default_factory=list)
     verified: int = 0
     seconds: float = 0.0
+    # Issue 5: one restore per engine, each compared with its original table.
+    restores: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
-        """Tables that were not backed up, or whose files differ from the table."""
-        return sum(1 for table in self.tables if table["status"] == "failed" or table.get("verified") is False)
+        """Tables not backed up, backups that differ from their table, and restores that failed or differ."""
+        return sum(1 for table in self.tables if table["status"] == "failed" or table.get("verified") is False) + sum(
+            1 for restore in self.restores if not restore["identical"])
 
 
 class Progress:
@@ -77,7 +90,7 @@ def run_demo(tables: int = 32, out: TextIO = sys.stderr, quiet: bool = False) ->
         progress = Progress(session, out, quiet)
         progress.say("In-memory AWS is up; template.yaml deployed (functions, state machine, bucket, topic, ledger).")
         dynamodb, autoscaling = session.client("dynamodb"), session.client("application-autoscaling")
-        fleet = demo_fleet(tables)
+        fleet = demo_fleet(tables, export_tables=DEMO_EXPORT_TABLES)
         for number, table in enumerate(fleet, start=1):
             create_table(dynamodb, autoscaling, table)
             progress.say(f"  [{number}/{len(fleet)}] created {table.name} ({table.items} items)")
@@ -88,10 +101,50 @@ def run_demo(tables: int = 32, out: TextIO = sys.stderr, quiet: bool = False) ->
         s3 = session.client("s3")
         for row in result.tables:
             if row["status"] == "backed_up":
-                row["verified"] = same_items(backup_items(s3, row["s3_path"]), table_items(dynamodb, row["name"]))
+                read = export_items if row.get("engine") == "export" else backup_items
+                row["verified"] = same_items(read(s3, row["s3_path"]), table_items(dynamodb, row["name"]))
                 result.verified += row["verified"]
+        result.restores = restore_one_per_engine(session, fleet, result.tables, progress)
     result.seconds = time.monotonic() - started
     return result
+
+
+def _restore_candidate(fleet: list[DemoTable], rows: list[dict[str, Any]], engine: str) -> str | None:
+    backed_up = {row["name"] for row in rows if row["status"] == "backed_up" and row.get("engine") == engine}
+    # The largest table with a global index shows the most: items, keys, an index and its projection.
+    candidates = sorted((t for t in fleet if t.name in backed_up), key=lambda t: (t.gsi, t.items), reverse=True)
+    return candidates[0].name if candidates else None
+
+
+def restore_one_per_engine(session: LocalSession, fleet: list[DemoTable], rows: list[dict[str, Any]],
+                           progress: Progress) -> list[dict[str, Any]]:
+    """Restore one backed-up table per engine into a new table and compare the two."""
+    dynamodb = session.client("dynamodb")
+    restores = []
+    for engine in ("datapipeline", "export"):
+        source = _restore_candidate(fleet, rows, engine)
+        if source is None:
+            continue
+        target = f"{source}-restored"
+        progress.say(f"Restoring {source} ({engine} backup) into {target} with the restore state machine:")
+        progress.shown = 0
+        execution = session.run({"table": source, "target": target, "at": "latest", "poll_seconds": 1},
+                                machine="RestoreStateMachine", name=f"demo-restore-{engine}", timeout=120,
+                                on_poll=progress)
+        progress(execution.arn)
+        row: dict[str, Any] = {"table": source, "target": target, "engine": engine, "status": execution.status,
+                               "seconds": sum(state.seconds for state in execution.states), "identical": False}
+        if execution.status == "SUCCEEDED":
+            original, restored = table_items(dynamodb, source), table_items(dynamodb, target)
+            differences = shape_differences(
+                schema_from_description(dynamodb.describe_table(TableName=source)["Table"]),
+                schema_from_description(dynamodb.describe_table(TableName=target)["Table"]))
+            row.update(items=len(restored), same_items=same_items(original, restored), shape_differences=differences)
+            row["identical"] = row["same_items"] and not differences
+        else:
+            row["error"] = f"{execution.error}: {execution.cause}"
+        restores.append(row)
+    return restores
 
 
 def print_summary(result: DemoResult, out: TextIO = sys.stdout) -> None:
@@ -108,6 +161,18 @@ def print_summary(result: DemoResult, out: TextIO = sys.stdout) -> None:
             detail += "  [read back: " + ("identical" if row["verified"] else "DIFFERS") + "]"
         print(f"{row['name']:<24} {row['status']:<10} {row.get('items', ''):>6} {row.get('bytes', ''):>9}  {detail}",
               file=out)
+    if result.restores:
+        print("\nRestores (the real restore state machine, then the new table compared with its original):", file=out)
+    for restore in result.restores:
+        if restore["status"] != "SUCCEEDED":
+            print(f"  {restore['table']} -> {restore['target']} ({restore['engine']}): {restore['status']} "
+                  f"{restore.get('error', '')}", file=out)
+            continue
+        items = "identical items" if restore["same_items"] else "ITEMS DIFFER"
+        shape = ("same keys, indexes and projections" if not restore["shape_differences"]
+                 else "DIFFERENT " + ", ".join(restore["shape_differences"]))
+        print(f"  {restore['table']} -> {restore['target']} ({restore['engine']}): {restore['items']} items, "
+              f"{items}, {shape}", file=out)
     backed = sum(1 for row in result.tables if row["status"] == "backed_up")
     print(f"\n{backed} backed up ({result.verified} read back identical), {result.failed} failed, "
           f"{sum(1 for row in result.tables if row['status'] == 'skipped')} skipped, in {result.seconds:.1f}s",

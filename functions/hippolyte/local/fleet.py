@@ -30,10 +30,21 @@ class DemoTable:
     gsi: bool = False
     autoscaled: bool = False
     opted_out: bool = False
+    # "export": tagged hippolyte:engine=export, with point-in-time recovery on (issue 5).
+    engine: str | None = None
 
 
-def demo_fleet(count: int = 32, seed: int = 7) -> list[DemoTable]:
-    """The fleet's tables: ``count`` to back up, plus one opted out."""
+# Fleet positions of the tables the native export engine backs up when ``export_tables`` asks for
+# some: one provisioned without an index, one on-demand with a GSI, one provisioned with a GSI.
+EXPORT_POSITIONS = (2, 9, 15)
+
+
+def demo_fleet(count: int = 32, seed: int = 7, export_tables: int = 0) -> list[DemoTable]:
+    """The fleet's tables: ``count`` to back up, plus one opted out.
+
+    ``export_tables`` (at most 3) of them are tagged for the native export engine.
+    """
+    exported = set(EXPORT_POSITIONS[:export_tables])
     rng = random.Random(seed)
     domains = ["orders", "customers", "payments", "inventory", "sessions", "audit", "carts", "prices"]
     tables = [DemoTable("orders-history", items=700, item_bytes=10_000, rcu=1, gsi=True)]
@@ -46,6 +57,7 @@ def demo_fleet(count: int = 32, seed: int = 7) -> list[DemoTable]:
             rcu=None if index % 5 == 4 else rng.choice([1, 5, 10, 25, 100]),
             gsi=index % 3 == 0,
             autoscaled=index == 1,
+            engine="export" if index in exported else None,
         ))
     tables.append(DemoTable("scratch-experiments", items=3, item_bytes=100, rcu=5, opted_out=True))
     return tables
@@ -75,6 +87,8 @@ def create_table(dynamodb: Any, autoscaling: Any, table: DemoTable) -> None:
     }
     if table.opted_out:
         spec["Tags"].append({"Key": "hippolyte:backup", "Value": "false"})
+    if table.engine:
+        spec["Tags"].append({"Key": "hippolyte:engine", "Value": table.engine})
     throughput = {"ReadCapacityUnits": table.rcu or 0, "WriteCapacityUnits": 5}
     if table.rcu is None:
         spec["BillingMode"] = "PAY_PER_REQUEST"
@@ -88,6 +102,10 @@ def create_table(dynamodb: Any, autoscaling: Any, table: DemoTable) -> None:
             index["ProvisionedThroughput"] = {"ReadCapacityUnits": max(1, table.rcu // 2), "WriteCapacityUnits": 5}
         spec["GlobalSecondaryIndexes"] = [index]
     dynamodb.create_table(**spec)
+    if table.engine == "export":
+        # ExportTableToPointInTime reads the table's PITR data: it needs PITR on.
+        dynamodb.update_continuous_backups(
+            TableName=table.name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
     if table.autoscaled and table.rcu is not None:
         autoscaling.register_scalable_target(
             ServiceNamespace="dynamodb", ResourceId=f"table/{table.name}",

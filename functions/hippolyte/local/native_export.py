@@ -295,3 +295,29 @@ class LocalNativeExports:
         self._put(bucket, root + "manifest-summary.checksum", hashlib.md5(summary_body).hexdigest().encode())
         if not self._stop.is_set():
             export.status = "COMPLETED"
+
+
+def export_items(s3: Any, directory: str) -> list[dict[str, Any]]:
+    """Every item of a native export under a backup directory, read through its files manifest.
+
+    The counterpart of :func:`hippolyte.local.verify.backup_items` for the export engine's layout.
+    """
+    bucket, _, prefix = directory.removeprefix("s3://").partition("/")
+    prefix = prefix if prefix.endswith("/") else prefix + "/"
+    keys = [
+        obj["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for obj in page.get("Contents", [])
+    ]
+    summaries = [key for key in keys if key.endswith("/manifest-summary.json")]
+    if len(summaries) != 1:
+        raise ValueError(f"{directory} holds {len(summaries)} exports, not one")
+    summary = json.loads(s3.get_object(Bucket=bucket, Key=summaries[0])["Body"].read())
+    files = s3.get_object(Bucket=bucket, Key=summary["manifestFilesS3Key"])["Body"].read().decode()
+    items = []
+    for line in filter(None, files.splitlines()):
+        body = gzip.decompress(
+            s3.get_object(Bucket=bucket, Key=json.loads(line)["dataFileS3Key"])["Body"].read()
+        )
+        items.extend(json.loads(record)["Item"] for record in body.decode().splitlines() if record)
+    return items

@@ -17,6 +17,7 @@ from hippolyte.backup_manifest import (
     BackupFacts,
     BackupManifest,
     DataFile,
+    TableSchema,
     manifest_key,
     normalise_etag,
     schema_from_description,
@@ -42,14 +43,30 @@ def _pipeline_files(rt: Runtime, directory: str) -> tuple[list[DataFile], list[s
     return files, [prefix + SUCCESS_MARKER, prefix + MANIFEST]
 
 
+def _without_boost(schema: TableSchema, raised_rcu: int) -> TableSchema:
+    """The schema with the read capacity the table has without this run's boost."""
+    if not raised_rcu or schema.throughput is None:
+        return schema
+    original = schema.throughput.read_capacity_units - raised_rcu
+    throughput = schema.throughput.model_copy(update={"read_capacity_units": max(1, original)})
+    return schema.model_copy(update={"throughput": throughput})
+
+
 def write_backup_manifest(
     rt: Runtime,
     run: RunRef,
     outcome: TableOutcome,
+    *,
     export: ExportCheck | None = None,
     export_arn: str | None = None,
+    raised_rcu: int = 0,
 ) -> str:
-    """Write the manifest of one verified backup next to its data; returns its key."""
+    """Write the manifest of one verified backup next to its data; returns its key.
+
+    ``raised_rcu`` is the read capacity this run added to the table (RunProgress.raised): the
+    table is described while its backup may still hold the boost, and the manifest records the
+    capacity the table has without it, the one a restore must give the new table.
+    """
     directory = outcome.s3_path or ""
     if export is not None:
         data_files, required = export.data_files, export.required_files
@@ -70,7 +87,8 @@ def write_backup_manifest(
         verified=True,
         verified_at=rt.clock(),
     )
-    manifest = BackupManifest(table=schema_from_description(*parts) if parts else None, backup=facts)
+    schema = _without_boost(schema_from_description(*parts), raised_rcu) if parts else None
+    manifest = BackupManifest(table=schema, backup=facts)
     key = manifest_key(outcome.name, run.started_at)
     put_manifest(rt.client("s3"), run.bucket, key, manifest)
     return key

@@ -57,7 +57,8 @@ def _verify_table(rt: Runtime, context: RunContext, progress: RunProgress, table
             name=table_name, status="backed_up", s3_path=directory, items=check.items, bytes=check.bytes,
             engine=engine,  # type: ignore[arg-type]
         )
-        write_backup_manifest(rt, context.run, progress.outcomes[table_name])  # issue 5: the manifest
+        write_backup_manifest(rt, context.run, progress.outcomes[table_name],  # issue 5: the manifest
+                              raised_rcu=progress.raised.get(table_name, 0))
     elif failure is not None:
         progress.outcomes[table_name] = TableOutcome(
             name=table_name, status="failed", reason=f"{failure}; {check.reason}", engine=engine,  # type: ignore[arg-type]

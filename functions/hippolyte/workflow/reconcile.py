@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from hippolyte.adapters.notification import publish_report
 from hippolyte.adapters.run_store import document_exists, load_document, save_document
 from hippolyte.models import CapacityNote, RunProgress, RunRef
+from hippolyte.report import section
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.recover import stop_running_batches
 from hippolyte.workflow.table_capacity import restore_table
@@ -97,13 +98,13 @@ def render_reconcile(rt: Runtime, report: ReconcileReport) -> tuple[str, str]:
     """Subject and body of the reconcile notification."""
     subject = (f"Hippolyte {rt.settings.stage} {rt.region}: reconcile restored {len(report.restored)}, "
                f"{len(report.pending)} pending")
-    lines = [f"Restored to original capacity ({len(report.restored)}):", *(f"  {n}" for n in report.restored) or ["  none"],
-             "", f"Still pending ({len(report.pending)}):"]
-    lines += [f"  {note.name}: {note.reason}" + (f"; next try after {note.retry_after.isoformat()}" if note.retry_after else "")
-              for note in report.pending] or ["  none"]
+    lines = section("Restored to original capacity", (f"  {name}" for name in report.restored))
+    lines += section("Still pending", (
+        f"  {note.name}: {note.reason}" + (f"; next try after {note.retry_after.isoformat()}" if note.retry_after else "")
+        for note in report.pending))
     if report.gone:
-        lines += ["", "No longer restorable (recorded, not touched):", *(f"  {n.name}: {n.reason}" for n in report.gone)]
+        lines += section("No longer restorable (recorded, not touched)", (f"  {n.name}: {n.reason}" for n in report.gone))
     if report.stopped_runs:
-        lines += ["", "Runs that ended without finishing (their pipelines were stopped):",
-                  *(f"  {run}" for run in report.stopped_runs)]
+        lines += section("Runs that ended without finishing (their pipelines were stopped)",
+                         (f"  {run}" for run in report.stopped_runs))
     return subject[:99], "\n".join(lines)
