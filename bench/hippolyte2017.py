@@ -98,7 +98,7 @@ def plan_2017(tables: Sequence[TableSnapshot], settings: PlannerSettings) -> Pla
     )
     groups: list[list[TableSnapshot]] = []
     current: list[TableSnapshot] = []
-    total = boot
+    total: float = boot
     for index, (table, duration) in enumerate(durations):
         total += duration
         current.append(table)
@@ -107,7 +107,7 @@ def plan_2017(tables: Sequence[TableSnapshot], settings: PlannerSettings) -> Pla
             more = False
         if not more:
             groups.append(current)
-            current, total = [], boot
+            current, total = [], float(boot)
 
     batches = []
     for number, group in enumerate(groups, start=1):

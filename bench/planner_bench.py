@@ -24,6 +24,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -85,6 +86,7 @@ def impossible_at_max(tables: list[TableSnapshot], settings: PlannerSettings) ->
     room = settings.window_seconds - settings.emr_bootstrap_seconds - settings.activity_bootstrap_seconds
     names = set()
     for table in tables:
+        rate: float
         if table.on_demand:
             rate, percent = settings.on_demand_assumed_rcu, settings.read_throughput_percent
         else:
@@ -198,8 +200,8 @@ def main() -> int:
     for fleet, (count, multi_tb) in FLEETS.items():
         tables = generate_fleet(count, multi_tb, SEED)
         impossible[fleet] = len(impossible_at_max(tables, settings))
-        ours, ours_seconds = timed(lambda tables=tables: plan_batches(tables, settings))
-        old, old_seconds = timed(lambda tables=tables: plan_2017(tables, settings))
+        ours, ours_seconds = timed(partial(plan_batches, tables, settings))
+        old, old_seconds = timed(partial(plan_2017, tables, settings))
         results[fleet] = {
             "hippolyte": figures(ours, ours_seconds),
             "hippolyte2017": figures(old, old_seconds),

@@ -147,7 +147,7 @@ class BackupFacts(Model):
 class BackupManifest(Model):
     """The whole ``hippolyte-manifest.json``."""
 
-    format: Literal["hippolyte-backup-manifest"] = FORMAT
+    format: Literal["hippolyte-backup-manifest"] = "hippolyte-backup-manifest"
     version: Literal[1] = 1
     table: TableSchema | None
     backup: BackupFacts

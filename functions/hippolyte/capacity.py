@@ -15,7 +15,7 @@ the decisions out. The rules, and where they come from:
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,7 +24,8 @@ from hippolyte.models import BillingMode, IndexCapacity
 
 FREE_DECREASES_PER_DAY = 4  # DynamoDB quota: decreases allowed at any time in a UTC day
 MAX_DECREASES_PER_DAY = 27  # 4 + one per remaining hour of the day
-PERCENT_DECIMALS = 4
+# Six decimals: with at most 40,000 RCU the smallest safe share (1/40,000) never rounds to 0.
+PERCENT_DECIMALS = 6
 
 
 class ScalingTargetState(BaseModel):
@@ -104,11 +105,13 @@ def next_decrease_allowed(decreases_today: int, last_decrease: datetime | None, 
     >>> next_decrease_allowed(4, t, t)
     datetime.datetime(2026, 11, 28, 10, 30, tzinfo=datetime.timezone.utc)
     """
-    if last_decrease is None or last_decrease.date() != now.date():
+    # botocore returns DynamoDB's timestamps in local time; the day that counts is the UTC day.
+    now = now.astimezone(UTC)
+    if last_decrease is None or last_decrease.astimezone(UTC).date() != now.date():
         return None  # the counter resets at midnight UTC
     if decreases_today < FREE_DECREASES_PER_DAY:
         return None
-    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo)
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     if decreases_today >= MAX_DECREASES_PER_DAY:
         return midnight
     after_quiet_hour = last_decrease + timedelta(hours=1)

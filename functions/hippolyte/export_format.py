@@ -113,9 +113,9 @@ def check_export(
     files_key = summary.get("manifestFilesS3Key")
     if not isinstance(files_key, str) or not files_key:
         return ExportCheck(complete=False, reason=f"{summary_key} names no manifestFilesS3Key")
-    for key in (summary_key, files_key):
-        if key not in listing:
-            return ExportCheck(complete=False, reason=f"{key} is missing")
+    for required in (summary_key, files_key):
+        if required not in listing:
+            return ExportCheck(complete=False, reason=f"{required} is missing")
     data_files: list[DataFile] = []
     for position, entry in enumerate(files):
         key, count = entry.get("dataFileS3Key"), entry.get("itemCount")

@@ -80,10 +80,10 @@ def percent_field(percent: float) -> str:
     """The percentage as the definition's string, rounded down: rounding up would let the export
     take a sliver of the application's own capacity.
 
-    >>> percent_field(0.967741)
-    '0.9677'
+    >>> percent_field(0.9677419)
+    '0.967741'
     """
-    return f"{math.floor(percent * 10_000) / 10_000:.4f}"
+    return f"{math.floor(percent * 1_000_000) / 1_000_000:.6f}"
 
 
 def _field(key: str, value: str | int | float) -> dict[str, str]:

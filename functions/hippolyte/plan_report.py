@@ -41,7 +41,7 @@ h2 { font-size: 1rem; margin: 1.25rem 0 .5rem; }
         border-bottom: 1px solid var(--grid); }
 .axis span { position: absolute; top: .2rem; font-size: .72rem; color: var(--muted); white-space: nowrap;
              transform: translateX(-50%); }
-.axis .end { color: var(--flagged); font-weight: 600; }
+.axis .end { color: var(--flagged); font-weight: 600; transform: translateX(calc(-100% - 4px)); }
 .lane { display: grid; grid-template-columns: 7.5rem 1fr; height: 14px; align-items: center; }
 .lane:nth-child(odd) { background: rgba(31, 36, 48, .035); }
 .lane > span { font: .68rem/1 ui-monospace, SFMono-Regular, Menlo, monospace; color: var(--muted);

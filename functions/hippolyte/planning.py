@@ -9,7 +9,10 @@ The estimate
     configured share of its own capacity. A boosted table gets ``extra`` RCU on top of its own and
     the backup is allowed to consume exactly that extra (``percent = extra / (RCU + extra)``), so
     the application keeps its original capacity: ``RCU' x (1 - percent') >= RCU``. On-demand
-    tables have nothing to boost; they are estimated at ``on_demand_assumed_rcu``.
+    tables have nothing to boost; they are estimated at ``on_demand_assumed_rcu``. In the plan a
+    table's ``estimated_seconds`` includes its activity bootstrap and its ``start_offset_seconds``
+    counts from its pipeline's start (so the first table starts after the EMR bootstrap), and a
+    pipeline's ``estimated_seconds`` is the bootstrap plus its tables.
 
 What the night costs
     Tables in one pipeline run one after another on its single EMR cluster, so the EMR bill is
@@ -28,9 +31,10 @@ The algorithm, in three nested steps
        ``read time = sqrt(3600 x RCU price x k x RCU-seconds / cluster price)``, clamped to what
        the hour, the table maximum and the budget allow). Tables are boosted for cost only when
        their unboosted backup takes longer than ``min_boosted_seconds``: below that the saving is
-       cents and not worth two UpdateTable calls and one of the table's daily decreases. A table
-       that does not fit the window unboosted is boosted as far as needed; one that does not fit
-       even at its maximum is planned alone at the best rate it can get, and flagged.
+       cents and not worth two UpdateTable calls and one of the table's daily decreases; when the
+       pipeline slots are short of time, any table may be boosted. A table that does not fit the
+       window unboosted is boosted as far as needed; one that does not fit even at its maximum
+       is planned alone at the best rate it can get, and flagged.
     2. *Packing* (tables -> pipelines -> slots). There are at most ``max_concurrent_pipelines``
        slots; each slot runs its pipelines back to back inside the window. The planner chooses
        the number of pipelines (at least ``ceil(tables / 32)``), gives each slot a share of them,
@@ -39,17 +43,19 @@ The algorithm, in three nested steps
        boosted tables first in their pipeline so that their boosts are held as briefly as
        possible, one boosted table per pipeline where there are enough pipelines.
     3. *Scheduling* (waves and the budget). A slot that frees starts its next pipeline; among its
-       pipelines it picks the one with the largest boost that fits the extra-RCU budget now, and
-       waits for a boost to be lowered when none fits. Since every hold starts when its batch
-       starts, the extra RCU held can only fall between starts, so checking at each start is
-       exact.
+       pipelines it picks the one with the largest boost that fits the extra-RCU budget now.
+       When none fits, the first slot to wait gets a reservation for the moment enough boosts
+       are lowered, and other slots may only start boosts that do not delay it (EASY
+       backfilling), so one big boost is not starved by a stream of small ones. Every hold
+       starts when its batch starts, so the extra RCU held only falls between starts and
+       checking at each start is exact. A pipeline's boosts never add up to more than the budget.
 
-    The three steps are repeated with shadow prices: when the slots cannot hold the night, the
-    price of a cluster-second is raised in the sizing (more and bigger boosts, shorter backups);
-    when the budget makes slots wait past the window, the price of an RCU-hour is raised (smaller
-    boosts, longer backups). The cheapest plan with no table past the window is kept; when none
-    exists, the plan with the fewest late tables. Every step sorts with the table name as the
-    last key, so the same input always gives the same plan.
+    The three steps are repeated with shadow prices: when a table ends past the window, the
+    price of the scarcer resource is raised in the sizing. Slots short of time make cluster time
+    dearer (more and bigger boosts, shorter backups); a budget used more than the slots makes
+    RCU-hours dearer (smaller boosts, longer backups). The cheapest plan with no table past the
+    window is kept; when none exists, the plan with the fewest late tables. Every step sorts
+    with the table name as the last key, so the same input always gives the same plan.
 
 Native exports (``engine == "export"``) use no read capacity and no cluster: they are grouped
 into export batches that start with the night and cost nothing here.
@@ -75,12 +81,13 @@ from hippolyte.models import (
 )
 
 HOUR = 3600
-# DynamoDB bills provisioned capacity for every started hour (aws-facts: cost model).
+# DynamoDB bills provisioned capacity by the hour: a boost pays every started hour (issue 3's
+# cost model).
 CAPACITY_BILLING_SECONDS = HOUR
-# EMR bills per second with a one-minute minimum (aws-facts: prices).
+# EMR bills per second with a one-minute minimum (AWS EMR pricing; aws-facts, "Prices").
 EMR_MINIMUM_BILLED_SECONDS = 60
-# Native exports per export batch: one Map iteration starts them all, and 50 keeps six batches
-# under ExportTableToPointInTime's 300 exports in flight.
+# Native exports per export batch: one CreatePipelines iteration starts them all, and 50 keeps
+# six batches under ExportTableToPointInTime's limit of 300 exports in flight (aws-facts).
 EXPORT_BATCH_SIZE = 50
 # AWS documents no throughput for ExportTableToPointInTime and it does not depend on the table's
 # capacity; this is a placeholder for drawing the night, not a promise.
@@ -88,14 +95,14 @@ EXPORT_ESTIMATED_SECONDS = 1800
 # readThroughputPercent is written with this many decimals, always rounded down so that the
 # application keeps at least its original capacity.
 PERCENT_SCALE = 1_000_000
-# Shadow-price search: rounds of sizing, packing and scheduling, and the first price steps.
+# Shadow-price search: at most this many rounds of sizing, packing and scheduling; stop after
+# this many rounds without a better plan; halve the last price step this many times.
 MAX_ROUNDS = 16
+STALE_ROUNDS = 6
 BISECTION_ROUNDS = 3
 
 
-def estimate_seconds(
-    size_bytes: int, read_capacity_units: float, percent: float, bytes_per_rcu_second: float
-) -> int:
+def estimate_seconds(size_bytes: int, read_capacity_units: float, percent: float, bytes_per_rcu_second: float) -> int:
     """Seconds to read a table at ``read_capacity_units x percent`` (the activity bootstrap excluded).
 
     >>> estimate_seconds(10 * 2**30, 100, 0.5, 8192)
@@ -157,9 +164,7 @@ def estimate_cost(batches: Sequence[Batch], prices: Prices) -> CostEstimate:
         for table in batch.tables:
             if table.boosted:
                 hold = table.start_offset_seconds + table.estimated_seconds
-                rcu_hours += table.extra_read_capacity_units * max(
-                    1, math.ceil(hold / CAPACITY_BILLING_SECONDS)
-                )
+                rcu_hours += table.extra_read_capacity_units * max(1, math.ceil(hold / CAPACITY_BILLING_SECONDS))
     cluster_hours = cluster_seconds / HOUR
     emr_usd = cluster_hours * prices.cluster_hour_usd
     rcu_usd = rcu_hours * prices.rcu_hour_usd
@@ -415,7 +420,8 @@ def _size_all(
     for table in tables:
         base = table.base_seconds
         fits = base <= room
-        extra, longest = 0, room
+        extra: int = 0
+        longest: float = room
         boostable = table.max_extra > table.free_rate and table.size > 0
         if boostable and (not fits or boost_any or base > threshold):
             extra, longest = _cheapest_boost(
@@ -483,9 +489,7 @@ def _apply(table: _Table, extra: int, longest: float, settings: PlannerSettings)
     table.extra, table.rcu, table.percent, table.seconds = _capacity(table, extra, longest, settings)
 
 
-def _capacity(
-    table: _Table, extra: int, longest: float, settings: PlannerSettings
-) -> tuple[int, int, float, int]:
+def _capacity(table: _Table, extra: int, longest: float, settings: PlannerSettings) -> tuple[int, int, float, int]:
     """``(extra, rcu, percent, read seconds)`` for a boost of ``extra`` RCU (0: none)."""
     if extra <= 0:
         rcu = settings.on_demand_assumed_rcu if table.on_demand else table.original_rcu
@@ -617,11 +621,7 @@ def _split_lane(lane: list[_Table], count: int, settings: PlannerSettings) -> li
     extras = [0] * count
     boosted = sorted((t for t in lane if t.extra), key=lambda t: (-t.extra, t.name))
     for i, table in enumerate(boosted):
-        fitting = [
-            j
-            for j in range(len(groups))
-            if len(groups[j]) < per_pipeline and extras[j] + table.extra <= budget
-        ]
+        fitting = [j for j in range(len(groups)) if len(groups[j]) < per_pipeline and extras[j] + table.extra <= budget]
         if not fitting:
             groups.append([])
             loads.append(0)
@@ -685,7 +685,7 @@ def _schedule(slots: list[_Slot], settings: PlannerSettings) -> int:
     # Slots ready at the same second go in this order: fewest unboosted batches left first, as
     # they have nothing else to run while they wait for the budget.
     plain = [sum(1 for b in batches if not b.extra) for batches in pending]
-    events: list[tuple[int, int, int]] = []  # (time, unboosted batches left, slot)
+    events: list[tuple[int, int, int]] = []  # (time, unboosted batches left or -1 if reserved, slot)
     waiting_slots = list(range(len(slots)))[::-1]
     running = 0
     while waiting_slots and running < limit:
@@ -710,6 +710,7 @@ def _schedule(slots: list[_Slot], settings: PlannerSettings) -> int:
         room = budget - held
         choice = None
         if reserved is not None and reserved.slot == i:
+            # Its moment (it sorts first among slots ready at that second): enough was lowered.
             choice, reserved = reserved.batch, None
         else:
             for batch in left:
@@ -726,11 +727,13 @@ def _schedule(slots: list[_Slot], settings: PlannerSettings) -> int:
                 target = max(left, key=lambda b: (b.extra, b.seconds))
                 at, held_then = _earliest_fit(holds, held, target.extra, budget)
                 reserved = _Reservation(slot=i, batch=target, at=at, held_then=held_then)
-                wake = at
+                waited += at - now
+                heapq.heappush(events, (at, -1, i))
             else:
-                wake = holds[0][0]  # backfilling may find room when the next boost is lowered
-            waited += wake - now
-            heapq.heappush(events, (wake, plain[i], i))
+                # A reservation is pending, so boosts are held until its moment: backfilling may
+                # find room when the next one is lowered.
+                waited += holds[0][0] - now
+                heapq.heappush(events, (holds[0][0], plain[i], i))
             continue
         left.remove(choice)
         choice.start = now
@@ -840,8 +843,10 @@ def _search(tables: list[_Table], settings: PlannerSettings) -> _Attempt:
     current = attempt(premiums)
     best = current
     rounds = 1
-    # Without a budget no price changes the sizing: nothing to search.
-    while not current.fits and rounds < MAX_ROUNDS and settings.max_extra_rcu:
+    stale = 0  # rounds since the best plan last improved
+    # Without a budget no price changes the sizing: nothing to search. A night that cannot fit
+    # stops improving after a few rounds: then the plan with the fewest late tables is kept.
+    while not current.fits and rounds < MAX_ROUNDS and stale < STALE_ROUNDS and settings.max_extra_rcu:
         bad = premiums
         time_premium, budget_premium = premiums
         if current.budget_use > current.time_use:
@@ -854,7 +859,9 @@ def _search(tables: list[_Table], settings: PlannerSettings) -> _Attempt:
         current = attempt(premiums)
         rounds += 1
         if current.key < best.key:
-            best = current
+            best, stale = current, 0
+        else:
+            stale += 1
         if current.fits:
             # The cheapest feasible prices lie between the last bad and the first good ones.
             good = premiums

@@ -27,6 +27,8 @@ COUNT_TARGET_SECONDS = 600
 # Share of the target's write capacity the EMR import tool may use: the new table has no other
 # writers, but the import's own GSI writes and retries need room.
 IMPORT_WRITE_PERCENT = 0.9
+# A refusal names this many of the rejected backups, newest first, with why each was rejected.
+MAX_REJECTED_SHOWN = 3
 
 
 def timestamp_of(directory_name: str) -> datetime | None:
@@ -76,11 +78,9 @@ def choose_backup(table: str, backups: Iterable[BackupListing], at: datetime | N
     when = f"at or before {at.isoformat()}" if at is not None else "at all"
     if not candidates:
         raise BackupNotFoundError(f"no backup of table {table} {when}")
-    newest = candidates[0]
-    raise BackupNotFoundError(
-        f"no verified backup of table {table} {when}: the newest, {newest.location}, "
-        f"cannot be restored ({newest.problem or 'not verified'})"
-    )
+    shown = "; ".join(f"{b.location} ({b.problem or 'not verified'})" for b in candidates[:MAX_REJECTED_SHOWN])
+    more = f"; and {len(candidates) - MAX_REJECTED_SHOWN} older" if len(candidates) > MAX_REJECTED_SHOWN else ""
+    raise BackupNotFoundError(f"no verified backup of table {table} {when}: {shown}{more}")
 
 
 def capacity_of(schema: TableSchema) -> CapacitySpec:

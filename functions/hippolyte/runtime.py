@@ -7,6 +7,7 @@ with a controllable clock. Domain modules never see it.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +22,12 @@ from hippolyte.settings import StackSettings, load_settings
 def utc_now() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+# What Lambda invocations use for time and back-off. The local run and the tests replace these
+# (a fake clock that DynamoDB's rules share, and no real sleeping); in Lambda they stay as they are.
+CLOCK: Callable[[], datetime] = utc_now
+SLEEP: Callable[[float], None] = time.sleep
 
 
 @dataclass
@@ -46,7 +53,7 @@ class Runtime:
     def from_environment(cls) -> Runtime:
         """The runtime a Lambda invocation uses."""
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-        return cls(settings=load_settings(), region=region)
+        return cls(settings=load_settings(), region=region, clock=CLOCK, sleep=SLEEP)
 
 
 def account_of(arn: str) -> str:

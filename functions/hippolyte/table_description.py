@@ -36,17 +36,17 @@ def snapshot_from_description(
     name = table["TableName"]
     billing = (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
     throughput = table.get("ProvisionedThroughput") or {}
-    gsis = [
-        IndexCapacity(
-            name=index["IndexName"],
-            read_capacity_units=(index.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits", 0),
-            write_capacity_units=(index.get("ProvisionedThroughput") or {}).get("WriteCapacityUnits", 0),
-        )
-        for index in table.get("GlobalSecondaryIndexes") or []
-    ]
     engine_tag = (tags or {}).get(ENGINE_TAG, "").strip().lower()
     engine: Engine = engine_tag if engine_tag in ("datapipeline", "export") else default_engine  # type: ignore[assignment]
     try:
+        gsis = [
+            IndexCapacity(
+                name=index["IndexName"],
+                read_capacity_units=(index.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits", 0),
+                write_capacity_units=(index.get("ProvisionedThroughput") or {}).get("WriteCapacityUnits", 0),
+            )
+            for index in table.get("GlobalSecondaryIndexes") or []
+        ]
         return TableSnapshot(
             name=name,
             billing_mode=billing,
@@ -58,6 +58,8 @@ def snapshot_from_description(
             engine=engine,
             pitr_enabled=pitr_enabled,
         )
+    except KeyError as error:
+        raise InvalidInventoryError(f"table {name!r}: a global secondary index has no {error.args[0]}") from None
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])

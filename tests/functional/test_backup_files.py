@@ -21,9 +21,7 @@ TODAY = "2026-11-28-00-10-00"
 @pytest.fixture(scope="module")
 def session() -> boto3.session.Session:
     # Clients cost about 0.1 s each to create: made once, used under each test's own mock_aws().
-    return boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-    )
+    return boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +70,7 @@ def test_a_complete_export_counts_items_and_bytes(s3):
     # GIVEN an export with _SUCCESS, a manifest and two data files of 3 and 2 items
     directory = write_export(s3, "orders")
     sizes = [
-        s3.head_object(Bucket=BUCKET, Key=f"orders/{TODAY}/{name}")["ContentLength"]
-        for name in ("part-0", "part-1")
+        s3.head_object(Bucket=BUCKET, Key=f"orders/{TODAY}/{name}")["ContentLength"] for name in ("part-0", "part-1")
     ]
     # WHEN it is inspected
     check = inspect_backup(s3, directory)

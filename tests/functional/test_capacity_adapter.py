@@ -56,9 +56,7 @@ def no_sleep(seconds: float) -> None:
 @pytest.fixture(scope="module")
 def session() -> boto3.session.Session:
     # Clients cost about 0.1 s each to create: made once, used under each test's own mock_aws().
-    return boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-    )
+    return boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
 
 
 @pytest.fixture(scope="module")
@@ -214,9 +212,9 @@ def described_target(autoscaling: Any) -> dict:
 def policies(autoscaling: Any) -> list[str]:
     return [
         p["PolicyName"]
-        for p in autoscaling.describe_scaling_policies(
-            ServiceNamespace="dynamodb", ResourceId="table/orders"
-        )["ScalingPolicies"]
+        for p in autoscaling.describe_scaling_policies(ServiceNamespace="dynamodb", ResourceId="table/orders")[
+            "ScalingPolicies"
+        ]
     ]
 
 

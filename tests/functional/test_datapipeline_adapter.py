@@ -29,9 +29,7 @@ TAGS = {"hippolyte:run": "night-1"}
 @pytest.fixture(scope="module")
 def session() -> boto3.session.Session:
     # Clients cost about 0.1 s each to create: made once, used under each test's own mock_aws().
-    return boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-    )
+    return boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +64,7 @@ def definition(*tables: str) -> list[dict]:
             for name in tables or ("orders",)
         ],
     )
-    return build_pipeline_objects(
-        batch, "backups", STARTED, ClusterSettings(region=REGION, jar="s3://jar/x.jar")
-    )
+    return build_pipeline_objects(batch, "backups", STARTED, ClusterSettings(region=REGION, jar="s3://jar/x.jar"))
 
 
 def listed(datapipeline: Any) -> list[str]:

@@ -8,7 +8,6 @@ email subscriber would receive them.
 from __future__ import annotations
 
 import copy
-import importlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from hippolyte.adapters.ledger import CapacityLedger
 from hippolyte.adapters.run_store import save_document
 from hippolyte.capacity import CapacityState
 from hippolyte.errors import ConfigurationError, InvalidExecutionInputError, UnknownTableError
-from hippolyte.handlers import discover_tables, notify_result
+from hippolyte.handlers import discover_tables, notify_result, reconcile_capacity
 from hippolyte.local.lambda_runtime import LocalLambdaContext
 from hippolyte.models import (
     CapacityNote,
@@ -69,6 +68,8 @@ TEMPLATE_ENVIRONMENT = {
     "RCU_HOUR_USD": "0.00013",
     "INSTANCE_HOUR_USD": "0.240",
     "POWERTOOLS_SERVICE_NAME": "hippolyte",
+    "POWERTOOLS_METRICS_NAMESPACE": "Hippolyte",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
 }
 # What the Lambda runtime adds, and what keeps powertools quiet outside Lambda.
 RUNTIME_ENVIRONMENT = {
@@ -132,9 +133,7 @@ class Stack:
 def session() -> boto3.session.Session:
     # The test's own clients are made once (about 0.1 s each) and used under each test's
     # mock_aws(); the handlers make theirs after clients.reset(), as a fresh Lambda would.
-    return boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-    )
+    return boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
 
 
 @pytest.fixture(scope="module")
@@ -321,9 +320,7 @@ def test_the_report_is_one_message_listing_every_table(stack):
                     items=42,
                     bytes=2048,
                 ),
-                "customers": TableOutcome(
-                    name="customers", status="failed", reason="pipeline df-1 ended FAILED"
-                ),
+                "customers": TableOutcome(name="customers", status="failed", reason="pipeline df-1 ended FAILED"),
             },
             capacity_pending={
                 "customers": CapacityNote(name="customers", reason="decrease limit", retry_after=retry),
@@ -360,9 +357,7 @@ def test_the_report_is_one_message_listing_every_table(stack):
 
 
 def reconcile() -> dict:
-    # Imported here, so that a broken reconcile module fails its own tests, not the whole file.
-    handler = importlib.import_module("hippolyte.handlers.reconcile_capacity").lambda_handler
-    return handler(event("reconcile_capacity"), context("ReconcileCapacity"))
+    return reconcile_capacity.lambda_handler(event("reconcile_capacity"), context("ReconcileCapacity"))
 
 
 def test_reconcile_with_nothing_open_sends_nothing(stack):
@@ -384,9 +379,7 @@ def test_reconcile_restores_a_table_a_dead_run_left_raised(stack):
     ledger.record_original(
         "nightly-2026-11-27",
         dead,
-        CapacityState(
-            table_name="orders", billing_mode="PROVISIONED", read_capacity_units=100, write_capacity_units=5
-        ),
+        CapacityState(table_name="orders", billing_mode="PROVISIONED", read_capacity_units=100, write_capacity_units=5),
     )
     ledger.update("orders", "nightly-2026-11-27", status="raised", boosted_rcu=400)
     # WHEN the hourly reconcile runs

@@ -39,9 +39,7 @@ class Clock:
 @pytest.fixture(scope="module")
 def session() -> boto3.session.Session:
     # Clients cost about 0.1 s each to create: made once, used under each test's own mock_aws().
-    return boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-    )
+    return boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
 
 
 @pytest.fixture(scope="module")
@@ -101,9 +99,7 @@ def test_the_original_is_recorded_with_gsis_and_scaling(ledger):
     # GIVEN a table with a GSI and a read scaling target
     original = state(
         100, scaling=ScalingTargetState(min_capacity=5, max_capacity=500, dynamic_scaling_in_suspended=True)
-    ).model_copy(
-        update={"gsis": [IndexCapacity(name="by-date", read_capacity_units=7, write_capacity_units=3)]}
-    )
+    ).model_copy(update={"gsis": [IndexCapacity(name="by-date", read_capacity_units=7, write_capacity_units=3)]})
     # WHEN its original is recorded for a run
     entry = record(ledger, "night-1", original)
     # THEN the ledger returns exactly that state from DynamoDB

@@ -48,11 +48,12 @@ def test_a_30_table_fleet_is_backed_up_and_every_file_matches_its_table(session:
         assert path.startswith(f"s3://{session.stack.bucket}/{name}/") and path.endswith("/")
         assert same_items(backup_items(s3, path), table_items(dynamodb, name)), name
         assert outcomes[name]["items"] == len(table_items(dynamodb, name))
-    # AND the one table too slow for the window was raised during the run (the ledger shows it),
+    # AND the tables too slow for the window were raised during the run (the ledger shows them),
     # and every table ends the night with exactly the capacity and scaling it had
-    ledger = session.client("dynamodb").scan(TableName=session.stack.refs["CapacityLedger"])["Items"]
-    assert [(i["table_name"]["S"], i["status"]["S"]) for i in ledger] == [("orders-history", "restored")]
-    assert int(ledger[0]["boosted_rcu"]["N"]) > 1
+    ledger = {i["table_name"]["S"]: i for i in
+              session.client("dynamodb").scan(TableName=session.stack.refs["CapacityLedger"])["Items"]}
+    assert "orders-history" in ledger and int(ledger["orders-history"]["boosted_rcu"]["N"]) > 1
+    assert {item["status"]["S"] for item in ledger.values()} == {"restored"}
     assert capacity_snapshot(session) == before
     # AND one email lists every table, including the one skipped with its reason
     (subject, body), = sent_messages(session)

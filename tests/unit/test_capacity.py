@@ -272,9 +272,7 @@ def test_capacity_state_reads_table_gsis_and_billing():
         400,
         10,
     )
-    assert [(g.name, g.read_capacity_units, g.write_capacity_units) for g in state.gsis] == [
-        ("by-date", 7, 3)
-    ]
+    assert [(g.name, g.read_capacity_units, g.write_capacity_units) for g in state.gsis] == [("by-date", 7, 3)]
     assert state.read_scaling == scaling
 
 

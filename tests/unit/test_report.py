@@ -55,9 +55,7 @@ def test_a_table_with_no_outcome_is_reported_failed_with_a_reason():
     )
     progress = RunProgress(
         outcomes={
-            "orders": TableOutcome(
-                name="orders", status="backed_up", s3_path="s3://b/orders/x/", items=3, bytes=10
-            ),
+            "orders": TableOutcome(name="orders", status="backed_up", s3_path="s3://b/orders/x/", items=3, bytes=10),
             "customers": TableOutcome(name="customers", status="failed", reason="pipeline p-1 ended FAILED"),
         }
     )
@@ -83,9 +81,7 @@ def runs(draw: st.DrawFn):
     for name in planned:
         status = draw(st.sampled_from(["backed_up", "failed", None]))
         if status == "backed_up":
-            outcomes[name] = TableOutcome(
-                name=name, status=status, s3_path=f"s3://b/{name}/t/", items=1, bytes=2
-            )
+            outcomes[name] = TableOutcome(name=name, status=status, s3_path=f"s3://b/{name}/t/", items=1, bytes=2)
         elif status == "failed":
             outcomes[name] = TableOutcome(name=name, status=status, reason="pipeline ended FAILED")
     inventory = Inventory(

@@ -136,9 +136,7 @@ def situations(draw: st.DrawFn):
 
 
 @PROPERTY
-@given(
-    situation=situations(), limit=st.integers(1, 6), budget=st.integers(0, 3_000), held=st.integers(0, 3_000)
-)
+@given(situation=situations(), limit=st.integers(1, 6), budget=st.integers(0, 3_000), held=st.integers(0, 3_000))
 def test_a_wave_respects_every_limit(situation, limit, budget, held):
     batches, state = situation
     by_id = {b.id: b for b in batches}

@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from hippolyte.backup_manifest import MANIFEST_NAME, BackupManifest, intact_problem
+from hippolyte.models import Engine
 from hippolyte.restore_models import BackupListing
 from hippolyte.restore_plan import timestamp_of
 
@@ -47,7 +48,7 @@ def get_manifest(s3: Any, bucket: str, key: str) -> BackupManifest | None:
     return BackupManifest.model_validate_json(body)
 
 
-def _guess_engine(keys: list[str]) -> str | None:
+def _guess_engine(keys: list[str]) -> Engine | None:
     if any("/AWSDynamoDB/" in key for key in keys):
         return "export"
     if any(key.endswith("/_SUCCESS") or key.endswith("/manifest") for key in keys):
@@ -77,7 +78,7 @@ def list_backups(s3: Any, bucket: str, table: str) -> list[BackupListing]:
                     table=table,
                     time=time,
                     location=location,
-                    engine=_guess_engine(keys),  # type: ignore[arg-type]
+                    engine=_guess_engine(keys),
                     bytes=sum(listing[key][0] for key in keys),
                     problem=f"no {MANIFEST_NAME}: the backup did not complete or failed its verification",
                 )
@@ -90,7 +91,7 @@ def list_backups(s3: Any, bucket: str, table: str) -> list[BackupListing]:
         backups.append(
             BackupListing(
                 table=table,
-                time=facts.time,
+                time=time,  # the directory's name, to the second, as --at and --backup name it
                 location=location,
                 engine=facts.engine,
                 items=facts.items,

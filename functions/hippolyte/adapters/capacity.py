@@ -72,11 +72,12 @@ def update_read_capacity(
     write_capacity_units: int,
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
-) -> None:
+) -> int:
     """UpdateTable's read capacity, retrying LimitExceededException with backoff and full jitter.
 
-    Other errors (ResourceInUseException while UPDATING, the decrease limit's own
-    LimitExceededException after retries) are left to the caller, which keeps the table pending.
+    Returns how many times DynamoDB refused before accepting (the report mentions them). Other
+    errors (ResourceInUseException while UPDATING) are left to the caller, which keeps the table
+    pending; so is the decrease limit, which retrying now cannot help.
     """
     rng = rng or random.Random()
     for attempt in range(UPDATE_ATTEMPTS):
@@ -88,9 +89,9 @@ def update_read_capacity(
                     "WriteCapacityUnits": write_capacity_units,
                 },
             )
-            return
+            return attempt
         except ClientError as error:
-            if error.response["Error"]["Code"] != "LimitExceededException":
+            if error.response["Error"]["Code"] != "LimitExceededException" or is_decrease_limit(error):
                 raise
             if attempt == UPDATE_ATTEMPTS - 1:
                 raise CapacityUpdateThrottledError(
@@ -98,6 +99,36 @@ def update_read_capacity(
                     f"{error.response['Error'].get('Message', '')}"
                 ) from error
             sleep(rng.uniform(0, BASE_DELAY_SECONDS * 2**attempt))
+    return UPDATE_ATTEMPTS  # pragma: no cover - the loop returns or raises
+
+
+ACTIVE_POLLS = 12
+ACTIVE_POLL_SECONDS = 5.0
+
+
+def wait_until_active(
+    dynamodb: Any, table_name: str, sleep: Callable[[float], None] = time.sleep
+) -> dict[str, Any] | None:
+    """DescribeTable until the table and its indexes are ACTIVE (DynamoDB takes one update at a
+    time), for about a minute at most; returns the last description (None: the table is gone)."""
+    table: dict[str, Any] | None = None
+    for _ in range(ACTIVE_POLLS):
+        try:
+            table = dynamodb.describe_table(TableName=table_name)["Table"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ResourceNotFoundException":
+                return None
+            raise
+        indexes = [index.get("IndexStatus", "ACTIVE") for index in table.get("GlobalSecondaryIndexes") or []]
+        if table.get("TableStatus") == "ACTIVE" and all(status == "ACTIVE" for status in indexes):
+            return table
+        sleep(ACTIVE_POLL_SECONDS)
+    return table
+
+
+def is_decrease_limit(error: ClientError) -> bool:
+    """Whether a LimitExceededException is the daily decrease limit (not worth retrying today)."""
+    return "decreases" in error.response["Error"].get("Message", "").lower()
 
 
 def restore_scaling_target(autoscaling: Any, table_name: str, original: ScalingTargetState | None) -> None:

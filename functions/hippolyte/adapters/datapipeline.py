@@ -33,15 +33,22 @@ def create_and_activate(
         if "limit" in message.lower() or error.response["Error"]["Code"] == "LimitExceededException":
             raise PipelineLimitReachedError(f"CreatePipeline refused: {message}") from error
         raise PipelineCreationError(f"CreatePipeline failed: {message}") from error
-    result = datapipeline.put_pipeline_definition(pipelineId=pipeline_id, pipelineObjects=objects)
-    if result.get("errored"):
-        errors = "; ".join(
-            f"{item.get('id')}: {', '.join(item.get('errors', []))}" for item in result.get("validationErrors", [])
-        )
+    try:
+        result = datapipeline.put_pipeline_definition(pipelineId=pipeline_id, pipelineObjects=objects)
+        if not result.get("errored"):
+            datapipeline.activate_pipeline(pipelineId=pipeline_id)
+            return pipeline_id
+    except ClientError as error:
+        # An inactive pipeline left behind would count against the account's pipeline limit.
         delete_pipeline(datapipeline, pipeline_id)
-        raise PipelineCreationError(f"pipeline definition rejected: {errors or 'no detail'}")
-    datapipeline.activate_pipeline(pipelineId=pipeline_id)
-    return pipeline_id
+        raise PipelineCreationError(
+            f"pipeline {pipeline_id} could not be defined or activated: {error.response['Error'].get('Message', '')}"
+        ) from error
+    errors = "; ".join(
+        f"{item.get('id')}: {', '.join(item.get('errors', []))}" for item in result.get("validationErrors", [])
+    )
+    delete_pipeline(datapipeline, pipeline_id)
+    raise PipelineCreationError(f"pipeline definition rejected: {errors or 'no detail'}")
 
 
 def pipeline_states(datapipeline: Any, pipeline_ids: Iterable[str]) -> Iterator[tuple[str, str | None]]:

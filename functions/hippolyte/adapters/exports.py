@@ -30,12 +30,13 @@ def start_export(dynamodb: Any, table_arn: str, bucket: str, prefix: str, client
         ExportFormat="DYNAMODB_JSON",
         ExportType="FULL_EXPORT",
     )["ExportDescription"]
-    return description["ExportArn"]  # type: ignore[no-any-return]
+    return str(description["ExportArn"])
 
 
 def describe_export(dynamodb: Any, export_arn: str) -> dict[str, Any]:
     """DescribeExport's ``ExportDescription``."""
-    return dynamodb.describe_export(ExportArn=export_arn)["ExportDescription"]  # type: ignore[no-any-return]
+    description: dict[str, Any] = dynamodb.describe_export(ExportArn=export_arn)["ExportDescription"]
+    return description
 
 
 def _md5_base64(body: bytes) -> str:

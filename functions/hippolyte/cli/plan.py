@@ -61,11 +61,11 @@ def register(verbs: Any) -> None:
     parser = verbs.add_parser(
         "plan",
         help="plan tonight's backup from an inventory file or a live account",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Plan the night's backup (pipelines, waves, boosts, cost) from DescribeTable output in a "
+        "file, or from a live account through read-only calls; print it, print it as JSON, or draw it.",
     )
     # argparse would print the usage and the error on two lines; the CLI promises one.
-    parser.error = _one_line_error(parser)  # type: ignore[method-assign]
+    parser.error = _one_line_error(parser)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument(
         "--inventory",
@@ -73,9 +73,7 @@ def register(verbs: Any) -> None:
         metavar="FILE",
         help='JSON list of DescribeTable outputs (Table objects, or {"Table": ...} as the AWS CLI prints)',
     )
-    source.add_argument(
-        "--region", help="plan the tables of this region of the current AWS account (read-only)"
-    )
+    source.add_argument("--region", help="plan the tables of this region of the current AWS account (read-only)")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument("--report", type=Path, metavar="HTML", help="also draw the plan into this HTML file")
     parser.add_argument(
@@ -95,66 +93,80 @@ def register(verbs: Any) -> None:
     knobs = parser.add_argument_group("estimate and limits")
     knobs.add_argument(
         "--percent",
+        metavar="P",
         type=float,
-        help="share of an unboosted table's RCU the backup may use "
-        f"(default {defaults.read_throughput_percent})",
+        help=f"share of an unboosted table's RCU the backup may use (default {defaults.read_throughput_percent})",
     )
     knobs.add_argument(
         "--bytes-per-rcu-second",
+        metavar="B",
         type=float,
         help=f"bytes the export reads per RCU-second (default {defaults.bytes_per_rcu_second:g})",
     )
     knobs.add_argument(
-        "--emr-bootstrap-seconds", type=int, help=f"per pipeline (default {defaults.emr_bootstrap_seconds})"
+        "--emr-bootstrap-seconds",
+        metavar="S",
+        type=int,
+        help=f"per pipeline (default {defaults.emr_bootstrap_seconds})",
     )
     knobs.add_argument(
         "--activity-bootstrap-seconds",
+        metavar="S",
         type=int,
         help=f"per table (default {defaults.activity_bootstrap_seconds})",
     )
     knobs.add_argument(
         "--max-pipelines",
+        metavar="N",
         type=int,
-        help=f"pipelines at once (default {defaults.max_concurrent_pipelines}, "
-        "Data Pipeline's account limit)",
+        help=f"pipelines at once (default {defaults.max_concurrent_pipelines}, Data Pipeline's account limit)",
     )
     knobs.add_argument(
         "--max-tables-per-pipeline",
+        metavar="N",
         type=int,
         help=f"(default {defaults.max_tables_per_pipeline}: 100 objects, 3 per table and 2 per pipeline)",
     )
     knobs.add_argument(
         "--max-extra-rcu",
+        metavar="RCU",
         type=int,
         help="extra RCU held at once (default: live, DescribeLimits' account maximum less what is "
         f"provisioned; from a file, {FILE_MAX_EXTRA_RCU:,})",
     )
     knobs.add_argument(
         "--table-max-rcu",
+        metavar="RCU",
         type=int,
-        help="most RCU a table may get "
-        f"(default: live, DescribeLimits; from a file, {defaults.table_max_rcu:,})",
+        help=f"most RCU a table may get (default: live, DescribeLimits; from a file, {defaults.table_max_rcu:,})",
     )
     knobs.add_argument(
         "--on-demand-rcu",
+        metavar="RCU",
         type=int,
         help=f"read rate assumed for on-demand tables (default {defaults.on_demand_assumed_rcu:,})",
     )
     knobs.add_argument(
         "--min-boosted-seconds",
+        metavar="S",
         type=int,
         help="boost a table to save money only when its unboosted backup takes longer than this "
         f"(default {defaults.min_boosted_seconds})",
     )
 
     costs = parser.add_argument_group("prices")
-    costs.add_argument("--rcu-hour-usd", type=float, help=f"per RCU-hour (default {prices.rcu_hour_usd})")
+    costs.add_argument(
+        "--rcu-hour-usd", metavar="USD", type=float, help=f"per RCU-hour (default {prices.rcu_hour_usd})"
+    )
     costs.add_argument(
         "--instance-hour-usd",
+        metavar="USD",
         type=float,
         help=f"EC2 + EMR per instance-hour (default {prices.instance_hour_usd})",
     )
-    costs.add_argument("--instances-per-cluster", type=int, help=f"(default {prices.instances_per_cluster})")
+    costs.add_argument(
+        "--instances-per-cluster", metavar="N", type=int, help=f"(default {prices.instances_per_cluster})"
+    )
     parser.set_defaults(run=run)
 
 
@@ -168,6 +180,8 @@ def _one_line_error(parser: argparse.ArgumentParser) -> Any:
 def run(args: argparse.Namespace) -> int:
     """Plan, then print (and draw) the plan. Exit 1 when the account cannot be read."""
     rules = DiscoveryRules(exclude_patterns=tuple(_checked_patterns(args.exclude)))
+    # Reject a bad option before any call to AWS.
+    planner_settings(args, max_extra_rcu=FILE_MAX_EXTRA_RCU, table_max_rcu=None)
     if args.inventory is not None:
         tables, skipped = _apply_rules(read_inventory(args.inventory), rules)
         max_extra, table_max, note = FILE_MAX_EXTRA_RCU, None, None
@@ -242,9 +256,7 @@ def _read_account(
     return tables, skipped, extra_rcu_budget(limits, every), limits.table_max_read_capacity_units, limits.note
 
 
-def _apply_rules(
-    tables: list[TableSnapshot], rules: DiscoveryRules
-) -> tuple[list[TableSnapshot], list[SkippedTable]]:
+def _apply_rules(tables: list[TableSnapshot], rules: DiscoveryRules) -> tuple[list[TableSnapshot], list[SkippedTable]]:
     kept, skipped = [], []
     for table in tables:
         reason = skip_reason(table.name, {}, rules)
@@ -291,9 +303,7 @@ def window_seconds(args: argparse.Namespace) -> int | None:
     return length
 
 
-def planner_settings(
-    args: argparse.Namespace, max_extra_rcu: int, table_max_rcu: int | None
-) -> PlannerSettings:
+def planner_settings(args: argparse.Namespace, max_extra_rcu: int, table_max_rcu: int | None) -> PlannerSettings:
     """The planner's settings from the options; a rejected value is reported with its option."""
     given = {
         "window_seconds": window_seconds(args),
@@ -346,8 +356,7 @@ def summary(plan: Plan, window_start: str = "00:00") -> str:
         f"Window {clock(0)}-{clock(plan.window_seconds)} UTC ({_hours(plan.window_seconds)}); "
         f"the last pipeline ends at {clock(end)}"
         + (f", {_count(len(late), 'table')} past the window." if late else "."),
-        f"Boosts: {_count(len(boosted), 'table')}, "
-        f"peak {plan.peak_extra_rcu:,} of {plan.max_extra_rcu:,} extra RCU.",
+        f"Boosts: {_count(len(boosted), 'table')}, peak {plan.peak_extra_rcu:,} of {plan.max_extra_rcu:,} extra RCU.",
         f"Estimated cost: ${cost.total_usd:,.2f} = EMR {cost.emr_cluster_hours:,.1f} cluster-hours "
         f"(${cost.emr_usd:,.2f}) + {cost.extra_rcu_hours:,.0f} extra RCU-hours (${cost.rcu_usd:,.2f}), "
         f"at ${prices.cluster_hour_usd:g} per cluster-hour and ${prices.rcu_hour_usd:g} per RCU-hour.",
@@ -365,9 +374,7 @@ def summary(plan: Plan, window_start: str = "00:00") -> str:
                 f"{len(batch.tables):>6} {sum(t.boosted for t in batch.tables):>7} {extra:>10,}"
             )
         if len(pipelines) > SHOWN_PIPELINES:
-            lines.append(
-                f"... and {len(pipelines) - SHOWN_PIPELINES:,} more (--json or --report shows them all)"
-            )
+            lines.append(f"... and {len(pipelines) - SHOWN_PIPELINES:,} more (--json or --report shows them all)")
     if plan.flagged:
         lines += ["", f"Flagged ({len(plan.flagged)}):"] + [f"  {f.name}: {f.reason}" for f in plan.flagged]
     if plan.skipped:

@@ -35,6 +35,8 @@ from hippolyte.restore_models import RestoreRequest
 REFUSALS = frozenset({"InvalidRestoreRequestError", "UnknownTableError", "BackupNotFoundError",
                       "RestoreTargetExistsError", "BackupNotRestorableError"})
 FOLLOW_SECONDS = 2.0
+IMPORT_LOOP = frozenset({"WaitForImport", "CheckImport", "ImportFinished"})
+IMPORT_NOTE_SECONDS = 60.0
 _OPTIONS = {"table": "--table", "target": "--to", "at": "--at", "backup": "--backup",
             "poll_seconds": "--poll-seconds"}
 
@@ -80,17 +82,26 @@ def _history_states(sfn: Any, arn: str) -> list[str]:
 
 
 def follow(sfn: Any, arn: str, timeout: float, interval: float, quiet: bool) -> dict[str, Any]:
-    """Print each state as the execution enters it (stderr) until it ends; returns DescribeExecution."""
-    deadline, shown = time.monotonic() + timeout, 0
+    """Show each state as the execution first enters it (stderr) until it ends; returns DescribeExecution.
+
+    The import's WaitForImport / CheckImport loop is shown once, then as one line a minute.
+    """
+    started = time.monotonic()
+    deadline, shown, seen, told = started + timeout, 0, set(), started
     while True:
         description = sfn.describe_execution(executionArn=arn)
         if not quiet:
             states = _history_states(sfn, arn)
             for name in states[shown:]:
-                print(f"  -> {name}", file=sys.stderr, flush=True)
+                if name not in seen:
+                    print(f"  -> {name}", file=sys.stderr, flush=True)
+                seen.add(name)
             shown = len(states)
+            if states and states[-1] in IMPORT_LOOP and time.monotonic() - told >= IMPORT_NOTE_SECONDS:
+                told = time.monotonic()
+                print(f"  .. importing ({(told - started) / 60:.0f} min so far)", file=sys.stderr, flush=True)
         if description["status"] != "RUNNING":
-            return description  # type: ignore[no-any-return]
+            return description
         if time.monotonic() > deadline:
             raise TimeoutError(f"--timeout: still running after {timeout:.0f}s; the restore goes on: {arn}")
         time.sleep(interval)

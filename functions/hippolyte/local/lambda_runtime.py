@@ -25,6 +25,9 @@ from unittest import mock
 from moto.awslambda.models import LambdaFunction
 
 InvocationHook = Callable[[str, dict[str, Any]], None]
+# Called with (function name, event, result) after the handler returned; may raise to report an
+# error as if the function crashed after doing its work.
+AfterInvocationHook = Callable[[str, dict[str, Any], Any], None]
 
 
 @dataclass
@@ -58,8 +61,10 @@ class InvocationLog:
 
 
 @contextmanager
-def in_process_lambdas(before_invoke: InvocationHook | None = None) -> Iterator[InvocationLog]:
-    """Patch moto so Lambda invocations call our handlers; ``before_invoke`` may raise to inject a fault."""
+def in_process_lambdas(
+    before_invoke: InvocationHook | None = None, after_invoke: AfterInvocationHook | None = None
+) -> Iterator[InvocationLog]:
+    """Patch moto so Lambda invocations call our handlers; the hooks may raise to inject faults."""
     log = InvocationLog()
 
     def invoke(function: LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
@@ -71,6 +76,8 @@ def in_process_lambdas(before_invoke: InvocationHook | None = None) -> Iterator[
             if before_invoke is not None:
                 before_invoke(function.function_name, payload)
             result = _load_handler(function.handler)(payload, context)
+            if after_invoke is not None:
+                after_invoke(function.function_name, payload, result)
         except Exception as error:  # noqa: BLE001 - every error becomes Lambda's error payload
             body = {
                 "errorMessage": str(error),

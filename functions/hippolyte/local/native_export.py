@@ -223,7 +223,7 @@ class LocalNativeExports:
 
     def _put(self, bucket: str, key: str, body: bytes) -> str:
         etag = self._s3.put_object(Bucket=bucket, Key=key, Body=body, ServerSideEncryption="AES256")["ETag"]
-        return etag.strip('"')  # type: ignore[no-any-return]
+        return str(etag).strip('"')
 
     def _run(self, export: LocalExport) -> None:
         try:
@@ -314,7 +314,7 @@ def export_items(s3: Any, directory: str) -> list[dict[str, Any]]:
         raise ValueError(f"{directory} holds {len(summaries)} exports, not one")
     summary = json.loads(s3.get_object(Bucket=bucket, Key=summaries[0])["Body"].read())
     files = s3.get_object(Bucket=bucket, Key=summary["manifestFilesS3Key"])["Body"].read().decode()
-    items = []
+    items: list[dict[str, Any]] = []
     for line in filter(None, files.splitlines()):
         body = gzip.decompress(
             s3.get_object(Bucket=bucket, Key=json.loads(line)["dataFileS3Key"])["Body"].read()

@@ -23,9 +23,10 @@ import boto3
 from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
+from hippolyte import runtime
 from hippolyte.adapters import clients
 from hippolyte.local.emr import LocalEmr
-from hippolyte.local.lambda_runtime import InvocationHook, InvocationLog, in_process_lambdas
+from hippolyte.local.lambda_runtime import AfterInvocationHook, InvocationHook, InvocationLog, in_process_lambdas
 from hippolyte.local.native_export import LocalNativeExports
 from hippolyte.local.stack import LocalStack, deploy
 from hippolyte.local.table_sizes import real_table_sizes
@@ -93,6 +94,7 @@ class LocalSession:
     stack: LocalStack
     emr: LocalEmr
     invocations: InvocationLog
+    sleeps: list[float] = field(default_factory=list)
     # Issue 5: DynamoDB's native export with AWS's file layout (tests inject faults through it).
     exports: LocalNativeExports | None = None
 
@@ -104,6 +106,15 @@ class LocalSession:
     def client(self, service: str) -> Any:
         """A boto3 client served by the session's moto."""
         return boto3.client(service, region_name=self.region)
+
+    def invoke(self, logical_id: str, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Invoke one of the stack's functions through the Lambda API (as a schedule would)."""
+        response = self.client("lambda").invoke(FunctionName=self.stack.function_arns[logical_id],
+                                                Payload=json.dumps(event or {}).encode())
+        payload = json.loads(response["Payload"].read() or b"null")
+        if response.get("FunctionError"):
+            raise RuntimeError(f"{logical_id} failed: {payload}")
+        return payload  # type: ignore[no-any-return]
 
     def start(self, execution_input: dict[str, Any] | None = None, name: str | None = None,
               machine: str = "BackupStateMachine") -> str:
@@ -147,15 +158,24 @@ class LocalSession:
 
 @contextmanager
 def local_session(region: str = "us-east-1", parameters: dict[str, str] | None = None,
-                  before_invoke: InvocationHook | None = None, emr: dict[str, Any] | None = None,
-                  extra: Callable[[ExitStack], None] | None = None) -> Iterator[LocalSession]:
-    """In-memory AWS with Hippolyte deployed; everything is torn down on exit."""
+                  before_invoke: InvocationHook | None = None, after_invoke: AfterInvocationHook | None = None,
+                  emr: dict[str, Any] | None = None, extra: Callable[[ExitStack], None] | None = None,
+                  clock: Callable[[], datetime] | None = None) -> Iterator[LocalSession]:
+    """In-memory AWS with Hippolyte deployed; everything is torn down on exit.
+
+    ``clock`` replaces the handlers' clock (tests share one with the AWS-rules fake); back-off
+    sleeps in the handlers are recorded in ``session.sleeps`` instead of slept.
+    """
     with ExitStack() as stack:
         stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         stack.enter_context(mock.patch.dict("os.environ", {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
                                                            "AWS_DEFAULT_REGION": region}))
         clients.reset()
-        invocations = stack.enter_context(in_process_lambdas(before_invoke))
+        invocations = stack.enter_context(in_process_lambdas(before_invoke, after_invoke))
+        sleeps: list[float] = []
+        stack.enter_context(mock.patch.object(runtime, "SLEEP", sleeps.append))
+        if clock is not None:
+            stack.enter_context(mock.patch.object(runtime, "CLOCK", clock))
         stack.enter_context(real_table_sizes())
         stack.enter_context(mock.patch.object(retrier_decl, "time", _no_sleep_time()))
         if extra is not None:
@@ -163,7 +183,7 @@ def local_session(region: str = "us-east-1", parameters: dict[str, str] | None =
         deployed = deploy(region=region, parameters=parameters)
         emulator = stack.enter_context(LocalEmr(region=region, **(emr or {})))
         exports = stack.enter_context(LocalNativeExports(region=region))  # issue 5: native export engine
-        session = LocalSession(stack=deployed, emr=emulator, invocations=invocations, exports=exports)
+        session = LocalSession(stack=deployed, emr=emulator, invocations=invocations, exports=exports, sleeps=sleeps)
         try:
             yield session
         finally:

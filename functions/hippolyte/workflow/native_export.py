@@ -14,6 +14,7 @@ manifests present, every listed data file present with its ETag and MD5, item co
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -98,7 +99,7 @@ def _start_failures(rt: Runtime, context: RunContext, batch_id: str) -> dict[str
     return load_document(s3, context.run, name, ExportStartFailures).failures
 
 
-def _verify(rt: Runtime, context: RunContext, progress: RunProgress, table: str, description: dict) -> None:  # type: ignore[type-arg]
+def _verify(rt: Runtime, context: RunContext, progress: RunProgress, table: str, description: dict[str, Any]) -> None:
     check = read_export(rt.client("s3"), description)
     if not check.complete:
         progress.outcomes[table] = TableOutcome(

@@ -14,10 +14,28 @@ def batch_document(batch_id: str) -> str:
     return f"batches/{batch_id}"
 
 
+def with_ledger_originals(rt: Runtime, inventory: Inventory) -> Inventory:
+    """Plan with each table's true original capacity.
+
+    A table an earlier run left raised (it died, or its restore is pending) shows its boosted
+    capacity; the ledger's open record holds what the table really had.
+    """
+    originals = {entry.table_name: entry.original for entry in rt.ledger().open_entries()}
+    if not originals:
+        return inventory
+    tables = [
+        table.model_copy(update={"read_capacity_units": originals[table.name].read_capacity_units})
+        if table.name in originals and originals[table.name].billing_mode == table.billing_mode else table
+        for table in inventory.tables
+    ]
+    return inventory.model_copy(update={"tables": tables})
+
+
 def plan_run(rt: Runtime, context: RunContext) -> RunContext:
     """Plan the run's batches from its inventory and the account's read-capacity limits."""
     s3 = rt.client("s3")
     inventory = load_document(s3, context.run, "inventory", Inventory)
+    inventory = with_ledger_originals(rt, inventory)
     limits = read_account_limits(rt.client("dynamodb"))
     provisioned = sum(t.read_capacity_units + sum(g.read_capacity_units for g in t.gsis) for t in inventory.tables)
     budget = rt.settings.max_extra_rcu

@@ -71,6 +71,8 @@ def restore_run(rt: Runtime, run_id: str, progress: RunProgress | None) -> None:
             progress.capacity_pending.pop(entry.table_name, None)
             if result.kind == "restored":
                 progress.restored.append(entry.table_name)
+            if result.reason:
+                progress.notes.append(f"{entry.table_name}: {result.reason}")
 
 
 def restore_after_failure(rt: Runtime, failure: FailureContext) -> FailureContext:

@@ -45,7 +45,7 @@ def restore_finished_tables(rt: Runtime, run: RunRef, progress: RunProgress, onl
         progress.capacity_pending.pop(name, None)
         if result.kind == "restored":
             progress.restored.append(name)
-        else:
+        if result.reason:
             progress.notes.append(f"{name}: {result.reason}")
 
 

@@ -16,12 +16,12 @@ from pydantic import BaseModel
 
 from hippolyte.adapters.capacity import (
     raise_scaling_target,
+    wait_until_active,
     read_capacity_state,
     restore_scaling_target,
     update_read_capacity,
 )
 from hippolyte.adapters.ledger import CapacityLedger, LedgerEntry
-from hippolyte.adapters.tables import describe_table
 from hippolyte.capacity import boost_target, decide_restore
 from hippolyte.errors import CapacityUpdateThrottledError
 from hippolyte.models import PlannedTable, RunRef
@@ -51,7 +51,7 @@ def _error_code(error: Exception) -> str:
 def raise_table(rt: Runtime, ledger: CapacityLedger, run: RunRef, planned: PlannedTable) -> BoostResult:
     """Record the table's original capacity, then raise its reads to what the plan asked (no more)."""
     dynamodb, autoscaling = rt.client("dynamodb"), rt.client("application-autoscaling")
-    table = describe_table(dynamodb, planned.name)
+    table = wait_until_active(dynamodb, planned.name, rt.sleep or time.sleep)
     if table is None:
         return BoostResult(kind="gone", reason="the table was deleted before its backup")
     live = read_capacity_state(dynamodb, autoscaling, table)
@@ -70,21 +70,25 @@ def raise_table(rt: Runtime, ledger: CapacityLedger, run: RunRef, planned: Plann
     if original.read_scaling is not None:
         raise_scaling_target(autoscaling, live.table_name, original.read_scaling, target)
     try:
-        update_read_capacity(rt.client("dynamodb", retries=False), live.table_name, target, live.write_capacity_units, sleep=rt.sleep or time.sleep)
+        throttled = update_read_capacity(
+            rt.client("dynamodb", retries=False), live.table_name, target, live.write_capacity_units,
+            sleep=rt.sleep or time.sleep,
+        )
     except (ClientError, CapacityUpdateThrottledError) as error:
         restore_scaling_target(autoscaling, live.table_name, original.read_scaling)
         ledger.update(live.table_name, run.run_id, status="restored", reason=f"boost refused: {_error_code(error)}")
         return BoostResult(kind="unchanged", reason=f"not raised: UpdateTable refused ({_error_code(error)})")
     ledger.update(live.table_name, run.run_id, status="raised", boosted_rcu=target)
-    return BoostResult(kind="raised", extra_rcu=target - original.read_capacity_units)
+    note = f"raised to {target} RCU after UpdateTable was throttled {throttled} time(s)" if throttled else ""
+    return BoostResult(kind="raised", extra_rcu=target - original.read_capacity_units, reason=note)
 
 
 def restore_table(rt: Runtime, ledger: CapacityLedger, entry: LedgerEntry, now: datetime) -> RestoreResult:
     """Bring one table back to its ledger original, or leave it pending with the reason."""
     dynamodb, autoscaling = rt.client("dynamodb"), rt.client("application-autoscaling")
     original = entry.original
-    table = describe_table(dynamodb, entry.table_name)
-    decision = decide_restore(original, table, now)
+    table = wait_until_active(dynamodb, entry.table_name, rt.sleep or time.sleep)
+    decision = decide_restore(original, table, rt.clock())
     if decision.verdict in ("gone", "now_on_demand"):
         ledger.update(entry.table_name, entry.run_id, status="gone", reason=decision.reason)
         return RestoreResult(kind="gone", reason=decision.reason)
@@ -101,7 +105,7 @@ def restore_table(rt: Runtime, ledger: CapacityLedger, entry: LedgerEntry, now: 
     if decision.verdict == "update":
         assert table is not None
         try:
-            update_read_capacity(
+            throttled = update_read_capacity(
                 rt.client("dynamodb", retries=False), entry.table_name, original.read_capacity_units,
                 (table.get("ProvisionedThroughput") or {}).get("WriteCapacityUnits", original.write_capacity_units),
                 sleep=rt.sleep or time.sleep,
@@ -116,5 +120,9 @@ def restore_table(rt: Runtime, ledger: CapacityLedger, entry: LedgerEntry, now: 
             retry_after = now + (timedelta(hours=1) if throttled else timedelta(minutes=1))
             ledger.update(entry.table_name, entry.run_id, status="pending", reason=reason, retry_after=retry_after)
             return RestoreResult(kind="pending", reason=reason, retry_after=retry_after)
+        if throttled:
+            ledger.update(entry.table_name, entry.run_id, status="restored",
+                          reason=f"restored after UpdateTable was throttled {throttled} time(s)")
+            return RestoreResult(kind="restored", reason=f"restored after UpdateTable was throttled {throttled} time(s)")
     ledger.update(entry.table_name, entry.run_id, status="restored")
     return RestoreResult(kind="restored")

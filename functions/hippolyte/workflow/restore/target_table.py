@@ -78,7 +78,8 @@ def raise_write_capacity(rt: Runtime, context: RestoreContext) -> RestoreContext
 def _ttl_attribute(dynamodb: Any, name: str) -> str | None:
     description = dynamodb.describe_time_to_live(TableName=name).get("TimeToLiveDescription", {})
     if description.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
-        return description.get("AttributeName")  # type: ignore[no-any-return]
+        attribute = description.get("AttributeName")
+        return str(attribute) if attribute else None
     return None
 
 

@@ -1,0 +1,413 @@
+"""Capacity safety: the fault matrix over the real state machine.
+
+Every scenario runs the ASL file through moto's interpreter with the real handlers, with
+``StrictAws`` (tests/support/aws_rules.py) enforcing the DynamoDB and Data Pipeline rules moto
+does not (UPDATING, the decrease limit, throttling, pipeline limits). After each fault, every
+table's capacity and scaling settings equal the ledger's originals (at once, or after reconcile
+where DynamoDB's limits require it), and the fault appears in the notification.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from hippolyte.local.fleet import DemoTable
+from hippolyte.local.session import LocalSession, local_session
+from tests.statemachine.fleet_support import BIG_SLOW_TABLE, TEST_PARAMETERS, build, capacity_snapshot, sent_messages
+from tests.support.aws_rules import StrictAws
+
+SMALL = DemoTable("small-orders", items=5, item_bytes=200, rcu=5, gsi=True)
+ON_DEMAND = DemoTable("on-demand-carts", items=5, item_bytes=200, rcu=None)
+AUTOSCALED = DemoTable("autoscaled-slow", items=160, item_bytes=10_000, rcu=1, autoscaled=True)
+
+
+@pytest.fixture
+def strict_session() -> Iterator[Callable[..., tuple[LocalSession, StrictAws]]]:
+    """A deployed stack under StrictAws, sharing its fake clock with the handlers."""
+    with ExitStack() as stack:
+
+        def make(**options: Any) -> tuple[LocalSession, StrictAws]:
+            strict = StrictAws(auto_advance_on_describe=True)
+            session = stack.enter_context(local_session(
+                parameters=TEST_PARAMETERS, extra=lambda s: s.enter_context(strict), clock=strict.clock, **options,
+            ))
+            return session, strict
+
+        yield make
+
+
+def ledger_items(session: LocalSession) -> list[dict[str, str]]:
+    """The capacity ledger's records, simplified."""
+    items = session.client("dynamodb").scan(TableName=session.stack.refs["CapacityLedger"])["Items"]
+    return [{key: next(iter(value.values())) for key, value in item.items()} for item in items]
+
+
+def only_message(session: LocalSession) -> tuple[str, str]:
+    """The single message the run sent."""
+    messages = sent_messages(session)
+    assert len(messages) == 1, messages
+    return messages[0]
+
+
+# ------------------------------------------------------------------ each state failing in turn
+
+STATE_FUNCTIONS = ["DiscoverTables", "PlanBatches", "ScaleUpReadCapacity", "CreatePipeline", "CheckPipelines",
+                   "ScaleDownReadCapacity", "NotifyResult"]
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+@pytest.mark.parametrize("state", STATE_FUNCTIONS)
+def test_each_state_failing_ends_with_capacity_restored_and_reported(
+    strict_session: Callable[..., tuple[LocalSession, StrictAws]], state: str, when: str
+) -> None:
+    # GIVEN a table the plan boosts, and the state's Lambda failing before (or after) its work,
+    # the first time it runs
+    failed: list[str] = []
+
+    def fault(name: str, *_: Any) -> None:
+        if name.endswith(f"-{state}Function") and not failed:
+            failed.append(name)
+            raise RuntimeError(f"injected fault in {state} ({when} its work)")
+
+    hooks = {"before_invoke": fault} if when == "before" else {"after_invoke": fault}
+    session, strict = strict_session(**hooks)
+    build(session, [BIG_SLOW_TABLE, SMALL])
+    strict.settle()
+    before = capacity_snapshot(session)
+
+    # WHEN the backup runs
+    result = session.run({"poll_seconds": 0}, name=f"fault-{state}-{when}", timeout=120)
+
+    # THEN the run fails through the restore and the failure notification
+    assert failed, "the fault was never injected"
+    assert result.status == "FAILED"
+    assert result.error == "RuntimeError"
+    assert "RestoreCapacityAfterFailure" in result.state_names
+    # AND every table is back to its original capacity and scaling, at once
+    strict.settle()
+    assert capacity_snapshot(session) == before
+    assert all(item["status"] in ("restored", "superseded") for item in ledger_items(session))
+    # AND the fault is in the notification (after a report that was already sent, if any)
+    messages = sent_messages(session)
+    assert len(messages) == (2 if (state, when) == ("NotifyResult", "after") else 1)
+    subject, body = messages[-1]
+    assert "FAILED" in subject and f"injected fault in {state}" in body
+
+
+# ------------------------------------------------------------------------ DynamoDB refusing
+
+
+def test_throttled_update_table_is_retried_and_reported(
+    strict_session: Callable[..., tuple[LocalSession, StrictAws]],
+) -> None:
+    # GIVEN UpdateTable refusing the next 3 calls with LimitExceededException
+    session, strict = strict_session()
+    build(session, [BIG_SLOW_TABLE])
+    strict.settle()
+    before = capacity_snapshot(session)
+    strict.throttle_update_table(3, table="big-slow")
+
+    # WHEN the backup runs
+    result = session.run({"poll_seconds": 0}, name="throttled", timeout=120)
+
+    # THEN the boost happened after backing off (with growing, jittered delays), the table is
+    # backed up and back to its capacity, and the report mentions the throttling
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert len(session.sleeps) == 3
+    strict.settle()
+    assert capacity_snapshot(session) == before
+    _, body = only_message(session)
+    assert "big-slow: raised to" in body and "throttled 3 time(s)" in body
+
+
+def test_update_table_throttled_beyond_retries_leaves_the_table_unboosted_and_safe(
+    strict_session: Callable[..., tuple[LocalSession, StrictAws]],
+) -> None:
+    # GIVEN UpdateTable refusing every call for the slow table
+    session, strict = strict_session()
+    build(session, [BIG_SLOW_TABLE])
+    strict.settle()
+    before = capacity_snapshot(session)
+    strict.throttle_update_table(50, table="big-slow")
+    percents: list[float] = []
+    original_export = session.emr._export
+
+    def watching(directory: str, table: str, percent: str) -> None:
+        percents.append(float(percent))
+        original_export(directory, table, percent)
+
+    session.emr._export = watching  # type: ignore[method-assign]
+
+    # WHEN the backup runs
+    result = session.run({"poll_seconds": 0}, name="throttled-out", timeout=120)
+
+    # THEN the export reads no more than the default share of the table's own capacity
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert percents == [0.05]
+    assert capacity_snapshot(session) == before
+    _, body = only_message(session)
+    assert "big-slow: not raised: UpdateTable refused (CapacityUpdateThrottledError)" in body
+
+
+def test_decrease_limit_leaves_restore_pending_until_reconcile(
+    strict_session: Callable[..., tuple[LocalSession, StrictAws]],
+) -> None:
+    # GIVEN a boosted table that has already used its free decreases today
+    session, strict = strict_session()
+    build(session, [BIG_SLOW_TABLE])
+    strict.settle()
+    before = capacity_snapshot(session)
+    strict.set_decreases_today("big-slow", 4, last_decrease=strict.now)
+
+    # WHEN the backup runs
+    result = session.run({"poll_seconds": 0}, name="decrease-limited", timeout=120)
+
+    # THEN the table is backed up, but its capacity stays raised, pending, with the retry time
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert capacity_snapshot(session)["big-slow"]["rcu"] > 1
+    _, body = only_message(session)
+    assert "Capacity not back to its original yet (1)" in body
+    assert "big-slow: DynamoDB's daily limit on capacity decreases is reached; reconcile retries after" in body
+
+    # WHEN an hour passes and the hourly reconcile runs
+    strict.advance(timedelta(hours=1, minutes=1))
+    report = session.invoke("ReconcileCapacityFunction")
+
+    # THEN the table is back to its original capacity, and reconcile says so
+    assert report["restored"] == ["big-slow"]
+    strict.settle()
+    assert capacity_snapshot(session) == before
+    subject, body = sent_messages(session)[-1]
+    assert "reconcile restored 1" in subject and "big-slow" in body
+
+
+def test_a_table_deleted_mid_run_is_reported_not_crashed_on(
+    strict_session: Callable[..., tuple[LocalSession, StrictAws]],
+) -> None:
+    # GIVEN a boosted table that a person deletes while its export runs
+    session, strict = strict_session()
+    build(session, [BIG_SLOW_TABLE, SMALL])
+    strict.settle()
+    before = capacity_snapshot(session)
+    original_export = session.emr._export
+
+    def delete_first(directory: str, table: str, percent: str) -> None:
+        if table == "big-slow":
+            strict.settle()
+            session.client("dynamodb").delete_table(TableName="big-slow")
+        original_export(directory, table, percent)
+
+    session.emr._export = delete_first  # type: ignore[method-assign]
+
+    # WHEN the backup runs
+    result = session.run({"poll_seconds": 0}, name="deleted", timeout=120)
+
+    # THEN the run ends normally: the table is failed with its reason, the ledger records it gone
+    assert result.status == "FAILED" and result.error == "TablesFailed"
+    _, body = only_message(session)
+    assert "big-slow: the table was deleted during the run" in body
+    assert "Failed (1)\n  big-slow: pipeline" in body
+    assert {i["table_name"]: i["status"] for i in ledger_items(session)} == {"big-slow": "gone"}
+    # AND the other tables keep their capacity
+    after = capacity_snapshot(session)
+    assert "big-slow" not in after
+    assert after == {name: value for name, value in before.items() if name != "big-slow"}
+
+
+def test_a_table_switched_to_on_demand_mid_run_is_left_alone_and_reported(
+    strict_session: Callable[..., tuple[LocalSession, StrictAws]],
+) -> None:
+    # GIVEN a boosted table that its owner switches to on-demand during the backup
+    session, strict = strict_session()
+    build(session, [BIG_SLOW_TABLE])
+    strict.settle()
+    original_export = session.emr._export
+
+    def switch_first(directory: str, table: str, percent: str) -> None:
+        strict.settle()
+        session.client("dynamodb").update_table(TableName=table, BillingMode="PAY_PER_REQUEST")
+        original_export(directory, table, percent)
+
+    session.emr._export = switch_first  # type: ignore[method-assign]
+
+    # WHEN the backup runs
+    result = session.run({"poll_seconds": 0}, name="switched", timeout=120)
+
+    # THEN the backup succeeds, Hippolyte never puts throughput on the on-demand table, and says so
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    refused = [call for call in strict.update_table_calls if call.error_code]
+    assert refused == []
+    assert capacity_snapshot(session)["big-slow"]["billing"] == "PAY_PER_REQUEST"
+    _, body = only_message(session)
+    assert "big-slow: the table was switched to on-demand during the run; left as is" in body
+
+
+# ---------------------------------------------------------------------- pipelines refusing or late
+
+
+def test_pipeline_creation_refused_at_the_account_limit(
+    strict_session: Callable[..., tuple[LocalSession, StrictAws]],
+) -> None:
+    # GIVEN an account already at its pipeline limit
+    session, strict = strict_session()
+    build(session, [BIG_SLOW_TABLE])
+    strict.settle()
+    before = capacity_snapshot(session)
+    strict.pipeline_limit = 0
+
+    # WHEN the backup runs
+    result = session.run({"poll_seconds": 0}, name="limited", timeout=120)
+
+    # THEN the batch is retried, then its table is reported failed with the reason, capacity back
+    assert result.status == "FAILED" and result.error == "TablesFailed"
+    assert result.state_names.count("CreatePipelines") > 1
+    strict.settle()
+    assert capacity_snapshot(session) == before
+    _, body = only_message(session)
+    assert "big-slow: its pipeline could not be created: PipelineLimitReachedError" in body
+
+
+def test_a_pipeline_that_does_not_finish_in_the_window_is_stopped_at_the_deadline(
+    strict_session: Callable[..., tuple[LocalSession, StrictAws]],
+) -> None:
+    # GIVEN a pipeline that never finishes (its EMR cluster hangs)
+    session, strict = strict_session(emr={"hold": lambda pipeline_id: True})
+    build(session, [BIG_SLOW_TABLE])
+    strict.settle()
+    before = capacity_snapshot(session)
+
+    # WHEN the run is past its deadline while the pipeline runs
+    arn = session.start({"poll_seconds": 0}, name="late")
+    wait_for(lambda: bool(session.client("datapipeline").list_pipelines()["pipelineIdList"]))
+    strict.advance(timedelta(hours=30))
+    result = session.wait(arn, timeout=120)
+
+    # THEN the pipeline is stopped, the table reported failed, and its capacity put back
+    assert result.status == "FAILED" and result.error == "TablesFailed"
+    assert session.client("datapipeline").list_pipelines()["pipelineIdList"] == []
+    strict.settle()
+    assert capacity_snapshot(session) == before
+    _, body = only_message(session)
+    assert "big-slow" in body and "did not finish inside the window" in body
+
+
+# -------------------------------------------------------------------------- runs that die
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Poll ``condition`` until true, or fail the test at the deadline."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def test_an_execution_stopped_mid_run_is_cleaned_up_by_reconcile(
+    strict_session: Callable[..., tuple[LocalSession, StrictAws]],
+) -> None:
+    # GIVEN a run whose boosted table is being exported by a pipeline that is still running
+    release = threading.Event()
+    session, strict = strict_session(emr={"hold": lambda pipeline_id: not release.is_set()})
+    build(session, [BIG_SLOW_TABLE, AUTOSCALED])
+    strict.settle()
+    before = capacity_snapshot(session)
+    arn = session.start({"poll_seconds": 0}, name="stopped")
+    wait_for(lambda: bool(session.client("datapipeline").list_pipelines()["pipelineIdList"]))
+
+    # WHEN a person stops the execution (no Catch runs), and the hourly reconcile runs
+    session.client("stepfunctions").stop_execution(executionArn=arn, error="StoppedByOperator")
+    assert session.wait(arn).status == "ABORTED"
+    assert capacity_snapshot(session) != before  # the boosts are still held
+    report = session.invoke("ReconcileCapacityFunction")
+
+    # THEN reconcile stops the dead run's pipeline and puts every table back, scaling included
+    assert sorted(report["restored"]) == ["autoscaled-slow", "big-slow"]
+    assert report["stopped_runs"] == ["stopped"]
+    assert session.client("datapipeline").list_pipelines()["pipelineIdList"] == []
+    strict.settle()
+    assert capacity_snapshot(session) == before
+    subject, body = sent_messages(session)[-1]
+    assert "reconcile restored 2" in subject and "stopped" in body
+
+
+def test_a_run_retried_after_a_crash_never_records_a_boosted_value_as_original(
+    strict_session: Callable[..., tuple[LocalSession, StrictAws]],
+) -> None:
+    # GIVEN a run that died (stopped) with its table boosted
+    release = threading.Event()
+    session, strict = strict_session(emr={"hold": lambda pipeline_id: not release.is_set()})
+    build(session, [BIG_SLOW_TABLE])
+    strict.settle()
+    before = capacity_snapshot(session)
+    arn = session.start({"poll_seconds": 0}, name="crashed")
+    wait_for(lambda: bool(session.client("datapipeline").list_pipelines()["pipelineIdList"]))
+    session.client("stepfunctions").stop_execution(executionArn=arn, error="Crashed")
+    session.wait(arn)
+    for pipeline in session.client("datapipeline").list_pipelines()["pipelineIdList"]:
+        session.client("datapipeline").delete_pipeline(pipelineId=pipeline["id"])
+    release.set()
+    strict.settle()
+
+    # WHEN the run is retried while the table is still boosted
+    result = session.run({"poll_seconds": 0}, name="retried", timeout=120)
+
+    # THEN the retry takes the original from the dead run's record, and ends with the true original
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    statuses = {item["run_id"]: item["status"] for item in ledger_items(session)}
+    assert statuses == {"crashed": "superseded", "retried": "restored"}
+    strict.settle()
+    assert capacity_snapshot(session) == before
+    # AND reconcile finds nothing left to do
+    assert session.invoke("ReconcileCapacityFunction")["restored"] == []
+
+
+# ------------------------------------------------------------------------ kinds of tables
+
+
+def test_auto_scaled_on_demand_and_gsi_tables_end_exactly_as_they_were(
+    strict_session: Callable[..., tuple[LocalSession, StrictAws]],
+) -> None:
+    # GIVEN an auto-scaled slow table with a scaling policy, an on-demand table, a table with GSIs
+    session, strict = strict_session()
+    build(session, [AUTOSCALED, ON_DEMAND, SMALL])
+    autoscaling = session.client("application-autoscaling")
+    autoscaling.put_scaling_policy(
+        PolicyName="reads", ServiceNamespace="dynamodb", ResourceId="table/autoscaled-slow",
+        ScalableDimension="dynamodb:table:ReadCapacityUnits", PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 70.0,
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "DynamoDBReadCapacityUtilization"}},
+    )
+    strict.settle()
+    before = capacity_snapshot(session)
+    during: list[Any] = []
+    original_export = session.emr._export
+
+    def watching(directory: str, table: str, percent: str) -> None:
+        if table == "autoscaled-slow":
+            during.append(autoscaling.describe_scalable_targets(
+                ServiceNamespace="dynamodb", ResourceIds=["table/autoscaled-slow"])["ScalableTargets"][0])
+        original_export(directory, table, percent)
+
+    session.emr._export = watching  # type: ignore[method-assign]
+
+    # WHEN the backup runs
+    result = session.run({"poll_seconds": 0}, name="kinds", timeout=120)
+
+    # THEN the scaler's minimum was raised to the boost (not deregistered) during the export
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert during and during[0]["MinCapacity"] > 1
+    # AND afterwards every table, its GSIs and its scaling target are exactly as before, policy kept
+    strict.settle()
+    assert capacity_snapshot(session) == before
+    policies = autoscaling.describe_scaling_policies(ServiceNamespace="dynamodb")["ScalingPolicies"]
+    assert [policy["PolicyName"] for policy in policies] == ["reads"]
+    # AND Hippolyte never sent UpdateTable for the on-demand table or the GSI table
+    assert {call.table for call in strict.update_table_calls} == {"autoscaled-slow"}
