@@ -33,7 +33,7 @@ demo: $(STAMP)
 	$(VENV)/bin/hippolyte demo
 
 test: $(STAMP) $(SAM_STAMP)
-	HIPPOLYTE_REQUIRE_SAM=1 $(PY) -m pytest -n 2 --dist loadgroup
+	HIPPOLYTE_REQUIRE_SAM=1 $(PY) -m pytest -n 3
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check functions tests bench

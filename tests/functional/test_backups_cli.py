@@ -39,7 +39,8 @@ def put_backup(s3: object, table: str, day: int, *, complete: bool = True, manif
         s3.put_object(Bucket=BUCKET, Key=prefix + "_SUCCESS", Body=b"")  # type: ignore[attr-defined]
     if manifest:
         # A run's start time has microseconds; its directory is named to the second.
-        facts = BackupFacts(time=started.replace(microsecond=668_982), run_id=f"night-{day}", engine="datapipeline", items=3, bytes=57,
+        facts = BackupFacts(time=started.replace(microsecond=668_982), run_id=f"night-{day}", engine="datapipeline",
+                            items=3, bytes=57,
                             location=f"s3://{BUCKET}/{prefix}", verified=True,
                             required_files=[prefix + "_SUCCESS", prefix + "manifest"],
                             data_files=[DataFile(key=prefix + "part-0", size=57, etag=etag.strip('"'))])

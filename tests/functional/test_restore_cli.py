@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from hippolyte.cli import main
+
+# Imported at collection: the handlers' powertools Logger binds sys.stdout when it is created, and
+# the stream capsys gives one test is closed after it.
+from hippolyte.handlers import observability  # noqa: F401
 from hippolyte.local.emr import ActivityFailed
 from hippolyte.local.fleet import DemoTable, create_table
 from hippolyte.local.session import LocalSession, local_session
 from hippolyte.local.verify import same_items, table_items
+from hippolyte.models import RunRef, TableOutcome
+from hippolyte.pipelines import output_directory
+from hippolyte.runtime import Runtime
+from hippolyte.workflow.backup_manifest import write_backup_manifest
 
 from tests.statemachine.fleet_support import TEST_PARAMETERS
 
@@ -20,11 +29,20 @@ TABLE = "carts-cli"
 
 @pytest.fixture(scope="module")
 def deployed() -> Iterator[LocalSession]:
-    """A local stack that has backed up one small table."""
+    """A local stack holding one small table's verified backup.
+
+    The backup is made the way CheckPipelines records one (the EMR export's files, then the
+    manifest), without running the whole night: the restore is what these tests are about.
+    """
     with local_session(parameters=TEST_PARAMETERS) as session:
         create_table(session.client("dynamodb"), session.client("application-autoscaling"),
                      DemoTable(TABLE, items=40, item_bytes=150, rcu=5, gsi=True))
-        assert session.run({"poll_seconds": 0}, name="nightly", timeout=120).status == "SUCCEEDED"
+        run = RunRef(run_id="nightly", execution_id="local", bucket=session.stack.bucket,
+                     started_at=datetime(2026, 11, 28, 0, 10, 5, tzinfo=UTC))
+        directory = output_directory(run.bucket, TABLE, run.started_at)
+        session.emr._export(directory, TABLE, "0.5")
+        outcome = TableOutcome(name=TABLE, status="backed_up", s3_path=directory, items=40, bytes=1)
+        write_backup_manifest(Runtime.from_environment(), run, outcome)
         yield session
 
 

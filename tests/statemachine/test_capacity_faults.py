@@ -255,8 +255,17 @@ def test_a_table_switched_to_on_demand_mid_run_is_left_alone_and_reported(
 def test_pipeline_creation_refused_at_the_account_limit(
     strict_session: Callable[..., tuple[LocalSession, StrictAws]],
 ) -> None:
-    # GIVEN an account already at its pipeline limit
-    session, strict = strict_session()
+    # GIVEN an account already at its pipeline limit all night (the clock jumps past the window's
+    # deadline after the third refusal)
+    attempts: list[str] = []
+
+    def night_passes(name: str, *_: Any) -> None:
+        if name.endswith("-CreatePipelineFunction"):
+            attempts.append(name)
+            if len(attempts) == 3:
+                strict.advance(timedelta(hours=30))
+
+    session, strict = strict_session(before_invoke=night_passes)
     build(session, [BIG_SLOW_TABLE])
     strict.settle()
     before = capacity_snapshot(session)
@@ -265,13 +274,14 @@ def test_pipeline_creation_refused_at_the_account_limit(
     # WHEN the backup runs
     result = session.run({"poll_seconds": 0}, name="limited", timeout=120)
 
-    # THEN the batch is retried, then its table is reported failed with the reason, capacity back
+    # THEN the batch is retried when it could start, then its table is reported failed with the
+    # reason, and its capacity is back
     assert result.status == "FAILED" and result.error == "TablesFailed"
-    assert result.state_names.count("CreatePipelines") > 1
+    assert len(attempts) == 3 and result.state_names.count("CreatePipelines") == 3
     strict.settle()
     assert capacity_snapshot(session) == before
     _, body = only_message(session)
-    assert "big-slow: its pipeline could not be created: PipelineLimitReachedError" in body
+    assert "big-slow: not started before the window's deadline (Data Pipeline refused it 3 time(s)" in body
 
 
 def test_a_pipeline_that_does_not_finish_in_the_window_is_stopped_at_the_deadline(

@@ -18,11 +18,6 @@ from hippolyte.runtime import Runtime
 from hippolyte.waves import next_wave
 from hippolyte.workflow.backup_manifest import write_backup_manifest
 
-# A batch refused at the account's pipeline limit goes back to the queue this many times before
-# its tables are reported failed (each retry waits at least one poll interval).
-LIMIT_RETRIES = 20
-
-
 def _fail_batch(progress: RunProgress, batch: Batch, reason: str) -> None:
     for table in batch.tables:
         progress.outcomes.setdefault(
@@ -38,11 +33,11 @@ def record_started(progress: RunProgress, plan: Plan, started: list[StartedBatch
         if result.error is None:
             state.pipeline_id, state.export_arns, state.status = result.pipeline_id, result.export_arns, "running"
             continue
-        retries = progress.limit_retries.get(result.batch_id, 0)
-        if result.error == "PipelineLimitReachedError" and retries < LIMIT_RETRIES:
-            progress.limit_retries[result.batch_id] = retries + 1
+        if result.error == "PipelineLimitReachedError":
+            # Other pipelines (ours or not) hold the account's slots: try again on the next poll,
+            # until the deadline, when the batch's tables are reported with this reason.
+            progress.limit_retries[result.batch_id] = progress.limit_retries.get(result.batch_id, 0) + 1
             state.status = "pending"
-            progress.notes.append(f"batch {result.batch_id}: {result.cause} (will retry when a slot frees)")
             continue
         state.status, state.ended_at = "not_started", now
         _fail_batch(progress, batches[result.batch_id], f"its pipeline could not be created: {result.error}: {result.cause}")
@@ -111,7 +106,11 @@ def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
         for batch_id, state in progress.batches.items():
             if state.status == "pending":
                 state.status, state.ended_at = "not_started", now
-                _fail_batch(progress, batches[batch_id], "not started before the window's deadline")
+                refusals = progress.limit_retries.get(batch_id, 0)
+                reason = "not started before the window's deadline" + (
+                    f" (Data Pipeline refused it {refusals} time(s) at the account's pipeline limit)" if refusals else ""
+                )
+                _fail_batch(progress, batches[batch_id], reason)
     save_document(s3, context.run, "progress", progress)
     return context.model_copy(update={"created": None, "status": loop_status(rt, plan, progress)})
 
