@@ -4,6 +4,7 @@ refusal; and incomplete backups, which are never chosen."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,7 @@ PIPELINE_PATH = ["FindBackup", "ChooseImportPath", "CreateTargetTable", "RaiseWr
 IMPORT_TABLE_PATH = ["FindBackup", "ChooseImportPath", "ImportTable", "WaitForImport", "CheckImport", "ImportFinished",
                      "VerifyItemCount", "RestoreCapacityAndTtl", "NotifyRestored", "RestoreSucceeded"]
 REFUSED_PATH = ["FindBackup", "NotifyRestoreFailed", "RestoreFailed"]
+REFUSAL_NUMBERS = itertools.count(1)
 
 
 def _item(table: str, number: int) -> dict[str, Any]:
@@ -235,7 +237,7 @@ def test_every_refusal_is_a_clear_error_and_creates_nothing(
 
     # WHEN a restore that must be refused is started
     result = restore(backed_up, execution_input.pop("table"), execution_input.pop("target"),
-                     f"refused-{error}-{abs(hash(message)) % 10_000}", **execution_input)
+                     f"refused-{next(REFUSAL_NUMBERS)}", **execution_input)
 
     # THEN it fails at the first state with the named error and a message saying what is wrong
     assert result.status == "FAILED"
