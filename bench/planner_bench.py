@@ -212,9 +212,7 @@ def main() -> int:
     document = {
         "seed": SEED,
         "settings": settings.model_dump(mode="json"),
-        "fleets": {
-            name: {"tables": count, "multi_tb_bytes": list(big)} for name, (count, big) in FLEETS.items()
-        },
+        "fleets": {name: {"tables": count, "multi_tb_bytes": list(big)} for name, (count, big) in FLEETS.items()},
         "tables_impossible_at_max": impossible,
         "results": results,
         "targets_missed": missed,

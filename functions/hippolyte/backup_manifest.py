@@ -309,8 +309,7 @@ def create_table_request(
         "TableName": target,
         "KeySchema": _key_schema_json(schema.key_schema),
         "AttributeDefinitions": [
-            {"AttributeName": a.attribute_name, "AttributeType": a.attribute_type}
-            for a in schema.attribute_definitions
+            {"AttributeName": a.attribute_name, "AttributeType": a.attribute_type} for a in schema.attribute_definitions
         ],
         "BillingMode": schema.billing_mode,
     }

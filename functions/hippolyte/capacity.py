@@ -53,9 +53,7 @@ class CapacityState(BaseModel):
     read_scaling: ScalingTargetState | None = None
 
 
-def capacity_state_from_description(
-    table: dict[str, Any], read_scaling: ScalingTargetState | None
-) -> CapacityState:
+def capacity_state_from_description(table: dict[str, Any], read_scaling: ScalingTargetState | None) -> CapacityState:
     """A :class:`CapacityState` from DescribeTable's ``Table`` and the scaling target (if any)."""
     throughput = table.get("ProvisionedThroughput") or {}
     return CapacityState(

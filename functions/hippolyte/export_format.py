@@ -120,33 +120,25 @@ def check_export(
     for position, entry in enumerate(files):
         key, count = entry.get("dataFileS3Key"), entry.get("itemCount")
         if not isinstance(key, str) or not isinstance(count, int) or count < 0:
-            return ExportCheck(
-                complete=False, reason=f"{files_key} line {position + 1} is not a data file entry"
-            )
+            return ExportCheck(complete=False, reason=f"{files_key} line {position + 1} is not a data file entry")
         found = listing.get(key)
         if found is None:
             return ExportCheck(complete=False, reason=f"data file {key} is missing")
         size, etag = found
         listed_etag = str(entry.get("etag", ""))
         if listed_etag and normalise_etag(etag) != normalise_etag(listed_etag):
-            return ExportCheck(
-                complete=False, reason=f"data file {key}: ETag differs from the files manifest"
-            )
+            return ExportCheck(complete=False, reason=f"data file {key}: ETag differs from the files manifest")
         md5 = str(entry.get("md5Checksum", ""))
         if md5s is not None and key in md5s and md5s[key] != md5:
             return ExportCheck(
                 complete=False,
                 reason=f"data file {key}: MD5 {md5s[key]}, the files manifest says {md5} (checksum mismatch)",
             )
-        data_files.append(
-            DataFile(key=key, size=size, etag=normalise_etag(etag), md5=md5 or None, items=count)
-        )
+        data_files.append(DataFile(key=key, size=size, etag=normalise_etag(etag), md5=md5 or None, items=count))
     total = sum(data_file.items or 0 for data_file in data_files)
     expected = summary.get("itemCount")
     if isinstance(expected, int) and expected != total:
-        return ExportCheck(
-            complete=False, reason=f"the data files hold {total} items, the summary says {expected}"
-        )
+        return ExportCheck(complete=False, reason=f"the data files hold {total} items, the summary says {expected}")
     return ExportCheck(
         complete=True,
         items=total,

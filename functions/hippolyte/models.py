@@ -198,9 +198,7 @@ class Plan(Model):
 class ExecutionInput(Model):
     """What a person (or the nightly schedule) may pass to the backup state machine."""
 
-    tables: list[TableName] | None = Field(
-        default=None, description="Back up only these tables (the manual re-run)."
-    )
+    tables: list[TableName] | None = Field(default=None, description="Back up only these tables (the manual re-run).")
     poll_seconds: Annotated[int, Field(ge=0, le=3600)] = 300
 
     @field_validator("tables")

@@ -103,8 +103,13 @@ def _table_objects(
 ) -> list[dict[str, Any]]:
     source, activity, target = f"Source{position}", f"Export{position}", f"Output{position}"
     step = ",".join(
-        (cluster.jar, EXPORT_TOOL_CLASS, "#{output.directoryPath}", "#{input.tableName}",
-         "#{input.readThroughputPercent}")
+        (
+            cluster.jar,
+            EXPORT_TOOL_CLASS,
+            "#{output.directoryPath}",
+            "#{input.tableName}",
+            "#{input.readThroughputPercent}",
+        )
     )
     activity_fields = [
         _field("type", "EmrActivity"),
@@ -115,16 +120,24 @@ def _table_objects(
         _field("step", step),
     ]
     return [
-        _object(source, f"{table.name} (DynamoDB)", [
-            _field("type", "DynamoDBDataNode"),
-            _field("tableName", table.name),
-            _field("readThroughputPercent", percent_field(read_percent)),
-        ]),
+        _object(
+            source,
+            f"{table.name} (DynamoDB)",
+            [
+                _field("type", "DynamoDBDataNode"),
+                _field("tableName", table.name),
+                _field("readThroughputPercent", percent_field(read_percent)),
+            ],
+        ),
         _object(activity, f"Export {table.name}", activity_fields),
-        _object(target, f"{table.name} (S3)", [
-            _field("type", "S3DataNode"),
-            _field("directoryPath", directory),
-        ]),
+        _object(
+            target,
+            f"{table.name} (S3)",
+            [
+                _field("type", "S3DataNode"),
+                _field("directoryPath", directory),
+            ],
+        ),
     ]
 
 
@@ -155,13 +168,17 @@ def build_pipeline_objects(
     if cluster.subnet_id:
         cluster_fields.append(_field("subnetId", cluster.subnet_id))
     objects = [
-        _object("Default", "Default", [
-            _field("scheduleType", "ONDEMAND"),
-            _field("failureAndRerunMode", "CASCADE"),
-            _field("role", cluster.role),
-            _field("resourceRole", cluster.resource_role),
-            _field("pipelineLogUri", f"s3://{bucket}/logs/{backup_timestamp(started_at)}/"),
-        ]),
+        _object(
+            "Default",
+            "Default",
+            [
+                _field("scheduleType", "ONDEMAND"),
+                _field("failureAndRerunMode", "CASCADE"),
+                _field("role", cluster.role),
+                _field("resourceRole", cluster.resource_role),
+                _field("pipelineLogUri", f"s3://{bucket}/logs/{backup_timestamp(started_at)}/"),
+            ],
+        ),
         _object("Cluster", "EmrCluster", cluster_fields),
     ]
     for position, table in enumerate(batch.tables, start=1):

@@ -260,9 +260,7 @@ def _legend() -> str:
         ("var(--export)", "native export"),
         ("var(--flagged)", "flagged (late or too big)"),
     ]
-    cells = "".join(
-        f'<span><i style="background:{color}"></i>{escape(label)}</span>' for color, label in items
-    )
+    cells = "".join(f'<span><i style="background:{color}"></i>{escape(label)}</span>' for color, label in items)
     return (
         f'<div class="legend">{cells}<span><i style="border-left:2px dashed var(--flagged);'
         f'background:none"></i>window end</span></div>'
@@ -360,9 +358,7 @@ def _flag_list(plan: Plan) -> str:
     parts = []
     if plan.flagged:
         rows = "".join(f"<tr><td>{escape(f.name)}</td><td>{escape(f.reason)}</td></tr>" for f in plan.flagged)
-        parts.append(
-            f"<h2>Flagged ({len(plan.flagged)})</h2><table><tr><th>table</th><th>why</th></tr>{rows}</table>"
-        )
+        parts.append(f"<h2>Flagged ({len(plan.flagged)})</h2><table><tr><th>table</th><th>why</th></tr>{rows}</table>")
     if plan.skipped:
         rows = "".join(f"<tr><td>{escape(s.name)}</td><td>{escape(s.reason)}</td></tr>" for s in plan.skipped)
         parts.append(

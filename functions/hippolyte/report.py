@@ -23,8 +23,12 @@ def final_outcomes(inventory: Inventory | None, progress: RunProgress) -> list[T
         for table in inventory.tables:
             outcomes.setdefault(
                 table.name,
-                TableOutcome(name=table.name, status="failed", reason="the run ended before this table's backup",
-                             engine=table.engine),
+                TableOutcome(
+                    name=table.name,
+                    status="failed",
+                    reason="the run ended before this table's backup",
+                    engine=table.engine,
+                ),
             )
     return sorted(outcomes.values(), key=lambda outcome: outcome.name)
 
@@ -72,10 +76,9 @@ def render_report(
     skipped = [o for o in outcomes if o.status == "skipped"]
     succeeded = not failed and error is None
     outcome = "SUCCEEDED" if succeeded else "FAILED"
-    subject = (
-        f"Hippolyte {stage} {account} {region}: backup {outcome}, "
-        f"{len(backed_up)} ok, {len(failed)} failed"
-    )[:SUBJECT_LIMIT - 1]
+    subject = (f"Hippolyte {stage} {account} {region}: backup {outcome}, {len(backed_up)} ok, {len(failed)} failed")[
+        : SUBJECT_LIMIT - 1
+    ]
     lines = [f"Run {run_id} in account {account}, region {region}, stage {stage}: {outcome}", ""]
     if error:
         lines += ["The run itself failed:", f"  {error}", ""]
@@ -91,8 +94,7 @@ def render_report(
     lines += section(
         "Backed up",
         (
-            f"  {o.name}: {o.s3_path} ({o.engine}, {o.items if o.items is not None else '?'} items, "
-            f"{_size(o.bytes)})"
+            f"  {o.name}: {o.s3_path} ({o.engine}, {o.items if o.items is not None else '?'} items, {_size(o.bytes)})"
             for o in backed_up
         ),
     )
@@ -100,7 +102,11 @@ def render_report(
     if notes:
         lines += section("Notes", (f"  {note}" for note in notes))
     report = RunReport(
-        subject=subject, outcome=outcome, backed_up=len(backed_up), failed=len(failed), skipped=len(skipped),
+        subject=subject,
+        outcome=outcome,
+        backed_up=len(backed_up),
+        failed=len(failed),
+        skipped=len(skipped),
         capacity_pending=len(capacity_pending),
     )
     return report, "\n".join(lines)

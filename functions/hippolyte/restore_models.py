@@ -43,8 +43,7 @@ def parse_restore_time(text: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(
-            f"{text!r} is not a time: use 2026-11-28T00:10:00Z, 2026-11-28 (the end of that day, UTC) "
-            "or latest"
+            f"{text!r} is not a time: use 2026-11-28T00:10:00Z, 2026-11-28 (the end of that day, UTC) or latest"
         ) from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 

@@ -69,9 +69,7 @@ def choose_backup(table: str, backups: Iterable[BackupListing], at: datetime | N
     >>> choose_backup("o", [good, bad], None).location
     's3://b/o/1/'
     """
-    candidates = sorted(
-        (b for b in backups if at is None or b.time <= at), key=lambda b: b.time, reverse=True
-    )
+    candidates = sorted((b for b in backups if at is None or b.time <= at), key=lambda b: b.time, reverse=True)
     for backup in candidates:
         if backup.verified and backup.problem is None and backup.engine is not None:
             return backup
@@ -88,9 +86,7 @@ def capacity_of(schema: TableSchema) -> CapacitySpec:
     return CapacitySpec(
         billing_mode=schema.billing_mode,
         table=schema.throughput,
-        indexes={
-            index.name: index.throughput for index in schema.global_secondary_indexes if index.throughput
-        },
+        indexes={index.name: index.throughput for index in schema.global_secondary_indexes if index.throughput},
     )
 
 
@@ -108,9 +104,7 @@ def capacity_from_description(table: dict[str, Any]) -> CapacitySpec:
 
     return CapacitySpec(
         table=throughput(table),
-        indexes={
-            index["IndexName"]: throughput(index) for index in table.get("GlobalSecondaryIndexes") or []
-        },
+        indexes={index["IndexName"]: throughput(index) for index in table.get("GlobalSecondaryIndexes") or []},
     )
 
 
@@ -161,11 +155,7 @@ def update_table_capacity(live: CapacitySpec, wanted: CapacitySpec) -> dict[str,
     >>> update_table_capacity(b, b) is None
     True
     """
-    if (
-        wanted.billing_mode == "PAY_PER_REQUEST"
-        or wanted.table is None
-        or live.billing_mode == "PAY_PER_REQUEST"
-    ):
+    if wanted.billing_mode == "PAY_PER_REQUEST" or wanted.table is None or live.billing_mode == "PAY_PER_REQUEST":
         return None
     request: dict[str, Any] = {}
     if live.table != wanted.table:

@@ -36,15 +36,9 @@ class StackSettings(BaseModel):
     exclude_patterns: list[str] = Field(default_factory=list, alias="EXCLUDE_PATTERNS")
     always_backup: list[str] = Field(default_factory=list, alias="ALWAYS_BACKUP")
     window_hours: Annotated[float, Field(gt=0, le=24)] = Field(default=7.0, alias="WINDOW_HOURS")
-    read_throughput_percent: Annotated[float, Field(gt=0, le=1)] = Field(
-        default=0.5, alias="READ_THROUGHPUT_PERCENT"
-    )
-    max_tables_per_pipeline: Annotated[int, Field(ge=1, le=32)] = Field(
-        default=32, alias="MAX_TABLES_PER_PIPELINE"
-    )
-    max_concurrent_pipelines: Annotated[int, Field(ge=1)] = Field(
-        default=100, alias="MAX_CONCURRENT_PIPELINES"
-    )
+    read_throughput_percent: Annotated[float, Field(gt=0, le=1)] = Field(default=0.5, alias="READ_THROUGHPUT_PERCENT")
+    max_tables_per_pipeline: Annotated[int, Field(ge=1, le=32)] = Field(default=32, alias="MAX_TABLES_PER_PIPELINE")
+    max_concurrent_pipelines: Annotated[int, Field(ge=1)] = Field(default=100, alias="MAX_CONCURRENT_PIPELINES")
     # Empty: derived from DescribeLimits (account max minus what is provisioned).
     max_extra_rcu: Annotated[int, Field(ge=0)] | None = Field(default=None, alias="MAX_EXTRA_RCU")
     engine: Engine = Field(default="datapipeline", alias="ENGINE")
@@ -57,9 +51,7 @@ class StackSettings(BaseModel):
     # Empty: the jar AWS's own console template uses in the stack's region.
     export_jar: str = Field(default="", alias="EXPORT_JAR")
     pipeline_role: str = Field(default="DataPipelineDefaultRole", alias="PIPELINE_ROLE")
-    pipeline_resource_role: str = Field(
-        default="DataPipelineDefaultResourceRole", alias="PIPELINE_RESOURCE_ROLE"
-    )
+    pipeline_resource_role: str = Field(default="DataPipelineDefaultResourceRole", alias="PIPELINE_RESOURCE_ROLE")
     rcu_hour_usd: Annotated[float, Field(ge=0)] = Field(default=0.00013, alias="RCU_HOUR_USD")
     instance_hour_usd: Annotated[float, Field(ge=0)] = Field(default=0.240, alias="INSTANCE_HOUR_USD")
 

@@ -38,8 +38,10 @@ def next_wave(
     planner has already made it fit on its own, and waiting would never help).
     """
     running = sum(
-        1 for batch in batches
-        if batch.engine == "datapipeline" and progress.get(batch.id, BatchProgress(batch_id=batch.id)).status == "running"
+        1
+        for batch in batches
+        if batch.engine == "datapipeline"
+        and progress.get(batch.id, BatchProgress(batch_id=batch.id)).status == "running"
     )
     held = held_extra_rcu
     wave: list[str] = []

@@ -54,10 +54,12 @@ def test_the_manifest_records_the_table_without_the_runs_boost_and_every_data_fi
     # GIVEN a table at 30 RCU while this run's boost of 25 holds, with TTL and tags
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     arn = dynamodb.create_table(
-        TableName="orders", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        TableName="orders",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         ProvisionedThroughput={"ReadCapacityUnits": 30, "WriteCapacityUnits": 4},
-        Tags=[{"Key": "team", "Value": "shop"}])["TableDescription"]["TableArn"]
+        Tags=[{"Key": "team", "Value": "shop"}],
+    )["TableDescription"]["TableArn"]
     dynamodb.update_time_to_live(TableName="orders", TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
     outcome = emr_export("orders")
 

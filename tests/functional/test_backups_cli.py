@@ -25,8 +25,11 @@ from moto import mock_aws
 
 REGION = "us-east-1"
 BUCKET = "hippolyte-prod-backups"
-SCHEMA = TableSchema(name="orders", key_schema=[KeyElement(attribute_name="pk", key_type="HASH")],
-                     attribute_definitions=[AttributeDefinition(attribute_name="pk", attribute_type="S")])
+SCHEMA = TableSchema(
+    name="orders",
+    key_schema=[KeyElement(attribute_name="pk", key_type="HASH")],
+    attribute_definitions=[AttributeDefinition(attribute_name="pk", attribute_type="S")],
+)
 
 
 def put_backup(s3: object, table: str, day: int, *, complete: bool = True, manifest: bool = True) -> None:
@@ -39,13 +42,22 @@ def put_backup(s3: object, table: str, day: int, *, complete: bool = True, manif
         s3.put_object(Bucket=BUCKET, Key=prefix + "_SUCCESS", Body=b"")  # type: ignore[attr-defined]
     if manifest:
         # A run's start time has microseconds; its directory is named to the second.
-        facts = BackupFacts(time=started.replace(microsecond=668_982), run_id=f"night-{day}", engine="datapipeline",
-                            items=3, bytes=57,
-                            location=f"s3://{BUCKET}/{prefix}", verified=True,
-                            required_files=[prefix + "_SUCCESS", prefix + "manifest"],
-                            data_files=[DataFile(key=prefix + "part-0", size=57, etag=etag.strip('"'))])
-        s3.put_object(Bucket=BUCKET, Key=manifest_key(table, started),  # type: ignore[attr-defined]
-                      Body=BackupManifest(table=SCHEMA, backup=facts).model_dump_json().encode())
+        facts = BackupFacts(
+            time=started.replace(microsecond=668_982),
+            run_id=f"night-{day}",
+            engine="datapipeline",
+            items=3,
+            bytes=57,
+            location=f"s3://{BUCKET}/{prefix}",
+            verified=True,
+            required_files=[prefix + "_SUCCESS", prefix + "manifest"],
+            data_files=[DataFile(key=prefix + "part-0", size=57, etag=etag.strip('"'))],
+        )
+        s3.put_object(
+            Bucket=BUCKET,
+            Key=manifest_key(table, started),  # type: ignore[attr-defined]
+            Body=BackupManifest(table=SCHEMA, backup=facts).model_dump_json().encode(),
+        )
 
 
 @pytest.fixture
@@ -61,7 +73,8 @@ def bucket(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 
 
 def test_backups_are_listed_newest_first_with_whether_each_can_be_restored(
-        bucket: object, capsys: pytest.CaptureFixture[str]) -> None:
+    bucket: object, capsys: pytest.CaptureFixture[str]
+) -> None:
     # GIVEN three nights of backups of orders, the last without _SUCCESS, and a table named like it
     put_backup(bucket, "orders", 26)
     put_backup(bucket, "orders", 27)
@@ -92,7 +105,9 @@ def test_the_json_listing_says_the_same(bucket: object, capsys: pytest.CaptureFi
     listed = json.loads(capsys.readouterr().out)
     # THEN the same facts come as fields
     assert [(b["time"][:10], b["engine"], b["items"], b["verified"]) for b in listed] == [
-        ("2026-11-27", "datapipeline", None, False), ("2026-11-26", "datapipeline", 3, True)]
+        ("2026-11-27", "datapipeline", None, False),
+        ("2026-11-26", "datapipeline", 3, True),
+    ]
     assert "no hippolyte-manifest.json" in listed[0]["problem"]
 
 
@@ -102,7 +117,8 @@ def test_a_table_without_backups_is_said_plainly(bucket: object, capsys: pytest.
 
 
 def test_without_a_bucket_or_a_stack_the_error_is_one_line_and_exit_2(
-        bucket: object, capsys: pytest.CaptureFixture[str]) -> None:
+    bucket: object, capsys: pytest.CaptureFixture[str]
+) -> None:
     # WHEN neither --bucket, --stack nor HIPPOLYTE_STACK says where the backups are
     code = main(["backups", "--table", "orders"])
     # THEN one line names the option, and the exit code is 2
@@ -112,7 +128,8 @@ def test_without_a_bucket_or_a_stack_the_error_is_one_line_and_exit_2(
 
 
 def test_a_bucket_that_does_not_exist_is_one_line_and_exit_2(
-        bucket: object, capsys: pytest.CaptureFixture[str]) -> None:
+    bucket: object, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["backups", "--table", "orders", "--bucket", "no-such-bucket-here"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "bucket does not exist" in err
@@ -120,17 +137,38 @@ def test_a_bucket_that_does_not_exist_is_one_line_and_exit_2(
 
 def test_the_bucket_is_found_from_the_stack_outputs() -> None:
     # GIVEN a deployed stack whose outputs name the bucket (CloudFormation's answer, stubbed)
-    cloudformation = boto3.client("cloudformation", region_name=REGION, aws_access_key_id="x",
-                                  aws_secret_access_key="x")
+    cloudformation = boto3.client(
+        "cloudformation", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+    )
     with Stubber(cloudformation) as stub:
-        stub.add_response("describe_stacks", {"Stacks": [{
-            "StackName": "hippolyte-prod", "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
-            "StackStatus": "UPDATE_COMPLETE",
-            "Outputs": [{"OutputKey": "BackupBucketName", "OutputValue": BUCKET}]}]},
-            {"StackName": "hippolyte-prod"})
-        stub.add_response("describe_stacks", {"Stacks": [{
-            "StackName": "hippolyte-prod", "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
-            "StackStatus": "UPDATE_COMPLETE", "Outputs": []}]}, {"StackName": "hippolyte-prod"})
+        stub.add_response(
+            "describe_stacks",
+            {
+                "Stacks": [
+                    {
+                        "StackName": "hippolyte-prod",
+                        "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
+                        "StackStatus": "UPDATE_COMPLETE",
+                        "Outputs": [{"OutputKey": "BackupBucketName", "OutputValue": BUCKET}],
+                    }
+                ]
+            },
+            {"StackName": "hippolyte-prod"},
+        )
+        stub.add_response(
+            "describe_stacks",
+            {
+                "Stacks": [
+                    {
+                        "StackName": "hippolyte-prod",
+                        "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
+                        "StackStatus": "UPDATE_COMPLETE",
+                        "Outputs": [],
+                    }
+                ]
+            },
+            {"StackName": "hippolyte-prod"},
+        )
         # THEN the output is read, and a stack without it is a clear error
         assert stack_output(cloudformation, "hippolyte-prod", "BackupBucketName") == BUCKET
         with pytest.raises(ConfigurationError, match="has no output BackupBucketName"):

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hippolyte.models import CreateBatchRequest, ExecutionInput, FailureContext, RunContext
 from pydantic import BaseModel
 
-from hippolyte.models import CreateBatchRequest, ExecutionInput, FailureContext, RunContext
+from tests.functional.restore_event_models import RESTORE_EVENT_MODELS
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -43,18 +44,10 @@ MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-def _restore_models() -> dict[str, type[BaseModel]]:
-    try:
-        from tests.functional.restore_event_models import RESTORE_EVENT_MODELS
-    except ImportError:
-        return {}
-    return RESTORE_EVENT_MODELS
-
-
 @pytest.mark.parametrize("path", sorted(EVENTS.glob("*.json")), ids=lambda p: p.stem)
 def test_every_sample_event_validates_against_its_handler_model(path: Path) -> None:
     # GIVEN a sample event, and the model of the handler it is for
-    models = {**MODELS, **_restore_models()}
+    models = {**MODELS, **RESTORE_EVENT_MODELS}
     assert path.stem in models, f"events/{path.name} has no model mapped in this test"
     document: Any = json.loads(path.read_text())
     # THEN it validates (unknown fields are errors in every model)

@@ -25,8 +25,12 @@ from moto import mock_aws
 REGION = "us-east-1"
 BUCKET = "hippolyte-test-backups"
 STARTED = datetime(2026, 11, 28, 0, 10, 5, tzinfo=UTC)
-RUN = RunRef(run_id="nightly", execution_id="arn:aws:states:us-east-1:123456789012:execution:b:nightly",
-             bucket=BUCKET, started_at=STARTED)
+RUN = RunRef(
+    run_id="nightly",
+    execution_id="arn:aws:states:us-east-1:123456789012:execution:b:nightly",
+    bucket=BUCKET,
+    started_at=STARTED,
+)
 
 
 @dataclass
@@ -54,22 +58,37 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Account]:
 
 def make_table(dynamodb: object, name: str, items: int, pitr: bool = True) -> None:
     dynamodb.create_table(  # type: ignore[attr-defined]
-        TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         ProvisionedThroughput={"ReadCapacityUnits": 3, "WriteCapacityUnits": 3},
     )
     if pitr:
         dynamodb.update_continuous_backups(  # type: ignore[attr-defined]
-            TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+            TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
     for number in range(items):
         dynamodb.put_item(TableName=name, Item={"pk": {"S": f"{name}-{number}"}, "n": {"N": str(number)}})  # type: ignore[attr-defined]
 
 
 def export_batch(*names: str) -> Batch:
-    return Batch(id="b0001", engine="export", estimated_seconds=60, tables=[
-        PlannedTable(name=name, engine="export", size_bytes=1000, original_read_capacity_units=3,
-                     read_capacity_units=3, read_throughput_percent=0.5, estimated_seconds=60)
-        for name in names])
+    return Batch(
+        id="b0001",
+        engine="export",
+        estimated_seconds=60,
+        tables=[
+            PlannedTable(
+                name=name,
+                engine="export",
+                size_bytes=1000,
+                original_read_capacity_units=3,
+                read_capacity_units=3,
+                read_throughput_percent=0.5,
+                estimated_seconds=60,
+            )
+            for name in names
+        ],
+    )
 
 
 def wait_for_exports(account: Account, timeout: float = 10.0) -> None:
@@ -78,12 +97,20 @@ def wait_for_exports(account: Account, timeout: float = 10.0) -> None:
         time.sleep(0.02)
 
 
-def poll(account: Account, batch: Batch, arns: dict[str, str],
-         past_deadline: bool = False) -> tuple[RunProgress, BatchProgress]:
+def poll(
+    account: Account, batch: Batch, arns: dict[str, str], past_deadline: bool = False
+) -> tuple[RunProgress, BatchProgress]:
     progress = RunProgress()
     state = BatchProgress(batch_id=batch.id, status="running", export_arns=arns)
-    check_exports(account.rt, RunContext(run=RUN, poll_seconds=0), progress, {batch.id: batch}, {batch.id: state},
-                  past_deadline, datetime.now(UTC))
+    check_exports(
+        account.rt,
+        RunContext(run=RUN, poll_seconds=0),
+        progress,
+        {batch.id: batch},
+        {batch.id: state},
+        past_deadline,
+        datetime.now(UTC),
+    )
     return progress, state
 
 

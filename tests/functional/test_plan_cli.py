@@ -317,9 +317,7 @@ def test_an_unreachable_account_fails_in_one_line(account, capsys):
 
     def reject(self, operation, params):
         if operation == "ListTables":
-            raise ClientError(
-                {"Error": {"Code": "UnrecognizedClientException", "Message": "bad token"}}, operation
-            )
+            raise ClientError({"Error": {"Code": "UnrecognizedClientException", "Message": "bad token"}}, operation)
         return real(self, operation, params)
 
     with mock.patch.object(BaseClient, "_make_api_call", reject):

@@ -13,7 +13,7 @@ from hippolyte.cli import main
 # Imported at collection: the handlers' powertools Logger binds sys.stdout when it is created, and
 # the stream capsys gives one test is closed after it.
 from hippolyte.handlers import observability  # noqa: F401
-from hippolyte.local.emr import ActivityFailed
+from hippolyte.local.emr import ActivityFailedError
 from hippolyte.local.fleet import DemoTable, create_table
 from hippolyte.local.session import LocalSession, local_session
 from hippolyte.local.verify import same_items, table_items
@@ -35,10 +35,17 @@ def deployed() -> Iterator[LocalSession]:
     manifest), without running the whole night: the restore is what these tests are about.
     """
     with local_session(parameters=TEST_PARAMETERS) as session:
-        create_table(session.client("dynamodb"), session.client("application-autoscaling"),
-                     DemoTable(TABLE, items=40, item_bytes=150, rcu=5, gsi=True))
-        run = RunRef(run_id="nightly", execution_id="local", bucket=session.stack.bucket,
-                     started_at=datetime(2026, 11, 28, 0, 10, 5, tzinfo=UTC))
+        create_table(
+            session.client("dynamodb"),
+            session.client("application-autoscaling"),
+            DemoTable(TABLE, items=40, item_bytes=150, rcu=5, gsi=True),
+        )
+        run = RunRef(
+            run_id="nightly",
+            execution_id="local",
+            bucket=session.stack.bucket,
+            started_at=datetime(2026, 11, 28, 0, 10, 5, tzinfo=UTC),
+        )
         directory = output_directory(run.bucket, TABLE, run.started_at)
         session.emr._export(directory, TABLE, "0.5")
         outcome = TableOutcome(name=TABLE, status="backed_up", s3_path=directory, items=40, bytes=1)
@@ -47,8 +54,16 @@ def deployed() -> Iterator[LocalSession]:
 
 
 def restore_args(session: LocalSession, *extra: str) -> list[str]:
-    return ["restore", "--table", TABLE, "--state-machine", session.stack.state_machines["RestoreStateMachine"],
-            "--poll-seconds", "0", *extra]
+    return [
+        "restore",
+        "--table",
+        TABLE,
+        "--state-machine",
+        session.stack.state_machines["RestoreStateMachine"],
+        "--poll-seconds",
+        "0",
+        *extra,
+    ]
 
 
 def executions(session: LocalSession) -> list[str]:
@@ -57,13 +72,17 @@ def executions(session: LocalSession) -> list[str]:
     return [e["name"] for e in sfn.list_executions(stateMachineArn=arn)["executions"]]
 
 
-@pytest.mark.parametrize(("options", "message"), [
-    (["--at", "last tuesday", "--to", "carts-new"], "hippolyte restore: --at: 'last tuesday' is not a time"),
-    (["--at", "latest", "--to", "x"], "hippolyte restore: --to: String should have at least 3 characters"),
-    (["--backup", "carts-cli/2026-11-28-00-10-00", "--to", "carts-new"], "hippolyte restore: --backup: must be"),
-])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--at", "last tuesday", "--to", "carts-new"], "hippolyte restore: --at: 'last tuesday' is not a time"),
+        (["--at", "latest", "--to", "x"], "hippolyte restore: --to: String should have at least 3 characters"),
+        (["--backup", "carts-cli/2026-11-28-00-10-00", "--to", "carts-new"], "hippolyte restore: --backup: must be"),
+    ],
+)
 def test_bad_input_is_one_line_naming_the_option_exit_2_and_starts_nothing(
-        deployed: LocalSession, capsys: pytest.CaptureFixture[str], options: list[str], message: str) -> None:
+    deployed: LocalSession, capsys: pytest.CaptureFixture[str], options: list[str], message: str
+) -> None:
     before = executions(deployed)
     # WHEN a person mistypes an option
     code = main(restore_args(deployed, *options))
@@ -81,7 +100,8 @@ def test_a_time_and_a_backup_together_are_refused_by_the_parser(deployed: LocalS
 
 
 def test_without_a_state_machine_or_stack_the_error_is_one_line(
-        deployed: LocalSession, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    deployed: LocalSession, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("HIPPOLYTE_STACK", raising=False)
     assert main(["restore", "--table", TABLE, "--at", "latest", "--to", "carts-new"]) == 2
     err = capsys.readouterr().err
@@ -89,7 +109,8 @@ def test_without_a_state_machine_or_stack_the_error_is_one_line(
 
 
 def test_a_restore_is_followed_to_the_end_and_exits_0(
-        deployed: LocalSession, capsys: pytest.CaptureFixture[str]) -> None:
+    deployed: LocalSession, capsys: pytest.CaptureFixture[str]
+) -> None:
     # WHEN a person restores the latest backup into a new table
     code = main(restore_args(deployed, "--at", "latest", "--to", "carts-restored"))
     out, err = capsys.readouterr()
@@ -117,15 +138,18 @@ def test_a_refusal_is_one_line_and_exit_2(deployed: LocalSession, capsys: pytest
     # THEN the state machine's refusal is one line, exit 2
     err = capsys.readouterr().err
     assert code == 2
-    assert err == (f"hippolyte restore: table {TABLE} already exists: restore into a new table, or pass "
-                   "--into-existing (into_existing) to restore into it when it is empty\n")
+    assert err == (
+        f"hippolyte restore: table {TABLE} already exists: restore into a new table, or pass "
+        "--into-existing (into_existing) to restore into it when it is empty\n"
+    )
 
 
 def test_a_failed_import_exits_1_with_the_reason(
-        deployed: LocalSession, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    deployed: LocalSession, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # GIVEN an EMR import step that fails
     def failing_import(directory: str, table: str, percent: str) -> None:
-        raise ActivityFailed("the cluster lost its core node")
+        raise ActivityFailedError("the cluster lost its core node")
 
     monkeypatch.setattr(deployed.emr, "_import", failing_import)
     # WHEN a restore runs into it

@@ -20,8 +20,10 @@ from moto import mock_aws
 from tests.functional.test_backups_cli import BUCKET, REGION, put_backup
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-CONTEXT = LocalLambdaContext("hippolyte-dev-RestoreFindBackupFunction",
-                             f"arn:aws:lambda:{REGION}:123456789012:function:hippolyte-dev-RestoreFindBackupFunction")
+CONTEXT = LocalLambdaContext(
+    "hippolyte-dev-RestoreFindBackupFunction",
+    f"arn:aws:lambda:{REGION}:123456789012:function:hippolyte-dev-RestoreFindBackupFunction",
+)
 
 
 def event(name: str) -> Any:
@@ -30,9 +32,15 @@ def event(name: str) -> Any:
 
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for key, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": REGION,
-                       "BACKUP_BUCKET": BUCKET, "STAGE": "dev", "POWERTOOLS_TRACE_DISABLED": "true",
-                       "POWERTOOLS_METRICS_DISABLED": "true"}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": REGION,
+        "BACKUP_BUCKET": BUCKET,
+        "STAGE": "dev",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }.items():
         monkeypatch.setenv(key, value)
     with mock_aws():
         clients.reset()
@@ -45,7 +53,10 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 def test_the_sample_execution_input_is_a_valid_restore_request() -> None:
     request = RestoreRequest.model_validate(event("restore"))
     assert (request.table, request.target, request.at.isoformat()) == (
-        "orders", "orders-restored", "2026-11-28T00:10:00+00:00")
+        "orders",
+        "orders-restored",
+        "2026-11-28T00:10:00+00:00",
+    )
 
 
 def test_find_backup_chooses_the_latest_verified_backup_at_or_before_the_time(stack: Any) -> None:
@@ -57,7 +68,10 @@ def test_find_backup_chooses_the_latest_verified_backup_at_or_before_the_time(st
     # THEN the 27th's backup is chosen, for a new table
     assert result.backup.location == f"s3://{BUCKET}/orders/2026-11-27-00-10-05/"
     assert (result.backup.engine, result.target_exists, result.request.target) == (
-        "datapipeline", False, "orders-restored")
+        "datapipeline",
+        False,
+        "orders-restored",
+    )
 
 
 def test_find_backup_names_the_field_of_a_bad_input(stack: Any) -> None:

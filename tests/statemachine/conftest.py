@@ -4,11 +4,12 @@ real handlers, the stack deployed from template.yaml and the EMR side emulated."
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
-
 from hippolyte.local.session import LocalSession, local_session
+
 from tests.statemachine.fleet_support import TEST_PARAMETERS
 
 
@@ -22,8 +23,6 @@ def session() -> Iterator[LocalSession]:
 @pytest.fixture
 def session_factory() -> Iterator[Any]:
     """Deploys a stack with custom options (fault hooks, EMR behaviour); torn down after the test."""
-    from contextlib import ExitStack
-
     with ExitStack() as stack:
 
         def make(**options: Any) -> LocalSession:

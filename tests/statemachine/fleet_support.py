@@ -6,11 +6,17 @@ from typing import Any
 
 from hippolyte.local.fleet import DemoTable, create_table
 from hippolyte.local.session import LocalSession
+from hippolyte.local.stack import ACCOUNT_ID
+from moto.sns.models import sns_backends
 
 # One-hour window and a 5% share: a 1.6 MB table at 1 RCU needs a boost to fit (at 1 RCU x 5% x
 # 8 KB/s it would take about 65 minutes), and stays quick to build in moto.
-TEST_PARAMETERS = {"Stage": "test", "WindowHours": "1", "ReadThroughputPercent": "0.05",
-                   "NotificationEmail": "ops@example.com"}
+TEST_PARAMETERS = {
+    "Stage": "test",
+    "WindowHours": "1",
+    "ReadThroughputPercent": "0.05",
+    "NotificationEmail": "ops@example.com",
+}
 BIG_SLOW_TABLE = DemoTable("big-slow", items=160, item_bytes=10_000, rcu=1, gsi=True)
 
 
@@ -23,8 +29,11 @@ def build(session: LocalSession, tables: list[DemoTable]) -> None:
 
 def _suspended(state: dict[str, bool] | None) -> tuple[bool, bool, bool]:
     state = state or {}
-    return (bool(state.get("DynamicScalingInSuspended")), bool(state.get("DynamicScalingOutSuspended")),
-            bool(state.get("ScheduledScalingSuspended")))
+    return (
+        bool(state.get("DynamicScalingInSuspended")),
+        bool(state.get("DynamicScalingOutSuspended")),
+        bool(state.get("ScheduledScalingSuspended")),
+    )
 
 
 def capacity_snapshot(session: LocalSession) -> dict[str, Any]:
@@ -34,16 +43,19 @@ def capacity_snapshot(session: LocalSession) -> dict[str, Any]:
     for name in dynamodb.list_tables()["TableNames"]:
         table = dynamodb.describe_table(TableName=name)["Table"]
         throughput = table.get("ProvisionedThroughput", {})
-        targets = autoscaling.describe_scalable_targets(
-            ServiceNamespace="dynamodb", ResourceIds=[f"table/{name}"]
-        )["ScalableTargets"]
+        targets = autoscaling.describe_scalable_targets(ServiceNamespace="dynamodb", ResourceIds=[f"table/{name}"])[
+            "ScalableTargets"
+        ]
         snapshot[name] = {
             "billing": table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED"),
             "rcu": throughput.get("ReadCapacityUnits"),
             "wcu": throughput.get("WriteCapacityUnits"),
             "gsis": sorted(
-                (g["IndexName"], g.get("ProvisionedThroughput", {}).get("ReadCapacityUnits"),
-                 g.get("ProvisionedThroughput", {}).get("WriteCapacityUnits"))
+                (
+                    g["IndexName"],
+                    g.get("ProvisionedThroughput", {}).get("ReadCapacityUnits"),
+                    g.get("ProvisionedThroughput", {}).get("WriteCapacityUnits"),
+                )
                 for g in table.get("GlobalSecondaryIndexes", [])
             ),
             # AWS always reports SuspendedState; moto only echoes what was registered.
@@ -54,10 +66,6 @@ def capacity_snapshot(session: LocalSession) -> dict[str, Any]:
 
 def sent_messages(session: LocalSession) -> list[tuple[str, str]]:
     """(subject, message) of every SNS message the stack published."""
-    from moto.sns.models import sns_backends
-
-    from hippolyte.local.stack import ACCOUNT_ID
-
     topic = session.stack.refs["ReportTopic"]
     sent = sns_backends[ACCOUNT_ID][session.region].topics[topic].sent_notifications
     return [(subject, message) for _id, message, subject, *_rest in sent]

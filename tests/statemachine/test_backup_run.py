@@ -8,14 +8,24 @@ import json
 from typing import Any
 
 import pytest
-
 from hippolyte.local.fleet import DemoTable, demo_fleet
 from hippolyte.local.session import LocalSession
 from hippolyte.local.verify import backup_items, same_items, table_items
+
 from tests.statemachine.fleet_support import BIG_SLOW_TABLE, build, capacity_snapshot, sent_messages
 
-HAPPY_PATH_STATES = ["DiscoverTables", "PlanBatches", "ScaleUpReadCapacity", "CreatePipelines", "CheckPipelines",
-                     "ScaleDownReadCapacity", "AllBackupsDone", "NotifyResult", "AnyBackupFailed", "BackupsComplete"]
+HAPPY_PATH_STATES = [
+    "DiscoverTables",
+    "PlanBatches",
+    "ScaleUpReadCapacity",
+    "CreatePipelines",
+    "CheckPipelines",
+    "ScaleDownReadCapacity",
+    "AllBackupsDone",
+    "NotifyResult",
+    "AnyBackupFailed",
+    "BackupsComplete",
+]
 
 
 def progress_of(session: LocalSession, run_id: str) -> dict[str, Any]:
@@ -50,13 +60,15 @@ def test_a_30_table_fleet_is_backed_up_and_every_file_matches_its_table(session:
         assert outcomes[name]["items"] == len(table_items(dynamodb, name))
     # AND the tables too slow for the window were raised during the run (the ledger shows them),
     # and every table ends the night with exactly the capacity and scaling it had
-    ledger = {i["table_name"]["S"]: i for i in
-              session.client("dynamodb").scan(TableName=session.stack.refs["CapacityLedger"])["Items"]}
+    ledger = {
+        i["table_name"]["S"]: i
+        for i in session.client("dynamodb").scan(TableName=session.stack.refs["CapacityLedger"])["Items"]
+    }
     assert "orders-history" in ledger and int(ledger["orders-history"]["boosted_rcu"]["N"]) > 1
     assert {item["status"]["S"] for item in ledger.values()} == {"restored"}
     assert capacity_snapshot(session) == before
     # AND one email lists every table, including the one skipped with its reason
-    (subject, body), = sent_messages(session)
+    ((subject, body),) = sent_messages(session)
     assert "SUCCEEDED" in subject and "test" in subject and "us-east-1" in subject
     for table in fleet:
         assert table.name in body
@@ -70,7 +82,11 @@ def test_the_slow_table_is_boosted_while_it_is_exported_and_put_back_after(sessi
     original_export = session.emr._export
 
     def watching_export(directory: str, table: str, percent: str) -> None:
-        seen_rcu.append(session.client("dynamodb").describe_table(TableName=table)["Table"]["ProvisionedThroughput"]["ReadCapacityUnits"])
+        seen_rcu.append(
+            session.client("dynamodb").describe_table(TableName=table)["Table"]["ProvisionedThroughput"][
+                "ReadCapacityUnits"
+            ]
+        )
         # The application keeps its original 1 RCU: the export reads only the added share.
         assert seen_rcu[-1] * (1 - float(percent)) >= 1 - 1e-9
         original_export(directory, table, percent)
@@ -120,7 +136,7 @@ def test_a_failed_pipeline_reports_its_table_failed_and_puts_capacity_back(sessi
     assert outcomes["small"]["status"] == "backed_up"
     # AND capacity is back, AND the email says so
     assert capacity_snapshot(session) == before
-    (subject, body), = sent_messages(session)
+    ((subject, body),) = sent_messages(session)
     assert "FAILED" in subject and "big-slow" in body
 
 
@@ -143,7 +159,7 @@ def test_a_lambda_that_raises_goes_through_restore_and_notification(session_fact
     names = result.state_names
     assert names.index("RestoreCapacityAfterFailure") < names.index("NotifyFailure") < names.index("BackupFailed")
     assert capacity_snapshot(session) == before
-    (subject, body), = sent_messages(session)
+    ((subject, body),) = sent_messages(session)
     assert "FAILED" in subject and "CheckPipelines crashed" in body
     # AND the pipeline that was running is stopped (deleted), not left to read unboosted capacity
     assert session.client("datapipeline").list_pipelines()["pipelineIdList"] == []

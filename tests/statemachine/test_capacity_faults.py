@@ -17,9 +17,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-
 from hippolyte.local.fleet import DemoTable
 from hippolyte.local.session import LocalSession, local_session
+
 from tests.statemachine.fleet_support import BIG_SLOW_TABLE, TEST_PARAMETERS, build, capacity_snapshot, sent_messages
 from tests.support.aws_rules import StrictAws
 
@@ -35,9 +35,14 @@ def strict_session() -> Iterator[Callable[..., tuple[LocalSession, StrictAws]]]:
 
         def make(**options: Any) -> tuple[LocalSession, StrictAws]:
             strict = StrictAws(auto_advance_on_describe=True)
-            session = stack.enter_context(local_session(
-                parameters=TEST_PARAMETERS, extra=lambda s: s.enter_context(strict), clock=strict.clock, **options,
-            ))
+            session = stack.enter_context(
+                local_session(
+                    parameters=TEST_PARAMETERS,
+                    extra=lambda s: s.enter_context(strict),
+                    clock=strict.clock,
+                    **options,
+                )
+            )
             return session, strict
 
         yield make
@@ -58,8 +63,15 @@ def only_message(session: LocalSession) -> tuple[str, str]:
 
 # ------------------------------------------------------------------ each state failing in turn
 
-STATE_FUNCTIONS = ["DiscoverTables", "PlanBatches", "ScaleUpReadCapacity", "CreatePipeline", "CheckPipelines",
-                   "ScaleDownReadCapacity", "NotifyResult"]
+STATE_FUNCTIONS = [
+    "DiscoverTables",
+    "PlanBatches",
+    "ScaleUpReadCapacity",
+    "CreatePipeline",
+    "CheckPipelines",
+    "ScaleDownReadCapacity",
+    "NotifyResult",
+]
 
 
 @pytest.mark.parametrize("when", ["before", "after"])
@@ -389,11 +401,15 @@ def test_auto_scaled_on_demand_and_gsi_tables_end_exactly_as_they_were(
     build(session, [AUTOSCALED, ON_DEMAND, SMALL])
     autoscaling = session.client("application-autoscaling")
     autoscaling.put_scaling_policy(
-        PolicyName="reads", ServiceNamespace="dynamodb", ResourceId="table/autoscaled-slow",
-        ScalableDimension="dynamodb:table:ReadCapacityUnits", PolicyType="TargetTrackingScaling",
+        PolicyName="reads",
+        ServiceNamespace="dynamodb",
+        ResourceId="table/autoscaled-slow",
+        ScalableDimension="dynamodb:table:ReadCapacityUnits",
+        PolicyType="TargetTrackingScaling",
         TargetTrackingScalingPolicyConfiguration={
             "TargetValue": 70.0,
-            "PredefinedMetricSpecification": {"PredefinedMetricType": "DynamoDBReadCapacityUtilization"}},
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "DynamoDBReadCapacityUtilization"},
+        },
     )
     strict.settle()
     before = capacity_snapshot(session)
@@ -402,8 +418,11 @@ def test_auto_scaled_on_demand_and_gsi_tables_end_exactly_as_they_were(
 
     def watching(directory: str, table: str, percent: str) -> None:
         if table == "autoscaled-slow":
-            during.append(autoscaling.describe_scalable_targets(
-                ServiceNamespace="dynamodb", ResourceIds=["table/autoscaled-slow"])["ScalableTargets"][0])
+            during.append(
+                autoscaling.describe_scalable_targets(
+                    ServiceNamespace="dynamodb", ResourceIds=["table/autoscaled-slow"]
+                )["ScalableTargets"][0]
+            )
         original_export(directory, table, percent)
 
     session.emr._export = watching  # type: ignore[method-assign]

@@ -34,11 +34,13 @@ def two_nights() -> Iterator[tuple[LocalSession, dict[str, list[dict[str, Any]]]
 
 
 def test_an_incomplete_or_damaged_backup_is_never_chosen(
-        two_nights: tuple[LocalSession, dict[str, list[dict[str, Any]]]]) -> None:
+    two_nights: tuple[LocalSession, dict[str, list[dict[str, Any]]]],
+) -> None:
     session, first = two_nights
     s3, bucket, dynamodb = session.client("s3"), session.stack.bucket, session.client("dynamodb")
-    directories = sorted({o["Key"].split("/")[1] for o in
-                          s3.list_objects_v2(Bucket=bucket, Prefix=f"{PIPELINE_TABLE}/")["Contents"]})
+    directories = sorted(
+        {o["Key"].split("/")[1] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"{PIPELINE_TABLE}/")["Contents"]}
+    )
     assert len(directories) == 2
     older, newer = directories
 
@@ -58,13 +60,17 @@ def test_an_incomplete_or_damaged_backup_is_never_chosen(
     assert same_items(table_items(dynamodb, "ex-latest"), first[EXPORT_TABLE])
 
     # GIVEN the older Data Pipeline backup's data file was then changed in S3
-    data = next(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"{PIPELINE_TABLE}/{older}/")["Contents"]
-                if o["Key"].rsplit("/", 1)[1] not in ("_SUCCESS", "manifest", "hippolyte-manifest.json"))
+    data = next(
+        o["Key"]
+        for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"{PIPELINE_TABLE}/{older}/")["Contents"]
+        if o["Key"].rsplit("/", 1)[1] not in ("_SUCCESS", "manifest", "hippolyte-manifest.json")
+    )
     s3.put_object(Bucket=bucket, Key=data, Body=b'{"pk": {"S": "forged"}, "sk": {"N": "1"}}\n')
     # WHEN a restore is asked for, latest or by name
     latest = restore(session, PIPELINE_TABLE, "dp-none", "restore-none-dp", at="latest")
-    named = restore(session, PIPELINE_TABLE, "dp-none", "restore-named-dp",
-                    backup=f"s3://{bucket}/{PIPELINE_TABLE}/{newer}/")
+    named = restore(
+        session, PIPELINE_TABLE, "dp-none", "restore-named-dp", backup=f"s3://{bucket}/{PIPELINE_TABLE}/{newer}/"
+    )
     # THEN neither backup is restored: one changed since it was verified, the other is incomplete
     assert (latest.error, named.error) == ("BackupNotFoundError", "BackupNotFoundError")
     assert "checksum mismatch" in (latest.cause or "") and "_SUCCESS is missing" in (latest.cause or "")

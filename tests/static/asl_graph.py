@@ -45,8 +45,8 @@ def all_state_sets(definition: dict[str, Any]) -> list[dict[str, Any]]:
 
 def mermaid_edges(markdown: str, marker: str) -> set[tuple[str, str]]:
     """Edges of the ```mermaid block that follows ``marker`` in a Markdown text."""
-    after = markdown[markdown.index(marker):]
-    block = after[after.index("```mermaid") + len("```mermaid"):]
+    after = markdown[markdown.index(marker) :]
+    block = after[after.index("```mermaid") + len("```mermaid") :]
     block = block[: block.index("```")]
     edges = set()
     for line in block.splitlines():

@@ -24,8 +24,13 @@ def _sam_env() -> dict[str, str]:
     """SAM's environment, with a real python3.12 first on PATH (pyenv's shim alone does not run)."""
     env = dict(os.environ, SAM_CLI_TELEMETRY="0")
     if shutil.which("pyenv"):
-        pyenv = subprocess.run(["pyenv", "which", "python3.12"], capture_output=True, text=True, check=False,
-                               env=dict(env, PYENV_VERSION=os.environ.get("HIPPOLYTE_PYENV_312", "3.12.1")))
+        pyenv = subprocess.run(
+            ["pyenv", "which", "python3.12"],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=dict(env, PYENV_VERSION=os.environ.get("HIPPOLYTE_PYENV_312", "3.12.1")),
+        )
         if pyenv.returncode == 0:
             env["PATH"] = f"{Path(pyenv.stdout.strip()).parent}:{env['PATH']}"
     return env
@@ -42,17 +47,36 @@ def sam() -> Path:
 
 
 def test_sam_validate_lint_accepts_the_template(sam: Path) -> None:
-    result = subprocess.run([str(sam), "validate", "--lint"], cwd=ROOT, capture_output=True, text=True,
-                            check=False, env=_sam_env(), timeout=300)
+    result = subprocess.run(
+        [str(sam), "validate", "--lint"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=_sam_env(),
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_sam_build_packages_a_function_for_python312_on_arm64(sam: Path, tmp_path: Path) -> None:
     # GIVEN the template; WHEN one function is built (they all share CodeUri and requirements)
     result = subprocess.run(
-        [str(sam), "build", "DiscoverTablesFunction", "--build-dir", str(tmp_path / "build"),
-         "--cache-dir", str(tmp_path / "cache")],
-        cwd=ROOT, capture_output=True, text=True, check=False, env=_sam_env(), timeout=600,
+        [
+            str(sam),
+            "build",
+            "DiscoverTablesFunction",
+            "--build-dir",
+            str(tmp_path / "build"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=_sam_env(),
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     # THEN the artifact holds our package and pydantic's compiled core for Lambda's arm64 python3.12
@@ -62,6 +86,11 @@ def test_sam_build_packages_a_function_for_python312_on_arm64(sam: Path, tmp_pat
 
 
 def test_ruff_is_clean() -> None:
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "functions", "tests", "bench"], cwd=ROOT,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "functions", "tests", "bench"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-5000:]

@@ -183,9 +183,7 @@ ON_DEMAND = "PAY_PER_REQUEST"
 PROVISIONED = "PROVISIONED"
 
 _DYNAMODB_ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
-THROTTLE_MESSAGE = (
-    "Subscriber limit exceeded: Only 10 tables can be created, updated, or deleted simultaneously"
-)
+THROTTLE_MESSAGE = "Subscriber limit exceeded: Only 10 tables can be created, updated, or deleted simultaneously"
 PIPELINE_LIMIT_MESSAGE = (
     "Limit exceeded: this account already has {limit} pipelines, the maximum allowed "
     "(AWS Data Pipeline limits: number of pipelines)"
@@ -517,9 +515,7 @@ class StrictAws:
         if count < 1:
             raise ValueError("count must be at least 1")
         with self._lock:
-            self._update_faults.append(
-                _InjectedFailure(count, "LimitExceededException", THROTTLE_MESSAGE, table)
-            )
+            self._update_faults.append(_InjectedFailure(count, "LimitExceededException", THROTTLE_MESSAGE, table))
 
     # ----------------------------------------------------------------------- Data Pipeline helpers
 
@@ -537,9 +533,7 @@ class StrictAws:
             raise ValueError("count must be at least 1")
         with self._lock:
             self._create_pipeline_faults.append(
-                _InjectedFailure(
-                    count, code, message or PIPELINE_LIMIT_MESSAGE.format(limit=self.pipeline_limit)
-                )
+                _InjectedFailure(count, code, message or PIPELINE_LIMIT_MESSAGE.format(limit=self.pipeline_limit))
             )
 
     # ------------------------------------------------------------------------ DynamoDB internals
@@ -571,9 +565,7 @@ class StrictAws:
                 plan = self._check_update(backend, name, bound.arguments, now)
                 table = original(*bound.args, **bound.kwargs)
             except JsonRESTError as error:
-                self.update_table_calls.append(
-                    UpdateTableCall(now, name, request, error.error_type.rpartition("#")[2])
-                )
+                self.update_table_calls.append(UpdateTableCall(now, name, request, error.error_type.rpartition("#")[2]))
                 raise
             self._apply_update(plan, table, bound.arguments.get("global_index") or [], now)
             self.update_table_calls.append(UpdateTableCall(now, name, request, None))
@@ -632,9 +624,7 @@ class StrictAws:
         if throughput:
             self._check_capacity_cap(throughput, f"table {table.name}")
             if not switching_to_provisioned:
-                plan.table_change = self._check_change(
-                    state.table, table.throughput, throughput, "table", now
-                )
+                plan.table_change = self._check_change(state.table, table.throughput, throughput, "table", now)
         for update in gsi_updates:
             gsi_update = update.get("Update")
             if not gsi_update or "ProvisionedThroughput" not in gsi_update:
@@ -677,9 +667,7 @@ class StrictAws:
             )
         deleted = {u["Delete"]["IndexName"] for u in gsi_updates if u.get("Delete")}
         given = {
-            u["Update"]["IndexName"]
-            for u in gsi_updates
-            if u.get("Update") and "ProvisionedThroughput" in u["Update"]
+            u["Update"]["IndexName"] for u in gsi_updates if u.get("Update") and "ProvisionedThroughput" in u["Update"]
         }
         for index_name in gsis:
             if index_name not in deleted and index_name not in given:
@@ -729,9 +717,7 @@ class StrictAws:
             return "both"
         return "decrease" if decrease else "increase"
 
-    def _apply_update(
-        self, plan: _UpdatePlan, table: Table, gsi_updates: list[dict[str, Any]], now: datetime
-    ) -> None:
+    def _apply_update(self, plan: _UpdatePlan, table: Table, gsi_updates: list[dict[str, Any]], now: datetime) -> None:
         until = now + self.update_duration
         state = plan.state
         state.table.updating_until = until
@@ -813,12 +799,8 @@ class StrictAws:
 
     def _missing_pipeline(self, pipeline_id: str) -> JsonRESTError:
         if pipeline_id in self._deleted_pipelines:
-            return _datapipeline_error(
-                "PipelineDeletedException", f"Pipeline with id {pipeline_id} has been deleted"
-            )
-        return _datapipeline_error(
-            "PipelineNotFoundException", f"Pipeline with id {pipeline_id} does not exist"
-        )
+            return _datapipeline_error("PipelineDeletedException", f"Pipeline with id {pipeline_id} has been deleted")
+        return _datapipeline_error("PipelineNotFoundException", f"Pipeline with id {pipeline_id} does not exist")
 
     def _get_pipeline(
         self, original: Callable[..., Pipeline], backend: DataPipelineBackend, pipeline_id: str
@@ -844,22 +826,16 @@ class StrictAws:
                     raise self._missing_pipeline(pipeline_id)
             return [backend.pipelines[pipeline_id] for pipeline_id in pipeline_ids]
 
-    def _delete_pipeline(
-        self, original: Callable[..., None], backend: DataPipelineBackend, pipeline_id: str
-    ) -> None:
+    def _delete_pipeline(self, original: Callable[..., None], backend: DataPipelineBackend, pipeline_id: str) -> None:
         with self._lock:
             if pipeline_id not in backend.pipelines:
                 # DeletePipeline's model lists PipelineNotFoundException only.
-                raise _datapipeline_error(
-                    "PipelineNotFoundException", f"Pipeline with id {pipeline_id} does not exist"
-                )
+                raise _datapipeline_error("PipelineNotFoundException", f"Pipeline with id {pipeline_id} does not exist")
             original(backend, pipeline_id)
             self._deleted_pipelines.add(pipeline_id)
             self._errored_pipelines.discard(pipeline_id)
 
-    def _activate_pipeline(
-        self, original: Callable[..., None], backend: DataPipelineBackend, pipeline_id: str
-    ) -> None:
+    def _activate_pipeline(self, original: Callable[..., None], backend: DataPipelineBackend, pipeline_id: str) -> None:
         with self._lock:
             pipeline = backend.get_pipeline(pipeline_id)
             if pipeline_id in self._errored_pipelines or not pipeline.objects:
@@ -907,8 +883,7 @@ class StrictAws:
             fields = obj.get("fields") or []
             if len(fields) > self.max_fields_per_object:
                 problems.append(
-                    f"The object has {len(fields)} fields, more than the maximum allowed "
-                    f"{self.max_fields_per_object}"
+                    f"The object has {len(fields)} fields, more than the maximum allowed {self.max_fields_per_object}"
                 )
             for entry in fields:
                 key = entry.get("key")

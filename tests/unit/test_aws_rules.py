@@ -47,9 +47,7 @@ def strict(aws: None) -> Iterator[StrictAws]:
 def session() -> boto3.session.Session:
     # Creating a client costs about 0.1 s; the clients below are made once and used under each
     # test's own mock_aws() (moto intercepts every botocore client while a mock is active).
-    return boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-    )
+    return boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
 
 
 @pytest.fixture(scope="module")
@@ -205,13 +203,9 @@ def test_throughput_on_an_on_demand_table_is_a_validation_error(strict: StrictAw
     create_table(dynamodb, "events", gsis=("by_day",), on_demand=True)
 
     # WHEN throughput is given for the table or for its GSI
-    table_error = client_error(
-        lambda: dynamodb.update_table(TableName="events", ProvisionedThroughput=capacity(5, 5))
-    )
+    table_error = client_error(lambda: dynamodb.update_table(TableName="events", ProvisionedThroughput=capacity(5, 5)))
     gsi_code = code_of(
-        lambda: dynamodb.update_table(
-            TableName="events", GlobalSecondaryIndexUpdates=gsi_update("by_day", 5, 5)
-        )
+        lambda: dynamodb.update_table(TableName="events", GlobalSecondaryIndexUpdates=gsi_update("by_day", 5, 5))
     )
 
     # THEN both are refused as AWS refuses them
@@ -233,9 +227,7 @@ def test_same_values_are_a_validation_error_for_the_table_and_a_gsi(strict: Stri
         lambda: dynamodb.update_table(TableName="orders", ProvisionedThroughput=capacity(10, 10))
     )
     gsi_error = client_error(
-        lambda: dynamodb.update_table(
-            TableName="orders", GlobalSecondaryIndexUpdates=gsi_update("by_day", 10, 10)
-        )
+        lambda: dynamodb.update_table(TableName="orders", GlobalSecondaryIndexUpdates=gsi_update("by_day", 10, 10))
     )
 
     # THEN AWS's "will not change" ValidationException comes back, and nothing is UPDATING
@@ -251,9 +243,7 @@ def test_same_values_are_a_validation_error_for_the_table_and_a_gsi(strict: Stri
 # -------------------------------------------------------------------------- D3 one update at a time
 
 
-def test_an_update_leaves_the_table_updating_until_the_clock_passes_it(
-    strict: StrictAws, dynamodb: Any
-) -> None:
+def test_an_update_leaves_the_table_updating_until_the_clock_passes_it(strict: StrictAws, dynamodb: Any) -> None:
     # GIVEN a table just boosted
     create_table(dynamodb, "orders")
     response = dynamodb.update_table(TableName="orders", ProvisionedThroughput=capacity(100, 10))
@@ -286,9 +276,7 @@ def test_a_gsi_update_blocks_every_other_update_of_the_table(strict: StrictAws, 
     assert describe(dynamodb, "orders")["TableStatus"] == "UPDATING"
     assert (
         code_of(
-            lambda: dynamodb.update_table(
-                TableName="orders", GlobalSecondaryIndexUpdates=gsi_update("by_user", 50, 10)
-            )
+            lambda: dynamodb.update_table(TableName="orders", GlobalSecondaryIndexUpdates=gsi_update("by_user", 50, 10))
         )
         == "ResourceInUseException"
     )
@@ -378,9 +366,7 @@ def test_four_decreases_then_one_per_hour_without_a_decrease(strict: StrictAws, 
     assert describe(dynamodb, "orders")["ProvisionedThroughput"]["NumberOfDecreasesToday"] == 4
 
     # WHEN a fifth comes at once
-    error = client_error(
-        lambda: dynamodb.update_table(TableName="orders", ProvisionedThroughput=capacity(50, 1))
-    )
+    error = client_error(lambda: dynamodb.update_table(TableName="orders", ProvisionedThroughput=capacity(50, 1)))
 
     # THEN it is refused with AWS's wording, and increases stay allowed
     assert error.response["Error"]["Code"] == "LimitExceededException"
@@ -413,9 +399,7 @@ def test_the_decrease_count_resets_at_utc_midnight(strict: StrictAws, dynamodb: 
     strict.set_decreases_today("orders", MAX_DECREASES_PER_DAY, last_decrease=strict.now - timedelta(hours=2))
 
     # WHEN a decrease is tried now, and again after 00:00 UTC
-    refused = code_of(
-        lambda: dynamodb.update_table(TableName="orders", ProvisionedThroughput=capacity(50, 1))
-    )
+    refused = code_of(lambda: dynamodb.update_table(TableName="orders", ProvisionedThroughput=capacity(50, 1)))
     midnight = datetime(2026, 11, 29, tzinfo=UTC)
     assert strict.next_decrease_allowed_at("orders") == midnight
     strict.clock.set(midnight)
@@ -436,9 +420,7 @@ def test_table_and_each_gsi_have_their_own_decrease_counter(strict: StrictAws, d
     # WHEN the GSI and then the table are decreased
     dynamodb.update_table(TableName="orders", GlobalSecondaryIndexUpdates=gsi_update("by_day", 50, 1))
     strict.settle()
-    table_code = code_of(
-        lambda: dynamodb.update_table(TableName="orders", ProvisionedThroughput=capacity(50, 1))
-    )
+    table_code = code_of(lambda: dynamodb.update_table(TableName="orders", ProvisionedThroughput=capacity(50, 1)))
 
     # THEN the GSI decrease went through and is counted on the GSI only
     assert table_code == "LimitExceededException"
@@ -504,9 +486,7 @@ def test_switches_to_on_demand_are_limited_to_four_a_rolling_day(strict: StrictA
     assert describe(dynamodb, "orders")["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
 
 
-def test_switching_to_provisioned_needs_throughput_for_table_and_gsis(
-    strict: StrictAws, dynamodb: Any
-) -> None:
+def test_switching_to_provisioned_needs_throughput_for_table_and_gsis(strict: StrictAws, dynamodb: Any) -> None:
     # GIVEN an on-demand table with a GSI
     create_table(dynamodb, "events", gsis=("by_day",), on_demand=True)
 
@@ -557,11 +537,7 @@ def test_capacity_above_the_per_table_maximum_is_refused(aws: None, dynamodb: An
 def test_an_unknown_gsi_is_resource_not_found(strict: StrictAws, dynamodb: Any) -> None:
     create_table(dynamodb, "orders")
     assert (
-        code_of(
-            lambda: dynamodb.update_table(
-                TableName="orders", GlobalSecondaryIndexUpdates=gsi_update("nope", 5, 5)
-            )
-        )
+        code_of(lambda: dynamodb.update_table(TableName="orders", GlobalSecondaryIndexUpdates=gsi_update("nope", 5, 5)))
         == "ResourceNotFoundException"
     )
 
@@ -577,12 +553,8 @@ def test_throttled_update_table_fails_n_times_for_the_chosen_table(strict: Stric
 
     # WHEN both tables are updated
     dynamodb.update_table(TableName="events", ProvisionedThroughput=capacity(20, 10))
-    first = client_error(
-        lambda: dynamodb.update_table(TableName="orders", ProvisionedThroughput=capacity(20, 10))
-    )
-    second = code_of(
-        lambda: dynamodb.update_table(TableName="orders", ProvisionedThroughput=capacity(20, 10))
-    )
+    first = client_error(lambda: dynamodb.update_table(TableName="orders", ProvisionedThroughput=capacity(20, 10)))
+    second = code_of(lambda: dynamodb.update_table(TableName="orders", ProvisionedThroughput=capacity(20, 10)))
     dynamodb.update_table(TableName="orders", ProvisionedThroughput=capacity(20, 10))
 
     # THEN "events" is untouched by the fault, "orders" fails twice then succeeds, and the log says so
@@ -711,9 +683,7 @@ def test_an_invalid_definition_is_returned_as_validation_errors(
     errors = {error["id"]: error["errors"] for error in response["validationErrors"]}
     assert any(fragment in message for message in errors[expected_id])
     assert datapipeline.get_pipeline_definition(pipelineId=pipeline_id)["pipelineObjects"] == []
-    assert (
-        code_of(lambda: datapipeline.activate_pipeline(pipelineId=pipeline_id)) == "InvalidRequestException"
-    )
+    assert code_of(lambda: datapipeline.activate_pipeline(pipelineId=pipeline_id)) == "InvalidRequestException"
 
 
 def test_an_errored_definition_blocks_activation_until_fixed(strict: StrictAws, datapipeline: Any) -> None:
@@ -725,18 +695,14 @@ def test_an_errored_definition_blocks_activation_until_fixed(strict: StrictAws, 
     )
 
     # THEN activation is refused until a valid definition is put again
-    assert (
-        code_of(lambda: datapipeline.activate_pipeline(pipelineId=pipeline_id)) == "InvalidRequestException"
-    )
+    assert code_of(lambda: datapipeline.activate_pipeline(pipelineId=pipeline_id)) == "InvalidRequestException"
     datapipeline.put_pipeline_definition(pipelineId=pipeline_id, pipelineObjects=definition())
     datapipeline.activate_pipeline(pipelineId=pipeline_id)
 
 
 def test_an_empty_pipeline_cannot_be_activated(strict: StrictAws, datapipeline: Any) -> None:
     pipeline_id = datapipeline.create_pipeline(name="p", uniqueId="u")["pipelineId"]
-    assert (
-        code_of(lambda: datapipeline.activate_pipeline(pipelineId=pipeline_id)) == "InvalidRequestException"
-    )
+    assert code_of(lambda: datapipeline.activate_pipeline(pipelineId=pipeline_id)) == "InvalidRequestException"
 
 
 DELETED = "PipelineDeletedException"
@@ -748,17 +714,13 @@ NOT_FOUND = "PipelineNotFoundException"
     [
         pytest.param(lambda dp, pid: dp.describe_pipelines(pipelineIds=[pid]), DELETED, id="describe"),
         pytest.param(lambda dp, pid: dp.activate_pipeline(pipelineId=pid), DELETED, id="activate"),
-        pytest.param(
-            lambda dp, pid: dp.get_pipeline_definition(pipelineId=pid), DELETED, id="get-definition"
-        ),
+        pytest.param(lambda dp, pid: dp.get_pipeline_definition(pipelineId=pid), DELETED, id="get-definition"),
         pytest.param(
             lambda dp, pid: dp.put_pipeline_definition(pipelineId=pid, pipelineObjects=definition()),
             DELETED,
             id="put-definition",
         ),
-        pytest.param(
-            lambda dp, pid: dp.describe_objects(pipelineId=pid, objectIds=["Default"]), DELETED, id="objects"
-        ),
+        pytest.param(lambda dp, pid: dp.describe_objects(pipelineId=pid, objectIds=["Default"]), DELETED, id="objects"),
         # DeletePipeline's model lists PipelineNotFoundException only.
         pytest.param(lambda dp, pid: dp.delete_pipeline(pipelineId=pid), NOT_FOUND, id="delete"),
     ],
@@ -778,9 +740,7 @@ def test_unknown_and_deleted_pipelines_raise_aws_errors(
     assert (unknown, gone) == (NOT_FOUND, deleted_code)
 
 
-def test_describe_pipelines_takes_at_most_25_ids_and_keeps_their_order(
-    strict: StrictAws, datapipeline: Any
-) -> None:
+def test_describe_pipelines_takes_at_most_25_ids_and_keeps_their_order(strict: StrictAws, datapipeline: Any) -> None:
     # GIVEN 26 pipelines
     ids = [datapipeline.create_pipeline(name=f"p{n}", uniqueId=f"u{n}")["pipelineId"] for n in range(26)]
 

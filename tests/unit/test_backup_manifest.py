@@ -22,22 +22,33 @@ DESCRIBED = {
     "TableName": "orders",
     "TableArn": "arn:aws:dynamodb:us-east-1:123456789012:table/orders",
     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-    "AttributeDefinitions": [{"AttributeName": name, "AttributeType": kind}
-                             for name, kind in (("pk", "S"), ("sk", "N"), ("status", "S"), ("at", "N"))],
+    "AttributeDefinitions": [
+        {"AttributeName": name, "AttributeType": kind}
+        for name, kind in (("pk", "S"), ("sk", "N"), ("status", "S"), ("at", "N"))
+    ],
     "ProvisionedThroughput": {"ReadCapacityUnits": 25, "WriteCapacityUnits": 10, "NumberOfDecreasesToday": 1},
-    "GlobalSecondaryIndexes": [{
-        "IndexName": "by-status", "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"}],
-        "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["total", "customer"]},
-        "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 4}, "IndexStatus": "ACTIVE",
-    }],
-    "LocalSecondaryIndexes": [{
-        "IndexName": "by-time", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
-                                              {"AttributeName": "at", "KeyType": "RANGE"}],
-        "Projection": {"ProjectionType": "KEYS_ONLY"},
-    }],
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": "by-status",
+            "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["total", "customer"]},
+            "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 4},
+            "IndexStatus": "ACTIVE",
+        }
+    ],
+    "LocalSecondaryIndexes": [
+        {
+            "IndexName": "by-time",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "at", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }
+    ],
     "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    "SSEDescription": {"Status": "ENABLED", "SSEType": "KMS",
-                       "KMSMasterKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k-1"},
+    "SSEDescription": {
+        "Status": "ENABLED",
+        "SSEType": "KMS",
+        "KMSMasterKeyArn": "arn:aws:kms:us-east-1:123456789012:key/k-1",
+    },
 }
 TTL = {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
 TAGS = {"team": "payments", "aws:cloudformation:stack-name": "shop"}
@@ -51,27 +62,43 @@ def test_the_schema_holds_everything_needed_to_create_the_table_again() -> None:
     # THEN every part the issue lists is there
     assert [(k.attribute_name, k.key_type) for k in schema.key_schema] == [("pk", "HASH"), ("sk", "RANGE")]
     assert {a.attribute_name: a.attribute_type for a in schema.attribute_definitions} == {
-        "pk": "S", "sk": "N", "status": "S", "at": "N"}
+        "pk": "S",
+        "sk": "N",
+        "status": "S",
+        "at": "N",
+    }
     (gsi,) = schema.global_secondary_indexes
     assert (gsi.name, gsi.projection.projection_type, gsi.projection.non_key_attributes) == (
-        "by-status", "INCLUDE", ["total", "customer"])
+        "by-status",
+        "INCLUDE",
+        ["total", "customer"],
+    )
     assert (gsi.throughput.read_capacity_units, gsi.throughput.write_capacity_units) == (5, 4)
     (lsi,) = schema.local_secondary_indexes
     assert (lsi.name, lsi.projection.projection_type) == ("by-time", "KEYS_ONLY")
     assert (schema.billing_mode, schema.throughput.read_capacity_units, schema.throughput.write_capacity_units) == (
-        "PROVISIONED", 25, 10)
+        "PROVISIONED",
+        25,
+        10,
+    )
     assert schema.ttl_attribute == "expires_at"
     assert (schema.stream.enabled, schema.stream.view_type) == (True, "NEW_AND_OLD_IMAGES")
     assert (schema.sse.enabled, schema.sse.sse_type, schema.sse.kms_key_arn) == (
-        True, "KMS", "arn:aws:kms:us-east-1:123456789012:key/k-1")
+        True,
+        "KMS",
+        "arn:aws:kms:us-east-1:123456789012:key/k-1",
+    )
     # AND AWS's reserved tags, which nobody can set, are left out
     assert schema.tags == {"team": "payments"}
 
 
 def test_an_on_demand_table_without_ttl_has_no_capacities_and_no_ttl_attribute() -> None:
     # GIVEN an on-demand table whose TTL is off
-    described = {**DESCRIBED, "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
-                 "ProvisionedThroughput": {"ReadCapacityUnits": 0, "WriteCapacityUnits": 0}}
+    described = {
+        **DESCRIBED,
+        "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
+        "ProvisionedThroughput": {"ReadCapacityUnits": 0, "WriteCapacityUnits": 0},
+    }
     # WHEN its schema is read
     schema = schema_from_description(described, {"TimeToLiveStatus": "DISABLED"}, {})
     # THEN it records on-demand billing and no capacity for the table or its index
@@ -89,10 +116,14 @@ def test_the_create_table_request_rebuilds_the_table_under_its_new_name() -> Non
     assert request["TableName"] == "orders-restored"
     assert request["KeySchema"] == DESCRIBED["KeySchema"]
     assert request["ProvisionedThroughput"] == {"ReadCapacityUnits": 25, "WriteCapacityUnits": 10}
-    assert request["GlobalSecondaryIndexes"] == [{
-        "IndexName": "by-status", "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"}],
-        "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["total", "customer"]},
-        "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 4}}]
+    assert request["GlobalSecondaryIndexes"] == [
+        {
+            "IndexName": "by-status",
+            "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["total", "customer"]},
+            "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 4},
+        }
+    ]
     assert request["LocalSecondaryIndexes"][0]["IndexName"] == "by-time"
     assert request["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert request["SSESpecification"]["KMSMasterKeyId"] == "arn:aws:kms:us-east-1:123456789012:key/k-1"
@@ -109,8 +140,15 @@ def test_importtable_parameters_refuse_local_indexes_it_cannot_create() -> None:
     with pytest.raises(ValueError, match="local secondary indexes"):
         import_table_parameters(schema, "t2")
     parameters = import_table_parameters(without_lsi, "t2")
-    assert set(parameters) == {"TableName", "AttributeDefinitions", "KeySchema", "BillingMode",
-                               "ProvisionedThroughput", "SSESpecification", "GlobalSecondaryIndexes"}
+    assert set(parameters) == {
+        "TableName",
+        "AttributeDefinitions",
+        "KeySchema",
+        "BillingMode",
+        "ProvisionedThroughput",
+        "SSESpecification",
+        "GlobalSecondaryIndexes",
+    }
 
 
 def test_shape_differences_name_what_differs_and_ignore_the_name() -> None:
@@ -126,30 +164,42 @@ def test_shape_differences_name_what_differs_and_ignore_the_name() -> None:
 
 def _manifest(verified: bool = True) -> BackupManifest:
     facts = BackupFacts(
-        time=datetime(2026, 11, 28, 0, 10, tzinfo=UTC), run_id="nightly", engine="datapipeline", items=3, bytes=30,
-        location="s3://b/orders/2026-11-28-00-10-00/", verified=verified,
+        time=datetime(2026, 11, 28, 0, 10, tzinfo=UTC),
+        run_id="nightly",
+        engine="datapipeline",
+        items=3,
+        bytes=30,
+        location="s3://b/orders/2026-11-28-00-10-00/",
+        verified=verified,
         required_files=["orders/2026-11-28-00-10-00/_SUCCESS", "orders/2026-11-28-00-10-00/manifest"],
         data_files=[DataFile(key="orders/2026-11-28-00-10-00/part-1", size=30, etag="abc")],
     )
     return BackupManifest(table=schema_from_description(DESCRIBED), backup=facts)
 
 
-INTACT = {"orders/2026-11-28-00-10-00/_SUCCESS": (0, '"d41d"'), "orders/2026-11-28-00-10-00/manifest": (90, '"m"'),
-          "orders/2026-11-28-00-10-00/part-1": (30, '"abc"')}
+INTACT = {
+    "orders/2026-11-28-00-10-00/_SUCCESS": (0, '"d41d"'),
+    "orders/2026-11-28-00-10-00/manifest": (90, '"m"'),
+    "orders/2026-11-28-00-10-00/part-1": (30, '"abc"'),
+}
 
 
 def test_a_backup_whose_files_are_all_there_unchanged_is_intact() -> None:
     assert intact_problem(_manifest(), INTACT) is None
 
 
-@pytest.mark.parametrize(("listing", "problem"), [
-    ({k: v for k, v in INTACT.items() if not k.endswith("_SUCCESS")}, "_SUCCESS is missing"),
-    ({k: v for k, v in INTACT.items() if not k.endswith("part-1")}, "data file orders/2026-11-28-00-10-00/part-1"),
-    ({**INTACT, "orders/2026-11-28-00-10-00/part-1": (30, '"other"')}, "checksum mismatch"),
-    ({**INTACT, "orders/2026-11-28-00-10-00/part-1": (29, '"abc"')}, "checksum mismatch"),
-])
+@pytest.mark.parametrize(
+    ("listing", "problem"),
+    [
+        ({k: v for k, v in INTACT.items() if not k.endswith("_SUCCESS")}, "_SUCCESS is missing"),
+        ({k: v for k, v in INTACT.items() if not k.endswith("part-1")}, "data file orders/2026-11-28-00-10-00/part-1"),
+        ({**INTACT, "orders/2026-11-28-00-10-00/part-1": (30, '"other"')}, "checksum mismatch"),
+        ({**INTACT, "orders/2026-11-28-00-10-00/part-1": (29, '"abc"')}, "checksum mismatch"),
+    ],
+)
 def test_a_missing_marker_or_a_changed_data_file_makes_the_backup_untrusted(
-        listing: dict[str, tuple[int, str]], problem: str) -> None:
+    listing: dict[str, tuple[int, str]], problem: str
+) -> None:
     # GIVEN a verified backup's manifest, and its files as S3 lists them now
     # WHEN its integrity is checked
     found = intact_problem(_manifest(), listing)
@@ -163,4 +213,5 @@ def test_a_manifest_that_was_never_verified_is_never_trusted() -> None:
 
 def test_the_manifest_lives_next_to_the_data() -> None:
     assert manifest_key("orders", datetime(2026, 11, 28, 0, 10, 5, tzinfo=UTC)) == (
-        "orders/2026-11-28-00-10-05/hippolyte-manifest.json")
+        "orders/2026-11-28-00-10-05/hippolyte-manifest.json"
+    )

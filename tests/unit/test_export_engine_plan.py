@@ -12,8 +12,9 @@ def test_a_table_too_slow_for_the_window_is_boosted_only_when_the_emr_engine_exp
     # GIVEN the same 6 GiB table at 1 RCU, once for each engine, and a one-hour window
     settings = PlannerSettings(window_seconds=3600)
     emr = TableSnapshot(name="slow-emr", size_bytes=6 * GIB, read_capacity_units=1)
-    native = TableSnapshot(name="slow-export", size_bytes=6 * GIB, read_capacity_units=1, engine="export",
-                           pitr_enabled=True)
+    native = TableSnapshot(
+        name="slow-export", size_bytes=6 * GIB, read_capacity_units=1, engine="export", pitr_enabled=True
+    )
 
     # WHEN the night is planned
     plan = plan_batches([emr, native], settings)

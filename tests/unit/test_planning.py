@@ -164,9 +164,7 @@ def test_batch_ids_follow_start_order_and_flags_name_every_late_table(tables, co
 def feasible_nights(draw: st.DrawFn) -> tuple[list[TableSnapshot], PlannerSettings]:
     """Fleets that fit with room to spare: every table short, pipelines enough for all at once."""
     count = draw(st.integers(min_value=1, max_value=60))
-    config = PlannerSettings(
-        max_concurrent_pipelines=max(1, math.ceil(count / 4)), max_tables_per_pipeline=32
-    )
+    config = PlannerSettings(max_concurrent_pipelines=max(1, math.ceil(count / 4)), max_tables_per_pipeline=32)
     tables = [
         TableSnapshot(
             name=f"t{index:03d}",
@@ -287,10 +285,7 @@ def test_native_exports_go_into_export_batches_of_at_most_50_that_cost_nothing()
 
 def test_more_pipelines_than_the_limit_run_in_waves():
     # GIVEN 6 tables of about 2 h each and room for 2 pipelines at once, 1 table per pipeline
-    tables = [
-        TableSnapshot(name=f"t-{i:02d}", read_capacity_units=100, size_bytes=100 * 4096 * 7000)
-        for i in range(6)
-    ]
+    tables = [TableSnapshot(name=f"t-{i:02d}", read_capacity_units=100, size_bytes=100 * 4096 * 7000) for i in range(6)]
     config = PlannerSettings(
         window_seconds=24 * 3600, max_concurrent_pipelines=2, max_tables_per_pipeline=1, max_extra_rcu=0
     )
@@ -386,9 +381,7 @@ def test_peak_extra_rcu_counts_only_holds_that_overlap():
         estimated_seconds=2600,
         tables=[boosted("a", 600, 1000, 300), boosted("b", 1600, 1000, 200)],
     )
-    later = Batch(
-        id="b0002", start_seconds=1600, estimated_seconds=1600, tables=[boosted("c", 600, 1000, 400)]
-    )
+    later = Batch(id="b0002", start_seconds=1600, estimated_seconds=1600, tables=[boosted("c", 600, 1000, 400)])
     # THEN "a" is lowered at 1,600 s, when "c" is raised: the peak is b + c, not a + b + c
     assert peak_extra_rcu([first, later]) == 600
     assert extra_rcu_timeline([first, later]) == [(0, 500), (1600, 600), (2600, 400), (3200, 0)]

@@ -24,18 +24,29 @@ def at(day: int, hour: int = 0, minute: int = 10) -> datetime:
 
 
 def backup(day: int, verified: bool = True, problem: str | None = None, engine: str = "datapipeline") -> BackupListing:
-    return BackupListing(table="orders", time=at(day), location=f"s3://b/orders/2026-11-{day:02d}-00-10-00/",
-                         engine=engine, verified=verified, problem=problem, items=10, bytes=100)  # type: ignore[arg-type]
+    return BackupListing(
+        table="orders",
+        time=at(day),
+        location=f"s3://b/orders/2026-11-{day:02d}-00-10-00/",
+        engine=engine,
+        verified=verified,
+        problem=problem,
+        items=10,
+        bytes=100,
+    )  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2026-11-28T00:10:00Z", at(28)),
-    ("2026-11-28T02:10:00+02:00", at(28)),
-    ("2026-11-28T00:10:00", at(28)),
-    ("2026-11-28-00-10-00", at(28)),
-    ("2026-11-28", at(28, 23, 59).replace(second=59)),
-    ("latest", None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-28T00:10:00Z", at(28)),
+        ("2026-11-28T02:10:00+02:00", at(28)),
+        ("2026-11-28T00:10:00", at(28)),
+        ("2026-11-28-00-10-00", at(28)),
+        ("2026-11-28", at(28, 23, 59).replace(second=59)),
+        ("latest", None),
+    ],
+)
 def test_restore_times_accept_the_forms_a_person_types(text: str, expected: datetime | None) -> None:
     assert parse_restore_time(text) == expected
 
@@ -57,7 +68,8 @@ def test_the_restore_input_refuses_both_a_time_and_a_backup_and_a_bad_uri() -> N
         RestoreRequest(table="orders", target="o")
     # AND a good one is normalised: the directory URI ends with a slash
     assert RestoreRequest(table="orders", target="orders-2", backup="s3://b/orders/2026-11-28-00-10-00").backup == (
-        "s3://b/orders/2026-11-28-00-10-00/")
+        "s3://b/orders/2026-11-28-00-10-00/"
+    )
 
 
 def test_the_latest_verified_backup_at_or_before_the_time_is_chosen() -> None:
@@ -87,8 +99,10 @@ def test_a_backup_uri_names_bucket_table_and_directory() -> None:
 
 
 def test_the_import_capacity_finishes_within_the_hour_without_passing_the_table_maximum() -> None:
-    final = CapacitySpec(table=Throughput(read_capacity_units=5, write_capacity_units=5),
-                         indexes={"by-group": Throughput(read_capacity_units=2, write_capacity_units=5)})
+    final = CapacitySpec(
+        table=Throughput(read_capacity_units=5, write_capacity_units=5),
+        indexes={"by-group": Throughput(read_capacity_units=2, write_capacity_units=5)},
+    )
     # GIVEN 10 million items of 2.5 KB (3 write units each) to import
     raised = import_capacity(final, items=10_000_000, size_bytes=25_000_000_000)
     # THEN writes are raised for about an hour's import, on the table and its index alike
@@ -109,29 +123,42 @@ def test_an_on_demand_target_needs_no_capacity_change() -> None:
 
 
 def test_capacity_changes_go_in_one_update_table_call() -> None:
-    live = CapacitySpec(table=Throughput(read_capacity_units=500, write_capacity_units=900),
-                        indexes={"g": Throughput(read_capacity_units=2, write_capacity_units=900)})
-    final = CapacitySpec(table=Throughput(read_capacity_units=5, write_capacity_units=5),
-                         indexes={"g": Throughput(read_capacity_units=2, write_capacity_units=5)})
+    live = CapacitySpec(
+        table=Throughput(read_capacity_units=500, write_capacity_units=900),
+        indexes={"g": Throughput(read_capacity_units=2, write_capacity_units=900)},
+    )
+    final = CapacitySpec(
+        table=Throughput(read_capacity_units=5, write_capacity_units=5),
+        indexes={"g": Throughput(read_capacity_units=2, write_capacity_units=5)},
+    )
     assert update_table_capacity(live, final) == {
         "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
-        "GlobalSecondaryIndexUpdates": [{"Update": {"IndexName": "g", "ProvisionedThroughput": {
-            "ReadCapacityUnits": 2, "WriteCapacityUnits": 5}}}],
+        "GlobalSecondaryIndexUpdates": [
+            {"Update": {"IndexName": "g", "ProvisionedThroughput": {"ReadCapacityUnits": 2, "WriteCapacityUnits": 5}}}
+        ],
     }
 
 
 def test_the_import_pipeline_runs_dynamodbimport_from_the_backup_into_the_target() -> None:
     # GIVEN the import pipeline for one backup
     cluster = ClusterSettings(region="eu-west-1", subnet_id="subnet-1", jar="s3://dynamodb-dpl-eu-west-1/tools.jar")
-    objects = objects_by_id(import_pipeline_objects("s3://b/orders/2026-11-28-00-10-00/", "orders-restored",
-                                                    "s3://b/logs/restore-r1/", cluster))
+    objects = objects_by_id(
+        import_pipeline_objects(
+            "s3://b/orders/2026-11-28-00-10-00/", "orders-restored", "s3://b/logs/restore-r1/", cluster
+        )
+    )
     # THEN its activity reads the S3 directory into the target table on the EMR cluster
     activity = objects["Import"]
     assert activity["type"] == "EmrActivity"
     assert (activity["input"], activity["output"], activity["runsOn"]) == (
-        {"ref": "Backup"}, {"ref": "Target"}, {"ref": "Cluster"})
-    assert activity["step"] == (f"s3://dynamodb-dpl-eu-west-1/tools.jar,{IMPORT_TOOL_CLASS},#{{input.directoryPath}},"
-                                "#{output.tableName},#{output.writeThroughputPercent}")
+        {"ref": "Backup"},
+        {"ref": "Target"},
+        {"ref": "Cluster"},
+    )
+    assert activity["step"] == (
+        f"s3://dynamodb-dpl-eu-west-1/tools.jar,{IMPORT_TOOL_CLASS},#{{input.directoryPath}},"
+        "#{output.tableName},#{output.writeThroughputPercent}"
+    )
     assert objects["Backup"] == {"type": "S3DataNode", "directoryPath": "s3://b/orders/2026-11-28-00-10-00/"}
     assert objects["Target"]["tableName"] == "orders-restored"
     assert objects["Cluster"]["subnetId"] == "subnet-1"

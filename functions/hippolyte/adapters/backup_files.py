@@ -49,7 +49,7 @@ def list_directory(s3: Any, bucket: str, prefix: str) -> dict[str, int]:
     found: dict[str, int] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
-            found[obj["Key"][len(prefix):]] = obj["Size"]
+            found[obj["Key"][len(prefix) :]] = obj["Size"]
     return found
 
 
@@ -63,10 +63,10 @@ def inspect_backup(s3: Any, directory_uri: str, count_items: bool = True) -> Bac
         return BackupCheck(complete=False, reason=f"no manifest in {directory_uri}")
     manifest = json.loads(s3.get_object(Bucket=bucket, Key=prefix + MANIFEST)["Body"].read())
     data_files = [entry["url"] for entry in manifest.get("entries", [])]
-    missing = [url for url in data_files if split_s3_uri(url)[1][len(prefix):] not in files]
+    missing = [url for url in data_files if split_s3_uri(url)[1][len(prefix) :] not in files]
     if missing:
         return BackupCheck(complete=False, reason=f"manifest lists {len(missing)} missing data file(s)")
-    size = sum(files[split_s3_uri(url)[1][len(prefix):]] for url in data_files)
+    size = sum(files[split_s3_uri(url)[1][len(prefix) :]] for url in data_files)
     items = None
     if count_items and size <= COUNT_ITEMS_UP_TO_BYTES:
         items = sum(

@@ -7,7 +7,7 @@ first and call :func:`reset` to drop clients made for another mock.
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import boto3
@@ -22,7 +22,7 @@ _CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"})
 _NO_RETRY = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 
-@lru_cache(maxsize=None)
+@cache
 def _client(service: str, retries: bool) -> Any:
     return boto3.session.Session().client(service, config=_CONFIG if retries else _NO_RETRY)  # type: ignore[call-overload]
 

@@ -43,9 +43,7 @@ def _md5_base64(body: bytes) -> str:
     return base64.b64encode(hashlib.md5(body).digest()).decode()
 
 
-def read_export(
-    s3: Any, description: dict[str, Any], md5_up_to_bytes: int = MD5_CHECK_UP_TO_BYTES
-) -> ExportCheck:
+def read_export(s3: Any, description: dict[str, Any], md5_up_to_bytes: int = MD5_CHECK_UP_TO_BYTES) -> ExportCheck:
     """Read a COMPLETED export's manifests and listing, and check it (see export_format)."""
     bucket, arn = description["S3Bucket"], description["ExportArn"]
     root = export_root(description.get("S3Prefix", ""), arn)

@@ -111,14 +111,16 @@ class CapacityLedger:
         earlier = [entry for entry in self.entries_for_table(live.table_name) if entry.is_open]
         original = min(earlier, key=lambda entry: entry.updated_at).original if earlier else live
         entry = LedgerEntry(
-            table_name=live.table_name, run_id=run_id, execution_id=execution_id, status="recorded",
-            original=original, updated_at=self._clock(),
+            table_name=live.table_name,
+            run_id=run_id,
+            execution_id=execution_id,
+            status="recorded",
+            original=original,
+            updated_at=self._clock(),
             reason=f"original taken over from run {earlier[0].run_id}" if earlier else "",
         )
         try:
-            self._table.put_item(
-                Item=_to_item(entry), ConditionExpression="attribute_not_exists(table_name)"
-            )
+            self._table.put_item(Item=_to_item(entry), ConditionExpression="attribute_not_exists(table_name)")
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise

@@ -20,9 +20,7 @@ DocumentT = TypeVar("DocumentT", bound=BaseModel)
 def save_document(s3: Any, run: RunRef, name: str, document: BaseModel) -> str:
     """Write one document of the run; returns its key."""
     key = run.key(name)
-    s3.put_object(
-        Bucket=run.bucket, Key=key, Body=document.model_dump_json().encode(), ContentType="application/json"
-    )
+    s3.put_object(Bucket=run.bucket, Key=key, Body=document.model_dump_json().encode(), ContentType="application/json")
     return key
 
 

@@ -22,7 +22,8 @@ JOB_FAILED = 1
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every verb registered."""
-    from hippolyte.cli import backups, demo, plan, restore
+    # Imported here: each verb module imports hippolyte.cli for its exit codes.
+    from hippolyte.cli import backups, demo, plan, restore  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(
         prog="hippolyte",

@@ -26,8 +26,12 @@ from hippolyte.restore_models import BackupListing
 
 def register(verbs: Any) -> None:
     """Add the ``backups`` verb."""
-    parser = verbs.add_parser("backups", help="list a table's backups, newest first", description=__doc__,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = verbs.add_parser(
+        "backups",
+        help="list a table's backups, newest first",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--table", required=True, help="the table whose backups to list")
     parser.add_argument("--region", help="the stack's region (default: the AWS configuration's)")
     where = parser.add_mutually_exclusive_group()
@@ -70,8 +74,11 @@ def render(table: str, bucket: str, backups: list[BackupListing], out: TextIO) -
     for backup in backups:
         items = "-" if backup.items is None else f"{backup.items:,}"
         verified = "yes" if backup.verified else f"no: {backup.problem}"
-        print(f"{backup.time:%Y-%m-%d %H:%M:%S}  {backup.engine or '?':<13} {items:>10} {human_size(backup.bytes):>10}"
-              f"  {verified}", file=out)
+        print(
+            f"{backup.time:%Y-%m-%d %H:%M:%S}  {backup.engine or '?':<13} {items:>10} {human_size(backup.bytes):>10}"
+            f"  {verified}",
+            file=out,
+        )
 
 
 def run(args: argparse.Namespace) -> int:

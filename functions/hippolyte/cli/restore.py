@@ -32,26 +32,39 @@ from hippolyte.cli import JOB_FAILED, USAGE_ERROR
 from hippolyte.restore_models import RestoreRequest
 
 # Errors FindBackup raises for input a person can fix: exit 2, like a bad option.
-REFUSALS = frozenset({"InvalidRestoreRequestError", "UnknownTableError", "BackupNotFoundError",
-                      "RestoreTargetExistsError", "BackupNotRestorableError"})
+REFUSALS = frozenset(
+    {
+        "InvalidRestoreRequestError",
+        "UnknownTableError",
+        "BackupNotFoundError",
+        "RestoreTargetExistsError",
+        "BackupNotRestorableError",
+    }
+)
 FOLLOW_SECONDS = 2.0
 IMPORT_LOOP = frozenset({"WaitForImport", "CheckImport", "ImportFinished"})
 IMPORT_NOTE_SECONDS = 60.0
-_OPTIONS = {"table": "--table", "target": "--to", "at": "--at", "backup": "--backup",
-            "poll_seconds": "--poll-seconds"}
+_OPTIONS = {"table": "--table", "target": "--to", "at": "--at", "backup": "--backup", "poll_seconds": "--poll-seconds"}
 
 
 def register(verbs: Any) -> None:
     """Add the ``restore`` verb."""
-    parser = verbs.add_parser("restore", help="restore a table's backup into a new table", description=__doc__,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = verbs.add_parser(
+        "restore",
+        help="restore a table's backup into a new table",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--table", required=True, help="the table whose backup is restored")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--at", help="the latest verified backup at or before this time")
     which.add_argument("--backup", help="one backup's directory, s3://<bucket>/<table>/<timestamp>/")
     parser.add_argument("--to", required=True, dest="target", metavar="NEW_TABLE", help="the table to restore into")
-    parser.add_argument("--into-existing", action="store_true",
-                        help="restore into NEW_TABLE even though it exists, if it is empty (Data Pipeline backups)")
+    parser.add_argument(
+        "--into-existing",
+        action="store_true",
+        help="restore into NEW_TABLE even though it exists, if it is empty (Data Pipeline backups)",
+    )
     parser.add_argument("--region", help="the stack's region (default: the AWS configuration's)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--state-machine", help="the restore state machine's ARN (default: the stack's output)")
@@ -65,8 +78,14 @@ def register(verbs: Any) -> None:
 
 def restore_request(args: argparse.Namespace) -> RestoreRequest:
     """The execution input, validated here so that a bad option fails before anything starts."""
-    raw = {"table": args.table, "target": args.target, "at": args.at, "backup": args.backup,
-           "into_existing": args.into_existing, "poll_seconds": args.poll_seconds}
+    raw = {
+        "table": args.table,
+        "target": args.target,
+        "at": args.at,
+        "backup": args.backup,
+        "into_existing": args.into_existing,
+        "poll_seconds": args.poll_seconds,
+    }
     try:
         return RestoreRequest.model_validate({key: value for key, value in raw.items() if value is not None})
     except ValidationError as error:
@@ -113,11 +132,13 @@ def run(args: argparse.Namespace) -> int:
     session = boto3.session.Session(region_name=args.region)
     sfn = session.client("stepfunctions")
     try:
-        machine = args.state_machine or stack_output(session.client("cloudformation"), stack_name(args.stack),
-                                                     "RestoreStateMachineArn")
+        machine = args.state_machine or stack_output(
+            session.client("cloudformation"), stack_name(args.stack), "RestoreStateMachineArn"
+        )
         name = f"restore-{request.target}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"[:80]
-        arn = sfn.start_execution(stateMachineArn=machine, name=name,
-                                  input=request.model_dump_json(exclude_none=True))["executionArn"]
+        arn = sfn.start_execution(stateMachineArn=machine, name=name, input=request.model_dump_json(exclude_none=True))[
+            "executionArn"
+        ]
         if not args.quiet:
             print(f"Restoring {request.table} into {request.target}: {arn}", file=sys.stderr, flush=True)
         interval = min(FOLLOW_SECONDS, max(0.1, float(args.poll_seconds)))
@@ -155,15 +176,30 @@ def _report(description: dict[str, Any], as_json: bool) -> int:
     status, output = description["status"], json.loads(description.get("output") or "null")
     error, cause = description.get("error"), description.get("cause") or ""
     if as_json:
-        json.dump({"status": status, "execution_arn": description["executionArn"], "result": output,
-                   "error": error, "cause": cause or None}, sys.stdout, indent=2)
+        json.dump(
+            {
+                "status": status,
+                "execution_arn": description["executionArn"],
+                "result": output,
+                "error": error,
+                "cause": cause or None,
+            },
+            sys.stdout,
+            indent=2,
+        )
         print()
     if status == "SUCCEEDED":
         if not as_json:
-            print(f"Restored {output.get('table')} into {output.get('target')}: {output.get('items')} items "
-                  f"from {output.get('backup')}")
+            print(
+                f"Restored {output.get('table')} into {output.get('target')}: {output.get('items')} items "
+                f"from {output.get('backup')}"
+            )
         return 0
     first_line = error_message(cause) or status
-    print(f"hippolyte restore: {first_line}" if error in REFUSALS else
-          f"hippolyte restore: the restore {status.lower()}: {error}: {first_line}", file=sys.stderr)
+    print(
+        f"hippolyte restore: {first_line}"
+        if error in REFUSALS
+        else f"hippolyte restore: the restore {status.lower()}: {error}: {first_line}",
+        file=sys.stderr,
+    )
     return USAGE_ERROR if error in REFUSALS else JOB_FAILED

@@ -14,7 +14,8 @@ from hippolyte.workflow.notify import notify_run
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Input: :class:`FailureContext`; output: :class:`RunReport` with the error."""
     failure = FailureContext.model_validate(event)
-    report = notify_run(Runtime.from_environment(), failure.run, failure.execution_id, failure.execution_name,
-                        error=failure.error)
+    report = notify_run(
+        Runtime.from_environment(), failure.run, failure.execution_id, failure.execution_name, error=failure.error
+    )
     logger.info("failure reported", outcome=report.outcome)
     return report.model_dump(mode="json", by_alias=True)

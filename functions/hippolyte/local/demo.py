@@ -26,8 +26,12 @@ from hippolyte.models import RunProgress
 
 # The demo's stack: a one-hour window and a 25% read share, so that the planner has a reason to
 # raise one table's capacity (a 7 MB table at 1 RCU) without the demo fleet taking long to build.
-DEMO_PARAMETERS = {"Stage": "demo", "WindowHours": "1", "ReadThroughputPercent": "0.25",
-                   "NotificationEmail": "ops@example.com"}
+DEMO_PARAMETERS = {
+    "Stage": "demo",
+    "WindowHours": "1",
+    "ReadThroughputPercent": "0.25",
+    "NotificationEmail": "ops@example.com",
+}
 
 # Tables the native export engine backs up (tag hippolyte:engine=export, PITR on): both engines
 # run in one night, and the demo restores one table of each.
@@ -50,7 +54,8 @@ class DemoResult:
     def failed(self) -> int:
         """Tables not backed up, backups that differ from their table, and restores that failed or differ."""
         return sum(1 for table in self.tables if table["status"] == "failed" or table.get("verified") is False) + sum(
-            1 for restore in self.restores if not restore["identical"])
+            1 for restore in self.restores if not restore["identical"]
+        )
 
 
 class Progress:
@@ -66,7 +71,7 @@ class Progress:
 
     def __call__(self, arn: str) -> None:
         states = execution_states(self.session.client("stepfunctions"), arn)
-        for state in states[self.shown:]:
+        for state in states[self.shown :]:
             self.say(f"  -> {state.name}")
         self.shown = len(states)
 
@@ -74,7 +79,9 @@ class Progress:
 def _summaries(session: LocalSession, run_id: str) -> list[dict[str, Any]]:
     s3 = session.client("s3")
     bucket = session.stack.bucket
-    progress = RunProgress.model_validate_json(s3.get_object(Bucket=bucket, Key=f"runs/{run_id}/progress.json")["Body"].read())
+    progress = RunProgress.model_validate_json(
+        s3.get_object(Bucket=bucket, Key=f"runs/{run_id}/progress.json")["Body"].read()
+    )
     inventory = json.loads(s3.get_object(Bucket=bucket, Key=f"runs/{run_id}/inventory.json")["Body"].read())
     rows = []
     for skipped in inventory["skipped"]:
@@ -114,13 +121,17 @@ def _restore_candidate(fleet: list[DemoTable], rows: list[dict[str, Any]], engin
     backed_up = {row["name"] for row in rows if row["status"] == "backed_up" and row.get("engine") == engine}
     # A table with a global index shows the most (items, keys, an index and its projection); the
     # largest one small enough to import in a moment keeps the demo short.
-    candidates = sorted((t for t in fleet if t.name in backed_up and t.items <= RESTORE_MAX_ITEMS),
-                        key=lambda t: (t.gsi, t.items), reverse=True)
+    candidates = sorted(
+        (t for t in fleet if t.name in backed_up and t.items <= RESTORE_MAX_ITEMS),
+        key=lambda t: (t.gsi, t.items),
+        reverse=True,
+    )
     return candidates[0].name if candidates else None
 
 
-def restore_one_per_engine(session: LocalSession, fleet: list[DemoTable], rows: list[dict[str, Any]],
-                           progress: Progress) -> list[dict[str, Any]]:
+def restore_one_per_engine(
+    session: LocalSession, fleet: list[DemoTable], rows: list[dict[str, Any]], progress: Progress
+) -> list[dict[str, Any]]:
     """Restore one backed-up table per engine into a new table and compare the two."""
     dynamodb = session.client("dynamodb")
     restores = []
@@ -132,17 +143,28 @@ def restore_one_per_engine(session: LocalSession, fleet: list[DemoTable], rows: 
         progress.say(f"Restoring {source} ({engine} backup) into {target} with the restore state machine:")
         progress.shown = 0
         began = time.monotonic()
-        execution = session.run({"table": source, "target": target, "at": "latest", "poll_seconds": 1},
-                                machine="RestoreStateMachine", name=f"demo-restore-{engine}", timeout=120,
-                                on_poll=progress)
+        execution = session.run(
+            {"table": source, "target": target, "at": "latest", "poll_seconds": 1},
+            machine="RestoreStateMachine",
+            name=f"demo-restore-{engine}",
+            timeout=120,
+            on_poll=progress,
+        )
         progress(execution.arn)
-        row: dict[str, Any] = {"table": source, "target": target, "engine": engine, "status": execution.status,
-                               "seconds": time.monotonic() - began, "identical": False}
+        row: dict[str, Any] = {
+            "table": source,
+            "target": target,
+            "engine": engine,
+            "status": execution.status,
+            "seconds": time.monotonic() - began,
+            "identical": False,
+        }
         if execution.status == "SUCCEEDED":
             original, restored = table_items(dynamodb, source), table_items(dynamodb, target)
             differences = shape_differences(
                 schema_from_description(dynamodb.describe_table(TableName=source)["Table"]),
-                schema_from_description(dynamodb.describe_table(TableName=target)["Table"]))
+                schema_from_description(dynamodb.describe_table(TableName=target)["Table"]),
+            )
             row.update(items=len(restored), same_items=same_items(original, restored), shape_differences=differences)
             row["identical"] = row["same_items"] and not differences
         else:
@@ -156,28 +178,43 @@ def print_summary(result: DemoResult, out: TextIO = sys.stdout) -> None:
     print("\nExecution history (state, seconds):", file=out)
     for state in result.execution.states:
         print(f"  {state.name:<28} {state.seconds:7.3f}{'  FAILED' if state.failed else ''}", file=out)
-    print(f"\nExecution {result.execution.status}" + (f": {result.execution.error}" if result.execution.error else ""),
-          file=out)
+    print(
+        f"\nExecution {result.execution.status}" + (f": {result.execution.error}" if result.execution.error else ""),
+        file=out,
+    )
     print(f"\n{'table':<24} {'status':<10} {'items':>6} {'bytes':>9}  details", file=out)
     for row in result.tables:
         detail = row.get("s3_path") or row.get("reason") or ""
         if row.get("verified") is not None:
             detail += "  [read back: " + ("identical" if row["verified"] else "DIFFERS") + "]"
-        print(f"{row['name']:<24} {row['status']:<10} {row.get('items', ''):>6} {row.get('bytes', ''):>9}  {detail}",
-              file=out)
+        print(
+            f"{row['name']:<24} {row['status']:<10} {row.get('items', ''):>6} {row.get('bytes', ''):>9}  {detail}",
+            file=out,
+        )
     if result.restores:
         print("\nRestores (the real restore state machine, then the new table compared with its original):", file=out)
     for restore in result.restores:
         if restore["status"] != "SUCCEEDED":
-            print(f"  {restore['table']} -> {restore['target']} ({restore['engine']}): {restore['status']} "
-                  f"{restore.get('error', '')}", file=out)
+            print(
+                f"  {restore['table']} -> {restore['target']} ({restore['engine']}): {restore['status']} "
+                f"{restore.get('error', '')}",
+                file=out,
+            )
             continue
         items = "identical items" if restore["same_items"] else "ITEMS DIFFER"
-        shape = ("same keys, indexes and projections" if not restore["shape_differences"]
-                 else "DIFFERENT " + ", ".join(restore["shape_differences"]))
-        print(f"  {restore['table']} -> {restore['target']} ({restore['engine']}): {restore['items']} items, "
-              f"{items}, {shape} ({restore['seconds']:.1f}s)", file=out)
+        shape = (
+            "same keys, indexes and projections"
+            if not restore["shape_differences"]
+            else "DIFFERENT " + ", ".join(restore["shape_differences"])
+        )
+        print(
+            f"  {restore['table']} -> {restore['target']} ({restore['engine']}): {restore['items']} items, "
+            f"{items}, {shape} ({restore['seconds']:.1f}s)",
+            file=out,
+        )
     backed = sum(1 for row in result.tables if row["status"] == "backed_up")
-    print(f"\n{backed} backed up ({result.verified} read back identical), {result.failed} failed, "
-          f"{sum(1 for row in result.tables if row['status'] == 'skipped')} skipped, in {result.seconds:.1f}s",
-          file=out)
+    print(
+        f"\n{backed} backed up ({result.verified} read back identical), {result.failed} failed, "
+        f"{sum(1 for row in result.tables if row['status'] == 'skipped')} skipped, in {result.seconds:.1f}s",
+        file=out,
+    )

@@ -40,15 +40,21 @@ ITEMS_PER_DATA_FILE = 500
 _EXPRESSION = re.compile(r"#\{(input|output)\.(\w+)\}")
 
 
-class ActivityFailed(Exception):
+class ActivityFailedError(Exception):
     """An activity's step could not run (the pipeline ends FAILED)."""
 
 
 class LocalEmr:
     """A background thread that runs activated pipelines, like EMR clusters would."""
 
-    def __init__(self, region: str, account_id: str = DEFAULT_ACCOUNT_ID, table_delay_seconds: float = 0.0,
-                 fail_tables: set[str] | None = None, hold: Callable[[str], bool] | None = None) -> None:
+    def __init__(
+        self,
+        region: str,
+        account_id: str = DEFAULT_ACCOUNT_ID,
+        table_delay_seconds: float = 0.0,
+        fail_tables: set[str] | None = None,
+        hold: Callable[[str], bool] | None = None,
+    ) -> None:
         self.region, self.account_id = region, account_id
         self.table_delay_seconds = table_delay_seconds
         self.fail_tables = fail_tables if fail_tables is not None else set()
@@ -86,7 +92,9 @@ class LocalEmr:
     def run_activated(self) -> None:
         """Run every pipeline activated since the last look (one at a time)."""
         backend = datapipeline_backends[self.account_id][self.region]
-        activated = [pid for pid, p in list(backend.pipelines.items()) if p.status == "SCHEDULED" and pid not in self.seen]
+        activated = [
+            pid for pid, p in list(backend.pipelines.items()) if p.status == "SCHEDULED" and pid not in self.seen
+        ]
         for pipeline_id in sorted(activated):
             if self.hold is not None and self.hold(pipeline_id):
                 continue
@@ -97,7 +105,7 @@ class LocalEmr:
         """Run one pipeline's activities in definition order; returns its final state."""
         try:
             definition = self._datapipeline.get_pipeline_definition(pipelineId=pipeline_id)["pipelineObjects"]
-        except Exception:  # noqa: BLE001 - the pipeline was deleted before it ran
+        except Exception:
             return "DELETED"
         objects = objects_by_id(definition)
         errors: list[str] = []
@@ -106,9 +114,9 @@ class LocalEmr:
                 continue
             try:
                 self._run_activity(objects, object_id, fields)
-            except ActivityFailed as error:
+            except ActivityFailedError as error:
                 errors.append(f"{object_id}: {error}")
-            except Exception as error:  # noqa: BLE001 - a crash fails the activity, as on EMR
+            except Exception as error:
                 errors.append(f"{object_id}: {type(error).__name__}: {error}")
             if self._stop.is_set() or pipeline_id not in datapipeline_backends[self.account_id][self.region].pipelines:
                 return "DELETED"
@@ -118,20 +126,22 @@ class LocalEmr:
         self._set_state(pipeline_id, state)
         return state
 
-    def _resolve(self, objects: dict[str, dict[str, Any]], fields: dict[str, Any], key: str, kind: str) -> dict[str, Any]:
+    def _resolve(
+        self, objects: dict[str, dict[str, Any]], fields: dict[str, Any], key: str, kind: str
+    ) -> dict[str, Any]:
         ref = fields.get(key)
         if not isinstance(ref, dict) or ref["ref"] not in objects:
-            raise ActivityFailed(f"{key} does not refer to an object of the pipeline")
+            raise ActivityFailedError(f"{key} does not refer to an object of the pipeline")
         target = objects[ref["ref"]]
         if target.get("type") != kind:
-            raise ActivityFailed(f"{key} refers to a {target.get('type')}, not a {kind}")
+            raise ActivityFailedError(f"{key} refers to a {target.get('type')}, not a {kind}")
         return target
 
     def _run_activity(self, objects: dict[str, dict[str, Any]], activity_id: str, fields: dict[str, Any]) -> None:
         self._resolve(objects, fields, "runsOn", "EmrCluster")
         step = str(fields.get("step", "")).split(",")
         if len(step) < 5 or not step[0].startswith("s3://") or not step[0].endswith(".jar"):
-            raise ActivityFailed(f"step {fields.get('step')!r} is not '<s3 jar>,<class>,<args>'")
+            raise ActivityFailedError(f"step {fields.get('step')!r} is not '<s3 jar>,<class>,<args>'")
         tool = step[1]
         if tool == EXPORT_TOOL_CLASS:
             source = self._resolve(objects, fields, "input", "DynamoDBDataNode")
@@ -144,14 +154,14 @@ class LocalEmr:
             args = [self._expand(arg, source, target) for arg in step[2:5]]
             self._import(directory=args[0], table=args[1], percent=args[2])
         else:
-            raise ActivityFailed(f"unknown tool class {tool!r}")
+            raise ActivityFailedError(f"unknown tool class {tool!r}")
 
     @staticmethod
     def _expand(argument: str, source: dict[str, Any], target: dict[str, Any]) -> str:
         def value(match: re.Match[str]) -> str:
             node = source if match.group(1) == "input" else target
             if match.group(2) not in node:
-                raise ActivityFailed(f"{match.group(0)} has no value")
+                raise ActivityFailedError(f"{match.group(0)} has no value")
             return str(node[match.group(2)])
 
         return _EXPRESSION.sub(value, argument)
@@ -161,9 +171,9 @@ class LocalEmr:
         try:
             value = float(percent)
         except ValueError:
-            raise ActivityFailed(f"throughput percent {percent!r} is not a number") from None
+            raise ActivityFailedError(f"throughput percent {percent!r} is not a number") from None
         if not 0 < value <= 1.5:  # the connector accepts up to 1.5
-            raise ActivityFailed(f"throughput percent {percent} is out of range")
+            raise ActivityFailedError(f"throughput percent {percent} is out of range")
 
     def _export(self, directory: str, table: str, percent: str) -> None:
         self._check_percent(percent)
@@ -171,7 +181,7 @@ class LocalEmr:
         try:
             pages = list(self._dynamodb.get_paginator("scan").paginate(TableName=table))
         except self._dynamodb.exceptions.ResourceNotFoundException:
-            raise ActivityFailed(f"table {table} does not exist") from None
+            raise ActivityFailedError(f"table {table} does not exist") from None
         items = [item for page in pages for item in page.get("Items", [])]
         if self.table_delay_seconds:
             time.sleep(self.table_delay_seconds)
@@ -185,7 +195,7 @@ class LocalEmr:
             self._s3.put_object(Bucket=bucket, Key=prefix + name, Body=body.encode())
             entries.append({"url": f"s3://{bucket}/{prefix}{name}", "mandatory": True})
         if table in self.fail_tables:
-            raise ActivityFailed(f"export of {table} failed (injected fault)")
+            raise ActivityFailedError(f"export of {table} failed (injected fault)")
         manifest = {"name": "DynamoDB-export", "version": 3, "entries": entries}
         self._s3.put_object(Bucket=bucket, Key=prefix + MANIFEST, Body=json.dumps(manifest).encode())
         self._s3.put_object(Bucket=bucket, Key=prefix + SUCCESS_MARKER, Body=b"")
@@ -197,7 +207,7 @@ class LocalEmr:
         try:
             self._dynamodb.describe_table(TableName=table)
         except self._dynamodb.exceptions.ResourceNotFoundException:
-            raise ActivityFailed(f"table {table} does not exist") from None
+            raise ActivityFailedError(f"table {table} does not exist") from None
         for entry in manifest["entries"]:
             data_bucket, key = split_s3_uri(entry["url"])
             for line in self._s3.get_object(Bucket=data_bucket, Key=key)["Body"].iter_lines():

@@ -50,15 +50,17 @@ def demo_fleet(count: int = 32, seed: int = 7, export_tables: int = 0) -> list[D
     tables = [DemoTable("orders-history", items=700, item_bytes=10_000, rcu=1, gsi=True)]
     for index in range(count - 1):
         items = int(10 ** rng.uniform(0, 3.0))  # 1 to 1,000 items
-        tables.append(DemoTable(
-            name=f"{domains[index % len(domains)]}-{index:02d}",
-            items=items,
-            item_bytes=rng.choice([100, 400, 1000, 2000]),
-            rcu=None if index % 5 == 4 else rng.choice([1, 5, 10, 25, 100]),
-            gsi=index % 3 == 0,
-            autoscaled=index == 1,
-            engine="export" if index in exported else None,
-        ))
+        tables.append(
+            DemoTable(
+                name=f"{domains[index % len(domains)]}-{index:02d}",
+                items=items,
+                item_bytes=rng.choice([100, 400, 1000, 2000]),
+                rcu=None if index % 5 == 4 else rng.choice([1, 5, 10, 25, 100]),
+                gsi=index % 3 == 0,
+                autoscaled=index == 1,
+                engine="export" if index in exported else None,
+            )
+        )
     tables.append(DemoTable("scratch-experiments", items=3, item_bytes=100, rcu=5, opted_out=True))
     return tables
 
@@ -80,8 +82,10 @@ def create_table(dynamodb: Any, autoscaling: Any, table: DemoTable) -> None:
     """Create one demo table (schema, capacity, tags, scaling) and fill it."""
     spec: dict[str, Any] = {
         "TableName": table.name,
-        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
-                                 {"AttributeName": "sk", "AttributeType": "S"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
         "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         "Tags": [{"Key": "team", "Value": "demo"}],
     }
@@ -96,8 +100,11 @@ def create_table(dynamodb: Any, autoscaling: Any, table: DemoTable) -> None:
         spec["ProvisionedThroughput"] = throughput
     if table.gsi:
         spec["AttributeDefinitions"].append({"AttributeName": "group", "AttributeType": "S"})
-        index: dict[str, Any] = {"IndexName": "by-group", "KeySchema": [{"AttributeName": "group", "KeyType": "HASH"}],
-                                 "Projection": {"ProjectionType": "KEYS_ONLY"}}
+        index: dict[str, Any] = {
+            "IndexName": "by-group",
+            "KeySchema": [{"AttributeName": "group", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }
         if table.rcu is not None:
             index["ProvisionedThroughput"] = {"ReadCapacityUnits": max(1, table.rcu // 2), "WriteCapacityUnits": 5}
         spec["GlobalSecondaryIndexes"] = [index]
@@ -105,13 +112,19 @@ def create_table(dynamodb: Any, autoscaling: Any, table: DemoTable) -> None:
     if table.engine == "export":
         # ExportTableToPointInTime reads the table's PITR data: it needs PITR on.
         dynamodb.update_continuous_backups(
-            TableName=table.name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+            TableName=table.name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
     if table.autoscaled and table.rcu is not None:
         autoscaling.register_scalable_target(
-            ServiceNamespace="dynamodb", ResourceId=f"table/{table.name}",
-            ScalableDimension="dynamodb:table:ReadCapacityUnits", MinCapacity=table.rcu, MaxCapacity=table.rcu * 20,
+            ServiceNamespace="dynamodb",
+            ResourceId=f"table/{table.name}",
+            ScalableDimension="dynamodb:table:ReadCapacityUnits",
+            MinCapacity=table.rcu,
+            MaxCapacity=table.rcu * 20,
         )
     rng = random.Random(table.name)
     for start in range(0, table.items, BATCH):
-        requests = [{"PutRequest": {"Item": _item(table, n, rng)}} for n in range(start, min(start + BATCH, table.items))]
+        requests = [
+            {"PutRequest": {"Item": _item(table, n, rng)}} for n in range(start, min(start + BATCH, table.items))
+        ]
         dynamodb.batch_write_item(RequestItems={table.name: requests})

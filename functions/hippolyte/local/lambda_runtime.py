@@ -78,7 +78,7 @@ def in_process_lambdas(
             result = _load_handler(function.handler)(payload, context)
             if after_invoke is not None:
                 after_invoke(function.function_name, payload, result)
-        except Exception as error:  # noqa: BLE001 - every error becomes Lambda's error payload
+        except Exception as error:
             body = {
                 "errorMessage": str(error),
                 "errorType": type(error).__name__,

@@ -83,9 +83,7 @@ class LocalExport:
         self.failure_message: str | None = None
         prefix = request.get("S3Prefix") or ""
         self.root = (
-            f"{prefix.rstrip('/')}/AWSDynamoDB/{self.export_id}/"
-            if prefix
-            else f"AWSDynamoDB/{self.export_id}/"
+            f"{prefix.rstrip('/')}/AWSDynamoDB/{self.export_id}/" if prefix else f"AWSDynamoDB/{self.export_id}/"
         )
 
     @property
@@ -186,10 +184,7 @@ class LocalNativeExports:
         table = next((t for t in backend.tables.values() if t.table_arn == table_arn), None)
         if table is None:
             raise TableNotFoundException(name=table_arn)
-        if (
-            table.continuous_backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
-            != "ENABLED"
-        ):
+        if table.continuous_backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] != "ENABLED":
             raise PointInTimeRecoveryUnavailable(name=table.name)
         token = body.get("ClientToken")
         parameters = (
@@ -214,9 +209,7 @@ class LocalNativeExports:
             backend.table_exports[arn] = export  # type: ignore[assignment]
             if token:
                 self._tokens[token] = (arn, parameters)
-        thread = threading.Thread(
-            target=self._run, args=(export,), name=f"local-export-{export_id}", daemon=True
-        )
+        thread = threading.Thread(target=self._run, args=(export,), name=f"local-export-{export_id}", daemon=True)
         self._threads.append(thread)
         thread.start()
         return export
@@ -258,9 +251,7 @@ class LocalNativeExports:
         # An empty table still gets one (empty) data file, as an empty partition does on AWS.
         for start in range(0, max(len(items), 1), ITEMS_PER_DATA_FILE):
             chunk = items[start : start + ITEMS_PER_DATA_FILE]
-            body = gzip.compress(
-                "".join(json.dumps({"Item": item}) + "\n" for item in chunk).encode(), mtime=0
-            )
+            body = gzip.compress("".join(json.dumps({"Item": item}) + "\n" for item in chunk).encode(), mtime=0)
             key = f"{root}data/{''.join(self._rng.choice(_NAME_CHARS) for _ in range(26))}.json.gz"
             etag = self._put(bucket, key, body)
             md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
@@ -316,8 +307,6 @@ def export_items(s3: Any, directory: str) -> list[dict[str, Any]]:
     files = s3.get_object(Bucket=bucket, Key=summary["manifestFilesS3Key"])["Body"].read().decode()
     items: list[dict[str, Any]] = []
     for line in filter(None, files.splitlines()):
-        body = gzip.decompress(
-            s3.get_object(Bucket=bucket, Key=json.loads(line)["dataFileS3Key"])["Body"].read()
-        )
+        body = gzip.decompress(s3.get_object(Bucket=bucket, Key=json.loads(line)["dataFileS3Key"])["Body"].read())
         items.extend(json.loads(record)["Item"] for record in body.decode().splitlines() if record)
     return items

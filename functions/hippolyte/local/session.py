@@ -109,25 +109,31 @@ class LocalSession:
 
     def invoke(self, logical_id: str, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Invoke one of the stack's functions through the Lambda API (as a schedule would)."""
-        response = self.client("lambda").invoke(FunctionName=self.stack.function_arns[logical_id],
-                                                Payload=json.dumps(event or {}).encode())
+        response = self.client("lambda").invoke(
+            FunctionName=self.stack.function_arns[logical_id], Payload=json.dumps(event or {}).encode()
+        )
         payload = json.loads(response["Payload"].read() or b"null")
         if response.get("FunctionError"):
             raise RuntimeError(f"{logical_id} failed: {payload}")
         return payload  # type: ignore[no-any-return]
 
-    def start(self, execution_input: dict[str, Any] | None = None, name: str | None = None,
-              machine: str = "BackupStateMachine") -> str:
+    def start(
+        self,
+        execution_input: dict[str, Any] | None = None,
+        name: str | None = None,
+        machine: str = "BackupStateMachine",
+    ) -> str:
         """Start an execution; returns its ARN."""
         # AWS names an unnamed execution itself; moto's interpreter leaves it None (and its
         # ARN ends in ":None"), so the local run always names it, as the console does.
-        kwargs: dict[str, Any] = {"stateMachineArn": self.stack.state_machines[machine],
-                                  "input": json.dumps(execution_input or {}),
-                                  "name": name or f"local-{uuid.uuid4()}"}
+        kwargs: dict[str, Any] = {
+            "stateMachineArn": self.stack.state_machines[machine],
+            "input": json.dumps(execution_input or {}),
+            "name": name or f"local-{uuid.uuid4()}",
+        }
         return self.client("stepfunctions").start_execution(**kwargs)["executionArn"]  # type: ignore[no-any-return]
 
-    def wait(self, arn: str, timeout: float = 120.0,
-             on_poll: Callable[[str], None] | None = None) -> ExecutionResult:
+    def wait(self, arn: str, timeout: float = 120.0, on_poll: Callable[[str], None] | None = None) -> ExecutionResult:
         """Follow an execution until it ends (or the deadline passes: then it is stopped)."""
         sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout
@@ -145,22 +151,36 @@ class LocalSession:
             time.sleep(0.05)
         output = description.get("output")
         return ExecutionResult(
-            arn=arn, status=description["status"], output=json.loads(output) if output else None,
-            error=description.get("error"), cause=description.get("cause"), states=execution_states(sfn, arn),
+            arn=arn,
+            status=description["status"],
+            output=json.loads(output) if output else None,
+            error=description.get("error"),
+            cause=description.get("cause"),
+            states=execution_states(sfn, arn),
         )
 
-    def run(self, execution_input: dict[str, Any] | None = None, timeout: float = 120.0,
-            machine: str = "BackupStateMachine", name: str | None = None,
-            on_poll: Callable[[str], None] | None = None) -> ExecutionResult:
+    def run(
+        self,
+        execution_input: dict[str, Any] | None = None,
+        timeout: float = 120.0,
+        machine: str = "BackupStateMachine",
+        name: str | None = None,
+        on_poll: Callable[[str], None] | None = None,
+    ) -> ExecutionResult:
         """Start an execution and wait for it."""
         return self.wait(self.start(execution_input, name=name, machine=machine), timeout=timeout, on_poll=on_poll)
 
 
 @contextmanager
-def local_session(region: str = "us-east-1", parameters: dict[str, str] | None = None,
-                  before_invoke: InvocationHook | None = None, after_invoke: AfterInvocationHook | None = None,
-                  emr: dict[str, Any] | None = None, extra: Callable[[ExitStack], None] | None = None,
-                  clock: Callable[[], datetime] | None = None) -> Iterator[LocalSession]:
+def local_session(
+    region: str = "us-east-1",
+    parameters: dict[str, str] | None = None,
+    before_invoke: InvocationHook | None = None,
+    after_invoke: AfterInvocationHook | None = None,
+    emr: dict[str, Any] | None = None,
+    extra: Callable[[ExitStack], None] | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Iterator[LocalSession]:
     """In-memory AWS with Hippolyte deployed; everything is torn down on exit.
 
     ``clock`` replaces the handlers' clock (tests share one with the AWS-rules fake); back-off
@@ -168,8 +188,12 @@ def local_session(region: str = "us-east-1", parameters: dict[str, str] | None =
     """
     with ExitStack() as stack:
         stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
-        stack.enter_context(mock.patch.dict("os.environ", {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-                                                           "AWS_DEFAULT_REGION": region}))
+        stack.enter_context(
+            mock.patch.dict(
+                "os.environ",
+                {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": region},
+            )
+        )
         clients.reset()
         invocations = stack.enter_context(in_process_lambdas(before_invoke, after_invoke))
         sleeps: list[float] = []

@@ -76,8 +76,12 @@ def deploy(region: str = "us-east-1", parameters: dict[str, str] | None = None, 
     template = load_template(root / "template.yaml")
     stage = (parameters or {}).get("Stage", "local")
     params = _parameters(template, {"Stage": stage, **(parameters or {})})
-    pseudo = {"AWS::Region": region, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws",
-              "AWS::StackName": f"hippolyte-{stage}"}
+    pseudo = {
+        "AWS::Region": region,
+        "AWS::AccountId": ACCOUNT_ID,
+        "AWS::Partition": "aws",
+        "AWS::StackName": f"hippolyte-{stage}",
+    }
     stack = LocalStack(region=region)
     attributes: dict[str, str] = {}
     resolver = Resolver(params, stack.refs, attributes, pseudo)
@@ -89,8 +93,10 @@ def deploy(region: str = "us-east-1", parameters: dict[str, str] | None = None, 
         kind, props = resource["Type"], resource.get("Properties", {})
         if kind == "AWS::S3::Bucket":
             name = f"hippolyte-{stage}-{logical_id.lower()}"
-            s3.create_bucket(Bucket=name, **({} if region == "us-east-1" else
-                                             {"CreateBucketConfiguration": {"LocationConstraint": region}}))
+            s3.create_bucket(
+                Bucket=name,
+                **({} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}),
+            )
             stack.refs[logical_id] = name
             attributes[f"{logical_id}.Arn"] = f"arn:aws:s3:::{name}"
         elif kind == "AWS::SNS::Topic":
@@ -99,8 +105,11 @@ def deploy(region: str = "us-east-1", parameters: dict[str, str] | None = None, 
             attributes[f"{logical_id}.TopicName"] = arn.rsplit(":", 1)[1]
         elif kind == "AWS::DynamoDB::Table":
             name = f"hippolyte-{stage}-{logical_id}"
-            spec = {k: resolver.resolve(v) for k, v in props.items()
-                    if k in ("AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes", "Tags")}
+            spec = {
+                k: resolver.resolve(v)
+                for k, v in props.items()
+                if k in ("AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes", "Tags")
+            }
             dynamodb.create_table(TableName=name, **spec)
             stack.refs[logical_id] = name
     role_arn = iam.create_role(RoleName=f"hippolyte-{stage}-local", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
@@ -111,7 +120,10 @@ def deploy(region: str = "us-east-1", parameters: dict[str, str] | None = None, 
         props = resource["Properties"]
         name = f"hippolyte-{stage}-{logical_id}"
         arn = awslambda.create_function(
-            FunctionName=name, Runtime="python3.12", Role=role_arn, Handler=props["Handler"],
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler=props["Handler"],
             Code={"ZipFile": _dummy_zip()},
         )["FunctionArn"]
         stack.refs[logical_id] = name
@@ -128,8 +140,14 @@ def deploy(region: str = "us-east-1", parameters: dict[str, str] | None = None, 
         arn = sfn.create_state_machine(name=name, definition=definition, roleArn=role_arn)["stateMachineArn"]
         stack.state_machines[logical_id] = arn
         stack.refs[logical_id] = arn
-    known = {"AWS::S3::Bucket", "AWS::SNS::Topic", "AWS::DynamoDB::Table", "AWS::Serverless::Function",
-             "AWS::Serverless::StateMachine", *IGNORED_TYPES}
+    known = {
+        "AWS::S3::Bucket",
+        "AWS::SNS::Topic",
+        "AWS::DynamoDB::Table",
+        "AWS::Serverless::Function",
+        "AWS::Serverless::StateMachine",
+        *IGNORED_TYPES,
+    }
     unknown = {r["Type"] for r in resources.values()} - known
     if unknown:
         raise KeyError(f"the local run cannot deploy resource type(s) {', '.join(sorted(unknown))}")
@@ -138,9 +156,15 @@ def deploy(region: str = "us-east-1", parameters: dict[str, str] | None = None, 
         if resource["Type"] == "AWS::Serverless::Function":
             own = resource["Properties"].get("Environment", {}).get("Variables", {})
             environment.update({key: str(resolver.resolve(value)) for key, value in own.items()})
-    environment.update({"AWS_REGION": region, "AWS_DEFAULT_REGION": region,
-                        "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
-                        "POWERTOOLS_LOG_LEVEL": os.environ.get("HIPPOLYTE_LOCAL_LOG_LEVEL", "WARNING")})
+    environment.update(
+        {
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("HIPPOLYTE_LOCAL_LOG_LEVEL", "WARNING"),
+        }
+    )
     stack.environment = environment
     os.environ.update(environment)
     return stack

@@ -43,14 +43,15 @@ _Loader.add_multi_constructor("!", _construct)
 
 def load_template(path: Path) -> dict[str, Any]:
     """Parse a SAM/CloudFormation YAML template."""
-    return yaml.load(path.read_text(), Loader=_Loader)  # type: ignore[no-any-return]  # noqa: S506 - SafeLoader subclass
+    return yaml.load(path.read_text(), Loader=_Loader)  # type: ignore[no-any-return]
 
 
 class Resolver:
     """Resolves intrinsic functions against parameter values and created resources."""
 
-    def __init__(self, parameters: dict[str, Any], refs: dict[str, str], attributes: dict[str, str],
-                 pseudo: dict[str, str]) -> None:
+    def __init__(
+        self, parameters: dict[str, Any], refs: dict[str, str], attributes: dict[str, str], pseudo: dict[str, str]
+    ) -> None:
         self.parameters, self.refs, self.attributes, self.pseudo = parameters, refs, attributes, pseudo
 
     def ref(self, name: str) -> str:
@@ -65,7 +66,7 @@ class Resolver:
         if isinstance(value, CfnTag):
             return self._function(value.name, value.value)
         if isinstance(value, dict) and len(value) == 1:
-            (key, inner), = value.items()
+            ((key, inner),) = value.items()
             if key == "Ref" or key.startswith("Fn::"):
                 return self._function(key.removeprefix("Fn::"), inner)
         if isinstance(value, dict):

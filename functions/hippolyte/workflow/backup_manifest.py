@@ -32,9 +32,7 @@ def _pipeline_files(rt: Runtime, directory: str) -> tuple[list[DataFile], list[s
     s3 = rt.client("s3")
     bucket, prefix = split_s3_uri(directory)
     listing = list_prefix(s3, bucket, prefix)
-    entries = json.loads(s3.get_object(Bucket=bucket, Key=prefix + MANIFEST)["Body"].read()).get(
-        "entries", []
-    )
+    entries = json.loads(s3.get_object(Bucket=bucket, Key=prefix + MANIFEST)["Body"].read()).get("entries", [])
     files = []
     for entry in entries:
         key = split_s3_uri(entry["url"])[1]

@@ -17,6 +17,8 @@ from hippolyte.pipelines import output_directory
 from hippolyte.runtime import Runtime
 from hippolyte.waves import next_wave
 from hippolyte.workflow.backup_manifest import write_backup_manifest
+from hippolyte.workflow.native_export import check_exports
+
 
 def _fail_batch(progress: RunProgress, batch: Batch, reason: str) -> None:
     for table in batch.tables:
@@ -40,23 +42,37 @@ def record_started(progress: RunProgress, plan: Plan, started: list[StartedBatch
             state.status = "pending"
             continue
         state.status, state.ended_at = "not_started", now
-        _fail_batch(progress, batches[result.batch_id], f"its pipeline could not be created: {result.error}: {result.cause}")
+        _fail_batch(
+            progress, batches[result.batch_id], f"its pipeline could not be created: {result.error}: {result.cause}"
+        )
 
 
-def _verify_table(rt: Runtime, context: RunContext, progress: RunProgress, table_name: str, engine: str,
-                  failure: str | None) -> None:
+def _verify_table(
+    rt: Runtime, context: RunContext, progress: RunProgress, table_name: str, engine: str, failure: str | None
+) -> None:
     directory = output_directory(context.run.bucket, table_name, context.run.started_at)
     check = inspect_backup(rt.client("s3"), directory)
     if check.complete:
         progress.outcomes[table_name] = TableOutcome(
-            name=table_name, status="backed_up", s3_path=directory, items=check.items, bytes=check.bytes,
+            name=table_name,
+            status="backed_up",
+            s3_path=directory,
+            items=check.items,
+            bytes=check.bytes,
             engine=engine,  # type: ignore[arg-type]
         )
-        write_backup_manifest(rt, context.run, progress.outcomes[table_name],  # issue 5: the manifest
-                              raised_rcu=progress.raised.get(table_name, 0))
+        write_backup_manifest(
+            rt,
+            context.run,
+            progress.outcomes[table_name],  # issue 5: the manifest
+            raised_rcu=progress.raised.get(table_name, 0),
+        )
     elif failure is not None:
         progress.outcomes[table_name] = TableOutcome(
-            name=table_name, status="failed", reason=f"{failure}; {check.reason}", engine=engine,  # type: ignore[arg-type]
+            name=table_name,
+            status="failed",
+            reason=f"{failure}; {check.reason}",
+            engine=engine,  # type: ignore[arg-type]
         )
 
 
@@ -71,13 +87,19 @@ def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
     running = {bid: state for bid, state in progress.batches.items() if state.status == "running"}
     past_deadline = progress.deadline is not None and now >= progress.deadline
     pipeline_running = {bid: s for bid, s in running.items() if s.pipeline_id}
-    states = dict(pipeline_states(rt.client("datapipeline"), [s.pipeline_id for s in pipeline_running.values() if s.pipeline_id]))
+    states = dict(
+        pipeline_states(rt.client("datapipeline"), [s.pipeline_id for s in pipeline_running.values() if s.pipeline_id])
+    )
     for batch_id, state in pipeline_running.items():
         pipeline_state = states.get(state.pipeline_id or "")
         state.pipeline_state = pipeline_state or "GONE"
         ended = pipeline_state is None or pipeline_state in TERMINAL_STATES
         if ended:
-            failure = None if pipeline_state in SUCCESS_STATES else f"pipeline {state.pipeline_id} ended {state.pipeline_state}"
+            failure = (
+                None
+                if pipeline_state in SUCCESS_STATES
+                else f"pipeline {state.pipeline_id} ended {state.pipeline_state}"
+            )
         elif past_deadline:
             failure = f"pipeline {state.pipeline_id} did not finish inside the window (stopped at the deadline)"
         else:
@@ -85,30 +107,40 @@ def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
         for table in batches[batch_id].tables:
             if table.name in progress.outcomes:
                 continue
-            _verify_table(rt, context, progress, table.name, table.engine, failure if (ended or past_deadline) else None)
+            _verify_table(
+                rt, context, progress, table.name, table.engine, failure if (ended or past_deadline) else None
+            )
             if not (ended or past_deadline) and table.name not in progress.outcomes:
                 # The cluster exports its tables in order: while it runs, the first table without
                 # its files is the one in progress, and the later ones cannot be done yet.
                 break
         if ended or past_deadline:
             for table in batches[batch_id].tables:
-                progress.outcomes.setdefault(table.name, TableOutcome(
-                    name=table.name, status="failed", engine=table.engine,
-                    reason=failure or f"pipeline {state.pipeline_id} ended without this table's export"))
+                progress.outcomes.setdefault(
+                    table.name,
+                    TableOutcome(
+                        name=table.name,
+                        status="failed",
+                        engine=table.engine,
+                        reason=failure or f"pipeline {state.pipeline_id} ended without this table's export",
+                    ),
+                )
             delete_pipeline(rt.client("datapipeline"), state.pipeline_id or "")
             state.status, state.ended_at = "ended", now
     export_running = {bid: s for bid, s in running.items() if s.export_arns}
     if export_running:
-        from hippolyte.workflow.native_export import check_exports
-
-        check_exports(rt, context, progress, {bid: batches[bid] for bid in export_running}, export_running, past_deadline, now)
+        check_exports(
+            rt, context, progress, {bid: batches[bid] for bid in export_running}, export_running, past_deadline, now
+        )
     if past_deadline:
         for batch_id, state in progress.batches.items():
             if state.status == "pending":
                 state.status, state.ended_at = "not_started", now
                 refusals = progress.limit_retries.get(batch_id, 0)
                 reason = "not started before the window's deadline" + (
-                    f" (Data Pipeline refused it {refusals} time(s) at the account's pipeline limit)" if refusals else ""
+                    f" (Data Pipeline refused it {refusals} time(s) at the account's pipeline limit)"
+                    if refusals
+                    else ""
                 )
                 _fail_batch(progress, batches[batch_id], reason)
     save_document(s3, context.run, "progress", progress)
@@ -120,6 +152,11 @@ def loop_status(rt: Runtime, plan: Plan, progress: RunProgress) -> str:
     statuses = {state.status for state in progress.batches.values()}
     if not statuses & {"pending", "running"}:
         return "done"
-    wave = next_wave(plan.batches, progress.batches, rt.settings.max_concurrent_pipelines, plan.max_extra_rcu,
-                     sum(progress.raised.values()))
+    wave = next_wave(
+        plan.batches,
+        progress.batches,
+        rt.settings.max_concurrent_pipelines,
+        plan.max_extra_rcu,
+        sum(progress.raised.values()),
+    )
     return "start_next" if wave else "waiting"

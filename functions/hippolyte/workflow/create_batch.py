@@ -10,6 +10,7 @@ from hippolyte.errors import PipelineCreationError, PipelineLimitReachedError
 from hippolyte.models import Batch, CreateBatchRequest, StartedBatch
 from hippolyte.pipelines import ClusterSettings, build_pipeline_objects, pipeline_unique_id
 from hippolyte.runtime import Runtime
+from hippolyte.workflow.native_export import start_exports
 from hippolyte.workflow.plan import load_batch
 
 
@@ -17,15 +18,22 @@ def cluster_settings(rt: Runtime) -> ClusterSettings:
     """The EMR cluster every pipeline of this stack gets."""
     s = rt.settings
     return ClusterSettings(
-        region=rt.region, subnet_id=s.emr_subnet_id, release_label=s.emr_release_label,
-        master_instance_type=s.emr_master_instance_type, core_instance_type=s.emr_core_instance_type,
-        core_instance_count=s.emr_core_instance_count, jar=s.export_jar_for(rt.region),
-        role=s.pipeline_role, resource_role=s.pipeline_resource_role,
+        region=rt.region,
+        subnet_id=s.emr_subnet_id,
+        release_label=s.emr_release_label,
+        master_instance_type=s.emr_master_instance_type,
+        core_instance_type=s.emr_core_instance_type,
+        core_instance_count=s.emr_core_instance_count,
+        jar=s.export_jar_for(rt.region),
+        role=s.pipeline_role,
+        resource_role=s.pipeline_resource_role,
         terminate_after_hours=int(s.window_hours) + 2,
     )
 
 
-def read_percents(rt: Runtime, ledger: CapacityLedger | None, request: CreateBatchRequest, batch: Batch) -> dict[str, float]:
+def read_percents(
+    rt: Runtime, ledger: CapacityLedger | None, request: CreateBatchRequest, batch: Batch
+) -> dict[str, float]:
     """Each table's read percentage for the capacity it really has now (boost applied or not)."""
     dynamodb = rt.client("dynamodb")
     percents: dict[str, float] = {}
@@ -37,8 +45,9 @@ def read_percents(rt: Runtime, ledger: CapacityLedger | None, request: CreateBat
         entry = ledger.get(table.name, request.run.run_id) if ledger is not None and table.boosted else None
         # Without a ledger record the boost never happened: the table is read at the default share.
         original = entry.original.read_capacity_units if entry else current
-        percents[table.name] = safe_read_percent(original, current, table.read_throughput_percent,
-                                                 rt.settings.read_throughput_percent)
+        percents[table.name] = safe_read_percent(
+            original, current, table.read_throughput_percent, rt.settings.read_throughput_percent
+        )
     return percents
 
 
@@ -51,16 +60,22 @@ def start_batch(rt: Runtime, request: CreateBatchRequest) -> StartedBatch:
     """Create one pipeline (idempotent per run and batch); a refusal is returned, not raised."""
     batch = load_batch(rt, request.run, request.batch_id)
     if batch.engine == "export":
-        from hippolyte.workflow.native_export import start_exports
-
         return start_exports(rt, request, batch)
     ledger = rt.ledger() if any(t.boosted for t in batch.tables) else None
-    objects = build_pipeline_objects(batch, request.run.bucket, request.run.started_at, cluster_settings(rt),
-                                     read_percents(rt, ledger, request, batch))
+    objects = build_pipeline_objects(
+        batch,
+        request.run.bucket,
+        request.run.started_at,
+        cluster_settings(rt),
+        read_percents(rt, ledger, request, batch),
+    )
     name = pipeline_name(rt, request.run.run_id, batch.id)
     try:
         pipeline_id = create_and_activate(
-            rt.client("datapipeline"), name, pipeline_unique_id(request.run.run_id, batch.id), objects,
+            rt.client("datapipeline"),
+            name,
+            pipeline_unique_id(request.run.run_id, batch.id),
+            objects,
             {"hippolyte:run": request.run.run_id, "hippolyte:batch": batch.id},
         )
     except (PipelineLimitReachedError, PipelineCreationError) as error:

@@ -50,11 +50,14 @@ def _require_pitr(rt: Runtime, snapshot: TableSnapshot) -> str | None:
     return None
 
 
-def discover_tables(rt: Runtime, raw_input: Any, execution_id: str, execution_name: str, started_at: datetime) -> RunContext:
+def discover_tables(
+    rt: Runtime, raw_input: Any, execution_id: str, execution_name: str, started_at: datetime
+) -> RunContext:
     """Write the run's inventory to S3 and return the context the next states carry."""
     request = parse_execution_input(raw_input)
-    run = RunRef(run_id=execution_name, execution_id=execution_id, bucket=rt.settings.backup_bucket,
-                 started_at=started_at)
+    run = RunRef(
+        run_id=execution_name, execution_id=execution_id, bucket=rt.settings.backup_bucket, started_at=started_at
+    )
     if request.tables is not None:
         described = _read_all(rt, list(request.tables))
         missing = missing_tables(request.tables, [name for name, found in described if found is not None])
@@ -65,11 +68,15 @@ def discover_tables(rt: Runtime, raw_input: Any, execution_id: str, execution_na
         names = list(list_table_names(rt.client("dynamodb")))
         described = _read_all(rt, names)
         tags = {name: found[1] for name, found in described if found is not None}
-        rules = DiscoveryRules(exclude_patterns=tuple(rt.settings.exclude_patterns),
-                               always_backup=frozenset(rt.settings.always_backup))
+        rules = DiscoveryRules(
+            exclude_patterns=tuple(rt.settings.exclude_patterns), always_backup=frozenset(rt.settings.always_backup)
+        )
         selected, skipped = split_selected(tags, tags, rules)
-        skipped += [SkippedTable(name=name, reason="deleted before it could be described")
-                    for name, found in described if found is None]
+        skipped += [
+            SkippedTable(name=name, reason="deleted before it could be described")
+            for name, found in described
+            if found is None
+        ]
     by_name = {name: found[0] for name, found in described if found is not None}
     tables: list[TableSnapshot] = []
     for name in selected:

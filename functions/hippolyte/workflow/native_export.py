@@ -82,9 +82,7 @@ def start_exports(rt: Runtime, request: CreateBatchRequest, batch: Batch) -> Sta
                 )
             failures[table.name] = f"ExportTableToPointInTime refused: {code}: {message}"
     if failures:
-        save_document(
-            rt.client("s3"), run, _failures_document(batch.id), ExportStartFailures(failures=failures)
-        )
+        save_document(rt.client("s3"), run, _failures_document(batch.id), ExportStartFailures(failures=failures))
     if not arns:
         cause = "; ".join(f"{name}: {reason}" for name, reason in sorted(failures.items()))
         return StartedBatch(batch_id=batch.id, error=START_ERROR, cause=cause[:2000])
@@ -118,7 +116,7 @@ def _verify(rt: Runtime, context: RunContext, progress: RunProgress, table: str,
     progress.outcomes[table] = outcome
 
 
-def check_exports(  # noqa: PLR0917 - the signature workflow/check.py calls
+def check_exports(
     rt: Runtime,
     context: RunContext,
     progress: RunProgress,
@@ -163,8 +161,7 @@ def check_exports(  # noqa: PLR0917 - the signature workflow/check.py calls
                     name=table.name,
                     status="failed",
                     engine="export",
-                    reason=f"export {export_id(arn)} did not finish inside the window "
-                    f"(still {status} at the deadline)",
+                    reason=f"export {export_id(arn)} did not finish inside the window (still {status} at the deadline)",
                 )
         if all(table.name in progress.outcomes for table in batch.tables):
             state.status, state.ended_at = "ended", now

@@ -9,16 +9,28 @@ from hippolyte.report import final_outcomes, render_report
 from hippolyte.runtime import Runtime, account_of
 
 
-def notify_run(rt: Runtime, run: RunRef | None, execution_id: str, execution_name: str,
-               error: StateError | None = None) -> RunReport:
+def notify_run(
+    rt: Runtime, run: RunRef | None, execution_id: str, execution_name: str, error: StateError | None = None
+) -> RunReport:
     """Build the report from the run's documents, store it next to them and publish it."""
     s3 = rt.client("s3")
-    inventory = load_document(s3, run, "inventory", Inventory) if run and document_exists(s3, run, "inventory") else None
-    progress = load_document(s3, run, "progress", RunProgress) if run and document_exists(s3, run, "progress") else RunProgress()
+    inventory = (
+        load_document(s3, run, "inventory", Inventory) if run and document_exists(s3, run, "inventory") else None
+    )
+    progress = (
+        load_document(s3, run, "progress", RunProgress)
+        if run and document_exists(s3, run, "progress")
+        else RunProgress()
+    )
     outcomes = final_outcomes(inventory, progress)
     report, body = render_report(
-        account=account_of(execution_id), region=rt.region, stage=rt.settings.stage, run_id=execution_name,
-        outcomes=outcomes, capacity_pending=progress.capacity_pending, notes=progress.notes,
+        account=account_of(execution_id),
+        region=rt.region,
+        stage=rt.settings.stage,
+        run_id=execution_name,
+        outcomes=outcomes,
+        capacity_pending=progress.capacity_pending,
+        notes=progress.notes,
         error=f"{error.error}: {error.cause}" if error else None,
     )
     if run is not None:  # a run rejected at its first state leaves nothing in the account

@@ -25,7 +25,8 @@ def with_ledger_originals(rt: Runtime, inventory: Inventory) -> Inventory:
         return inventory
     tables = [
         table.model_copy(update={"read_capacity_units": originals[table.name].read_capacity_units})
-        if table.name in originals and originals[table.name].billing_mode == table.billing_mode else table
+        if table.name in originals and originals[table.name].billing_mode == table.billing_mode
+        else table
         for table in inventory.tables
     ]
     return inventory.model_copy(update={"tables": tables})

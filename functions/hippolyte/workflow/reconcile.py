@@ -76,10 +76,14 @@ def reconcile_capacity(rt: Runtime) -> ReconcileReport:
             report.left_to_running_runs.append(entry.table_name)
             continue
         if entry.status == "pending" and entry.retry_after is not None and entry.retry_after > now:
-            report.pending.append(CapacityNote(name=entry.table_name, reason=entry.reason, retry_after=entry.retry_after))
+            report.pending.append(
+                CapacityNote(name=entry.table_name, reason=entry.reason, retry_after=entry.retry_after)
+            )
             continue
-        if not running and entry.run_id not in report.stopped_runs and _stop_dead_run(
-            rt, entry.run_id, entry.execution_id, entry.updated_at
+        if (
+            not running
+            and entry.run_id not in report.stopped_runs
+            and _stop_dead_run(rt, entry.run_id, entry.execution_id, entry.updated_at)
         ):
             report.stopped_runs.append(entry.run_id)
         result = restore_table(rt, ledger, entry, now)
@@ -88,7 +92,9 @@ def reconcile_capacity(rt: Runtime) -> ReconcileReport:
         elif result.kind == "gone":
             report.gone.append(CapacityNote(name=entry.table_name, reason=result.reason))
         else:
-            report.pending.append(CapacityNote(name=entry.table_name, reason=result.reason, retry_after=result.retry_after))
+            report.pending.append(
+                CapacityNote(name=entry.table_name, reason=result.reason, retry_after=result.retry_after)
+            )
     if report.restored or report.pending or report.gone or report.stopped_runs:
         report.message_id = publish_report(rt.client("sns"), rt.settings.topic_arn, *render_reconcile(rt, report))
     return report
@@ -96,15 +102,26 @@ def reconcile_capacity(rt: Runtime) -> ReconcileReport:
 
 def render_reconcile(rt: Runtime, report: ReconcileReport) -> tuple[str, str]:
     """Subject and body of the reconcile notification."""
-    subject = (f"Hippolyte {rt.settings.stage} {rt.region}: reconcile restored {len(report.restored)}, "
-               f"{len(report.pending)} pending")
+    subject = (
+        f"Hippolyte {rt.settings.stage} {rt.region}: reconcile restored {len(report.restored)}, "
+        f"{len(report.pending)} pending"
+    )
     lines = section("Restored to original capacity", (f"  {name}" for name in report.restored))
-    lines += section("Still pending", (
-        f"  {note.name}: {note.reason}" + (f"; next try after {note.retry_after.isoformat()}" if note.retry_after else "")
-        for note in report.pending))
+    lines += section(
+        "Still pending",
+        (
+            f"  {note.name}: {note.reason}"
+            + (f"; next try after {note.retry_after.isoformat()}" if note.retry_after else "")
+            for note in report.pending
+        ),
+    )
     if report.gone:
-        lines += section("No longer restorable (recorded, not touched)", (f"  {n.name}: {n.reason}" for n in report.gone))
+        lines += section(
+            "No longer restorable (recorded, not touched)", (f"  {n.name}: {n.reason}" for n in report.gone)
+        )
     if report.stopped_runs:
-        lines += section("Runs that ended without finishing (their pipelines were stopped)",
-                         (f"  {run}" for run in report.stopped_runs))
+        lines += section(
+            "Runs that ended without finishing (their pipelines were stopped)",
+            (f"  {run}" for run in report.stopped_runs),
+        )
     return subject[:99], "\n".join(lines)

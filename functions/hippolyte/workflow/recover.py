@@ -39,7 +39,9 @@ def stop_running_batches(rt: Runtime, run: RunRef, progress: RunProgress, reason
     plan = load_document(s3, run, "plan", Plan) if document_exists(s3, run, "plan") else None
     tables = {b.id: b.tables for b in plan.batches} if plan else {}
     datapipeline = rt.client("datapipeline")
-    unrecorded = [s for s in progress.batches.values() if s.status == "running" and not s.pipeline_id and not s.export_arns]
+    unrecorded = [
+        s for s in progress.batches.values() if s.status == "running" and not s.pipeline_id and not s.export_arns
+    ]
     by_name = pipeline_ids_by_name(datapipeline, pipeline_name(rt, run.run_id, "")) if unrecorded else {}
     for batch_id, state in progress.batches.items():
         if state.status not in ("running", "pending"):

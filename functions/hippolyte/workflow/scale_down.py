@@ -25,7 +25,8 @@ def restore_finished_tables(rt: Runtime, run: RunRef, progress: RunProgress, onl
     """Restore every raised table whose backup has ended (or all of them); updates ``progress``."""
     now = rt.clock()
     due = [
-        name for name in sorted(progress.raised)
+        name
+        for name in sorted(progress.raised)
         if (name in progress.outcomes or not only_finished)
         and (name not in progress.capacity_pending or (progress.capacity_pending[name].retry_after or now) <= now)
     ]
@@ -39,7 +40,9 @@ def restore_finished_tables(rt: Runtime, run: RunRef, progress: RunProgress, onl
             continue
         result = restore_table(rt, ledger, entry, now)
         if result.kind == "pending":
-            progress.capacity_pending[name] = CapacityNote(name=name, reason=result.reason, retry_after=result.retry_after)
+            progress.capacity_pending[name] = CapacityNote(
+                name=name, reason=result.reason, retry_after=result.retry_after
+            )
             continue
         progress.raised.pop(name, None)
         progress.capacity_pending.pop(name, None)

@@ -17,8 +17,9 @@ def scale_up_next_wave(rt: Runtime, context: RunContext) -> RunContext:
     now = rt.clock()
     if progress.deadline is not None and now >= progress.deadline:
         return context.model_copy(update={"wave": [], "status": "waiting"})
-    wave = next_wave(plan.batches, progress.batches, plan_max_pipelines(rt), plan.max_extra_rcu,
-                     sum(progress.raised.values()))
+    wave = next_wave(
+        plan.batches, progress.batches, plan_max_pipelines(rt), plan.max_extra_rcu, sum(progress.raised.values())
+    )
     ledger = rt.ledger() if any(t.boosted for b in plan.batches if b.id in wave for t in b.tables) else None
     for batch in (b for b in plan.batches if b.id in wave):
         for table in batch.tables:
@@ -26,8 +27,9 @@ def scale_up_next_wave(rt: Runtime, context: RunContext) -> RunContext:
                 continue
             result = raise_table(rt, ledger, context.run, table)
             if result.kind == "gone":
-                progress.outcomes[table.name] = TableOutcome(name=table.name, status="failed", reason=result.reason,
-                                                             engine=table.engine)
+                progress.outcomes[table.name] = TableOutcome(
+                    name=table.name, status="failed", reason=result.reason, engine=table.engine
+                )
             elif result.kind == "raised":
                 progress.raised[table.name] = result.extra_rcu
             if result.reason:

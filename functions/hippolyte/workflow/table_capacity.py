@@ -16,10 +16,10 @@ from pydantic import BaseModel
 
 from hippolyte.adapters.capacity import (
     raise_scaling_target,
-    wait_until_active,
     read_capacity_state,
     restore_scaling_target,
     update_read_capacity,
+    wait_until_active,
 )
 from hippolyte.adapters.ledger import CapacityLedger, LedgerEntry
 from hippolyte.capacity import boost_target, decide_restore
@@ -71,7 +71,10 @@ def raise_table(rt: Runtime, ledger: CapacityLedger, run: RunRef, planned: Plann
         raise_scaling_target(autoscaling, live.table_name, original.read_scaling, target)
     try:
         throttled = update_read_capacity(
-            rt.client("dynamodb", retries=False), live.table_name, target, live.write_capacity_units,
+            rt.client("dynamodb", retries=False),
+            live.table_name,
+            target,
+            live.write_capacity_units,
             sleep=rt.sleep or time.sleep,
         )
     except (ClientError, CapacityUpdateThrottledError) as error:
@@ -93,20 +96,24 @@ def restore_table(rt: Runtime, ledger: CapacityLedger, entry: LedgerEntry, now: 
         ledger.update(entry.table_name, entry.run_id, status="gone", reason=decision.reason)
         return RestoreResult(kind="gone", reason=decision.reason)
     if decision.verdict == "wait":
-        ledger.update(entry.table_name, entry.run_id, status="pending", reason=decision.reason,
-                      retry_after=decision.retry_after)
+        ledger.update(
+            entry.table_name, entry.run_id, status="pending", reason=decision.reason, retry_after=decision.retry_after
+        )
         return RestoreResult(kind="pending", reason=decision.reason, retry_after=decision.retry_after)
     # The owner's scaling bounds go back first, so the scaler is free to follow the table down.
     restore_scaling_target(autoscaling, entry.table_name, original.read_scaling)
     if decision.verdict == "decrease_limited":
-        ledger.update(entry.table_name, entry.run_id, status="pending", reason=decision.reason,
-                      retry_after=decision.retry_after)
+        ledger.update(
+            entry.table_name, entry.run_id, status="pending", reason=decision.reason, retry_after=decision.retry_after
+        )
         return RestoreResult(kind="pending", reason=decision.reason, retry_after=decision.retry_after)
     if decision.verdict == "update":
         assert table is not None
         try:
             throttled = update_read_capacity(
-                rt.client("dynamodb", retries=False), entry.table_name, original.read_capacity_units,
+                rt.client("dynamodb", retries=False),
+                entry.table_name,
+                original.read_capacity_units,
                 (table.get("ProvisionedThroughput") or {}).get("WriteCapacityUnits", original.write_capacity_units),
                 sleep=rt.sleep or time.sleep,
             )
@@ -121,8 +128,14 @@ def restore_table(rt: Runtime, ledger: CapacityLedger, entry: LedgerEntry, now: 
             ledger.update(entry.table_name, entry.run_id, status="pending", reason=reason, retry_after=retry_after)
             return RestoreResult(kind="pending", reason=reason, retry_after=retry_after)
         if throttled:
-            ledger.update(entry.table_name, entry.run_id, status="restored",
-                          reason=f"restored after UpdateTable was throttled {throttled} time(s)")
-            return RestoreResult(kind="restored", reason=f"restored after UpdateTable was throttled {throttled} time(s)")
+            ledger.update(
+                entry.table_name,
+                entry.run_id,
+                status="restored",
+                reason=f"restored after UpdateTable was throttled {throttled} time(s)",
+            )
+            return RestoreResult(
+                kind="restored", reason=f"restored after UpdateTable was throttled {throttled} time(s)"
+            )
     ledger.update(entry.table_name, entry.run_id, status="restored")
     return RestoreResult(kind="restored")

@@ -24,9 +24,7 @@ def load_manifest(rt: Runtime, context: RestoreContext) -> tuple[BackupManifest,
     key = context.backup.manifest_key or ""
     manifest = get_manifest(rt.client("s3"), context.bucket, key)
     if manifest is None or manifest.table is None:
-        raise BackupNotRestorableError(
-            f"s3://{context.bucket}/{key}: the backup's manifest or its schema is gone"
-        )
+        raise BackupNotRestorableError(f"s3://{context.bucket}/{key}: the backup's manifest or its schema is gone")
     return manifest, manifest.table
 
 
@@ -37,7 +35,7 @@ def restored_from(context: RestoreContext) -> str:
     >>> from hippolyte.restore_models import BackupListing, RestoreRequest
     >>> b = BackupListing(table="orders", time=datetime(2026, 11, 28, tzinfo=timezone.utc),
     ...                   location="s3://b/orders/2026-11-28-00-10-00/")
-    >>> c = RestoreContext(request=RestoreRequest(table="orders", target="o2"), execution_id="x",
+    >>> c = RestoreContext(request=RestoreRequest(table="orders", target="orders-2"), execution_id="x",
     ...                    execution_name="r1", bucket="b", backup=b)
     >>> restored_from(c)
     'orders/2026-11-28-00-10-00'

@@ -45,9 +45,7 @@ def _named_backup(request: RestoreRequest, bucket: str, backups: list[BackupList
     except ValueError as error:
         raise InvalidRestoreRequestError(f"restore input backup: {error}") from None
     if uri_bucket != bucket:
-        raise InvalidRestoreRequestError(
-            f"restore input backup: {request.backup} is not in the backup bucket {bucket}"
-        )
+        raise InvalidRestoreRequestError(f"restore input backup: {request.backup} is not in the backup bucket {bucket}")
     if table != request.table:
         raise InvalidRestoreRequestError(
             f"restore input backup: {request.backup} is a backup of {table}, not of {request.table}"
@@ -77,14 +75,11 @@ def _check_existing_target(
     existing_keys = sorted((k["AttributeName"], k["KeyType"]) for k in table.get("KeySchema", []))
     if existing_keys != sorted((k.attribute_name, k.key_type) for k in key_schema):
         raise RestoreTargetExistsError(
-            f"table {name} has the key schema {existing_keys}, "
-            f"not the backup's: it cannot hold the backup's items"
+            f"table {name} has the key schema {existing_keys}, not the backup's: it cannot hold the backup's items"
         )
     page = rt.client("dynamodb").scan(TableName=name, Limit=1, Select="COUNT")
     if page.get("Count", 0) or page.get("LastEvaluatedKey"):
-        raise RestoreTargetExistsError(
-            f"table {name} is not empty: --into-existing only restores into an empty table"
-        )
+        raise RestoreTargetExistsError(f"table {name} is not empty: --into-existing only restores into an empty table")
 
 
 def find_backup(rt: Runtime, raw_input: Any, execution_id: str, execution_name: str) -> RestoreContext:
@@ -95,13 +90,10 @@ def find_backup(rt: Runtime, raw_input: Any, execution_id: str, execution_name: 
     backups = list_backups(s3, bucket, request.table)
     if not backups:
         raise UnknownTableError(
-            f"restore input table: no table named {request.table} has a backup "
-            f"in s3://{bucket}/ (is the name right?)"
+            f"restore input table: no table named {request.table} has a backup in s3://{bucket}/ (is the name right?)"
         )
     chosen = (
-        _named_backup(request, bucket, backups)
-        if request.backup
-        else choose_backup(request.table, backups, request.at)
+        _named_backup(request, bucket, backups) if request.backup else choose_backup(request.table, backups, request.at)
     )
     manifest = get_manifest(s3, bucket, chosen.manifest_key or "")
     if manifest is None or manifest.table is None:

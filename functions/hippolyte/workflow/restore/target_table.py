@@ -52,13 +52,10 @@ def create_target_table(rt: Runtime, context: RestoreContext) -> RestoreContext:
         existing = describe_table(dynamodb, target)
         mine = (
             existing is not None
-            and table_tags(dynamodb, existing["TableArn"]).get(RESTORE_EXECUTION_TAG)
-            == context.execution_name
+            and table_tags(dynamodb, existing["TableArn"]).get(RESTORE_EXECUTION_TAG) == context.execution_name
         )
         if not mine:
-            raise RestoreTargetExistsError(
-                f"table {target} was created by someone else during the restore"
-            ) from None
+            raise RestoreTargetExistsError(f"table {target} was created by someone else during the restore") from None
     return context.model_copy(update={"final_capacity": capacity_of(schema)})
 
 
@@ -95,9 +92,7 @@ def restore_capacity_and_ttl(rt: Runtime, context: RestoreContext) -> RestoreCon
             ResourceArn=table["TableArn"],
             Tags=[{"Key": key, "Value": value} for key, value in sorted(tags.items())],
         )
-    changed = update_table_capacity(
-        capacity_from_description(table), context.final_capacity or capacity_of(schema)
-    )
+    changed = update_table_capacity(capacity_from_description(table), context.final_capacity or capacity_of(schema))
     if changed:
         dynamodb.update_table(TableName=target, **changed)
     stream_missing = not (table.get("StreamSpecification") or {}).get("StreamEnabled")
@@ -139,11 +134,7 @@ def stop_import_and_lower_capacity(rt: Runtime, failure: RestoreFailure) -> list
             rt.client("dynamodb").update_table(TableName=context.request.target, **update)
             notes.append(f"capacity of {context.request.target} put back")
         except ClientError as error:
-            notes.append(
-                f"capacity of {context.request.target} NOT put back: {error.response['Error']['Code']}"
-            )
+            notes.append(f"capacity of {context.request.target} NOT put back: {error.response['Error']['Code']}")
     elif update:
-        notes.append(
-            f"capacity of {context.request.target} NOT put back: the table is {table.get('TableStatus')}"
-        )
+        notes.append(f"capacity of {context.request.target} NOT put back: the table is {table.get('TableStatus')}")
     return notes
