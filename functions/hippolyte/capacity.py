@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hippolyte.models import BillingMode, IndexCapacity
+from hippolyte.table_description import gsi_capacities
 
 FREE_DECREASES_PER_DAY = 4  # DynamoDB quota: decreases allowed at any time in a UTC day
 MAX_DECREASES_PER_DAY = 27  # 4 + one per remaining hour of the day
@@ -61,14 +62,7 @@ def capacity_state_from_description(table: dict[str, Any], read_scaling: Scaling
         billing_mode=(table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED"),
         read_capacity_units=throughput.get("ReadCapacityUnits", 0),
         write_capacity_units=throughput.get("WriteCapacityUnits", 0),
-        gsis=[
-            IndexCapacity(
-                name=index["IndexName"],
-                read_capacity_units=(index.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits", 0),
-                write_capacity_units=(index.get("ProvisionedThroughput") or {}).get("WriteCapacityUnits", 0),
-            )
-            for index in table.get("GlobalSecondaryIndexes") or []
-        ],
+        gsis=gsi_capacities(table),
         read_scaling=read_scaling,
     )
 

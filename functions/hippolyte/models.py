@@ -12,13 +12,27 @@ from collections import Counter
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 BillingMode = Literal["PROVISIONED", "PAY_PER_REQUEST"]
 Engine = Literal["datapipeline", "export"]
 TableName = Annotated[str, Field(min_length=3, max_length=255, pattern=r"^[A-Za-z0-9_.\-]+$")]
 NonNegativeInt = Annotated[int, Field(ge=0)]
 Percent = Annotated[float, Field(gt=0.0, le=1.0)]
+
+
+def first_error(error: ValidationError, default_field: str = "input") -> tuple[str, str]:
+    """The first problem pydantic found: the field's dotted path and the message, for one-line errors.
+
+    >>> try:
+    ...     ExecutionInput.model_validate({"poll_seconds": -1})
+    ... except ValidationError as error:
+    ...     first_error(error)
+    ('poll_seconds', 'Input should be greater than or equal to 0')
+    """
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or default_field
+    return field, str(first["msg"]).removeprefix("Value error, ")
 
 
 class Model(BaseModel):

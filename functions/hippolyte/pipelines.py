@@ -141,6 +141,35 @@ def _table_objects(
     ]
 
 
+def pipeline_frame(cluster: ClusterSettings, log_uri: str) -> list[dict[str, Any]]:
+    """The ``Default`` object and the one ``EmrCluster`` every pipeline (export or import) has."""
+    cluster_fields = [
+        _field("type", "EmrCluster"),
+        _field("releaseLabel", cluster.release_label),
+        _field("region", cluster.region),
+        _field("masterInstanceType", cluster.master_instance_type),
+        _field("coreInstanceType", cluster.core_instance_type),
+        _field("coreInstanceCount", cluster.core_instance_count),
+        _field("terminateAfter", f"{cluster.terminate_after_hours} Hours"),
+    ]
+    if cluster.subnet_id:
+        cluster_fields.append(_field("subnetId", cluster.subnet_id))
+    return [
+        _object(
+            "Default",
+            "Default",
+            [
+                _field("scheduleType", "ONDEMAND"),
+                _field("failureAndRerunMode", "CASCADE"),
+                _field("role", cluster.role),
+                _field("resourceRole", cluster.resource_role),
+                _field("pipelineLogUri", log_uri),
+            ],
+        ),
+        _object("Cluster", "EmrCluster", cluster_fields),
+    ]
+
+
 def build_pipeline_objects(
     batch: Batch,
     bucket: str,
@@ -156,31 +185,7 @@ def build_pipeline_objects(
     if len(batch.tables) * OBJECTS_PER_TABLE + 2 > MAX_OBJECTS_PER_PIPELINE:
         raise ValueError(f"batch {batch.id} has {len(batch.tables)} tables: over Data Pipeline's object limit")
     overrides = read_percent_by_table or {}
-    cluster_fields = [
-        _field("type", "EmrCluster"),
-        _field("releaseLabel", cluster.release_label),
-        _field("region", cluster.region),
-        _field("masterInstanceType", cluster.master_instance_type),
-        _field("coreInstanceType", cluster.core_instance_type),
-        _field("coreInstanceCount", cluster.core_instance_count),
-        _field("terminateAfter", f"{cluster.terminate_after_hours} Hours"),
-    ]
-    if cluster.subnet_id:
-        cluster_fields.append(_field("subnetId", cluster.subnet_id))
-    objects = [
-        _object(
-            "Default",
-            "Default",
-            [
-                _field("scheduleType", "ONDEMAND"),
-                _field("failureAndRerunMode", "CASCADE"),
-                _field("role", cluster.role),
-                _field("resourceRole", cluster.resource_role),
-                _field("pipelineLogUri", f"s3://{bucket}/logs/{backup_timestamp(started_at)}/"),
-            ],
-        ),
-        _object("Cluster", "EmrCluster", cluster_fields),
-    ]
+    objects = pipeline_frame(cluster, f"s3://{bucket}/logs/{backup_timestamp(started_at)}/")
     for position, table in enumerate(batch.tables, start=1):
         percent = overrides.get(table.name, table.read_throughput_percent)
         directory = output_directory(bucket, table.name, started_at)

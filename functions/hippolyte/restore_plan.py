@@ -12,7 +12,7 @@ from typing import Any
 
 from hippolyte.backup_manifest import TableSchema, Throughput
 from hippolyte.errors import BackupNotFoundError
-from hippolyte.pipelines import IMPORT_TOOL_CLASS, TIMESTAMP_FORMAT, ClusterSettings
+from hippolyte.pipelines import IMPORT_TOOL_CLASS, TIMESTAMP_FORMAT, ClusterSettings, pipeline_frame
 from hippolyte.restore_models import BackupListing, CapacitySpec
 
 # DynamoDB: one WCU writes 1 KB per second; one RCU reads 8 KB per second with eventually
@@ -215,30 +215,8 @@ def import_pipeline_objects(
             "#{output.writeThroughputPercent}",
         )
     )
-    cluster_fields = [
-        _field("type", "EmrCluster"),
-        _field("releaseLabel", cluster.release_label),
-        _field("region", cluster.region),
-        _field("masterInstanceType", cluster.master_instance_type),
-        _field("coreInstanceType", cluster.core_instance_type),
-        _field("coreInstanceCount", cluster.core_instance_count),
-        _field("terminateAfter", f"{cluster.terminate_after_hours} Hours"),
-    ]
-    if cluster.subnet_id:
-        cluster_fields.append(_field("subnetId", cluster.subnet_id))
     return [
-        {
-            "id": "Default",
-            "name": "Default",
-            "fields": [
-                _field("scheduleType", "ONDEMAND"),
-                _field("failureAndRerunMode", "CASCADE"),
-                _field("role", cluster.role),
-                _field("resourceRole", cluster.resource_role),
-                _field("pipelineLogUri", log_uri),
-            ],
-        },
-        {"id": "Cluster", "name": "EmrCluster", "fields": cluster_fields},
+        *pipeline_frame(cluster, log_uri),
         {
             "id": "Backup",
             "name": "Backup (S3)",

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hippolyte.errors import ConfigurationError
-from hippolyte.models import Engine, PlannerSettings, Prices
+from hippolyte.models import Engine, PlannerSettings, Prices, first_error
 
 
 def _split(value: Any) -> Any:
@@ -110,6 +110,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> StackSettings:
     try:
         return StackSettings.model_validate(dict(environ))
     except ValidationError as error:
-        first = error.errors()[0]
-        name = ".".join(str(part) for part in first["loc"])
-        raise ConfigurationError(f"configuration {name}: {first['msg']}") from None
+        name, message = first_error(error)
+        raise ConfigurationError(f"configuration {name}: {message}") from None

@@ -13,10 +13,22 @@ from typing import Any
 from pydantic import ValidationError
 
 from hippolyte.errors import InvalidInventoryError
-from hippolyte.models import Engine, IndexCapacity, TableSnapshot
+from hippolyte.models import Engine, IndexCapacity, TableSnapshot, first_error
 
 BACKUP_TAG = "hippolyte:backup"
 ENGINE_TAG = "hippolyte:engine"
+
+
+def gsi_capacities(table: Mapping[str, Any]) -> list[IndexCapacity]:
+    """Each global secondary index's provisioned throughput, from DescribeTable's ``Table``."""
+    return [
+        IndexCapacity(
+            name=index["IndexName"],
+            read_capacity_units=(index.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits", 0),
+            write_capacity_units=(index.get("ProvisionedThroughput") or {}).get("WriteCapacityUnits", 0),
+        )
+        for index in table.get("GlobalSecondaryIndexes") or []
+    ]
 
 
 def snapshot_from_description(
@@ -39,14 +51,7 @@ def snapshot_from_description(
     engine_tag = (tags or {}).get(ENGINE_TAG, "").strip().lower()
     engine: Engine = engine_tag if engine_tag in ("datapipeline", "export") else default_engine  # type: ignore[assignment]
     try:
-        gsis = [
-            IndexCapacity(
-                name=index["IndexName"],
-                read_capacity_units=(index.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits", 0),
-                write_capacity_units=(index.get("ProvisionedThroughput") or {}).get("WriteCapacityUnits", 0),
-            )
-            for index in table.get("GlobalSecondaryIndexes") or []
-        ]
+        gsis = gsi_capacities(table)
         return TableSnapshot(
             name=name,
             billing_mode=billing,
@@ -61,9 +66,8 @@ def snapshot_from_description(
     except KeyError as error:
         raise InvalidInventoryError(f"table {name!r}: a global secondary index has no {error.args[0]}") from None
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise InvalidInventoryError(f"table {name!r}: {field}: {first['msg']}") from None
+        field, message = first_error(error)
+        raise InvalidInventoryError(f"table {name!r}: {field}: {message}") from None
 
 
 def snapshots_from_inventory_json(document: Any) -> list[TableSnapshot]:

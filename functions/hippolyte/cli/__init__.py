@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from hippolyte import __version__
 from hippolyte.errors import HippolyteError
+from hippolyte.models import first_error
 
 USAGE_ERROR = 2
 JOB_FAILED = 1
@@ -53,9 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def one_line(error: BaseException) -> str:
     """An error as one readable line (pydantic errors name the field)."""
     if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "input"
-        return f"{field}: {first['msg']}"
+        field, message = first_error(error)
+        return f"{field}: {message}"
     text = str(error).strip().splitlines()
     return text[0] if text else type(error).__name__
 

@@ -12,7 +12,16 @@ from hippolyte.adapters.run_store import save_document
 from hippolyte.adapters.tables import list_table_names, read_table
 from hippolyte.discovery import DiscoveryRules, missing_tables, split_selected
 from hippolyte.errors import InvalidExecutionInputError, UnknownTableError
-from hippolyte.models import ExecutionInput, Inventory, RunContext, RunProgress, RunRef, SkippedTable, TableSnapshot
+from hippolyte.models import (
+    ExecutionInput,
+    Inventory,
+    RunContext,
+    RunProgress,
+    RunRef,
+    SkippedTable,
+    TableSnapshot,
+    first_error,
+)
 from hippolyte.runtime import Runtime
 
 DESCRIBE_WORKERS = 8
@@ -26,9 +35,8 @@ def parse_execution_input(raw: Any) -> ExecutionInput:
     try:
         return ExecutionInput.model_validate(raw if raw is not None else {})
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "input"
-        raise InvalidExecutionInputError(f"execution input {field}: {first['msg']}") from None
+        field, message = first_error(error)
+        raise InvalidExecutionInputError(f"execution input {field}: {message}") from None
 
 
 def _read_all(rt: Runtime, names: list[str]) -> list[tuple[str, tuple[TableSnapshot, dict[str, str]] | None]]:

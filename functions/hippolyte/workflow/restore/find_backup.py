@@ -22,6 +22,7 @@ from hippolyte.errors import (
     RestoreTargetExistsError,
     UnknownTableError,
 )
+from hippolyte.models import first_error
 from hippolyte.restore_models import BackupListing, RestoreContext, RestoreRequest
 from hippolyte.restore_plan import capacity_from_description, choose_backup, split_backup_uri
 from hippolyte.runtime import Runtime
@@ -32,9 +33,7 @@ def parse_restore_request(raw: Any) -> RestoreRequest:
     try:
         return RestoreRequest.model_validate(raw if raw is not None else {})
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "input"
-        message = str(first["msg"]).removeprefix("Value error, ")
+        field, message = first_error(error)
         raise InvalidRestoreRequestError(f"restore input {field}: {message}") from None
 
 
