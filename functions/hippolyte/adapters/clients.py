@@ -24,7 +24,7 @@ _NO_RETRY = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 @cache
 def _client(service: str, retries: bool) -> Any:
-    return boto3.session.Session().client(service, config=_CONFIG if retries else _NO_RETRY)  # type: ignore[call-overload]
+    return boto3.session.Session().client(service, config=_CONFIG if retries else _NO_RETRY)
 
 
 def client(service: str, retries: bool = True) -> Any:

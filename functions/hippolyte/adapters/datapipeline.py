@@ -77,7 +77,7 @@ def pipeline_states(datapipeline: Any, pipeline_ids: Iterable[str]) -> Iterator[
 
 def _describe_one(datapipeline: Any, pipeline_id: str) -> list[dict[str, Any]]:
     try:
-        return datapipeline.describe_pipelines(pipelineIds=[pipeline_id])["pipelineDescriptionList"]  # type: ignore[no-any-return]
+        return datapipeline.describe_pipelines(pipelineIds=[pipeline_id])["pipelineDescriptionList"]
     except ClientError:
         return []
 

@@ -15,4 +15,4 @@ def publish_report(sns: Any, topic_arn: str, subject: str, body: str) -> str | N
     if len(encoded) > SNS_MESSAGE_LIMIT:
         tail = b"\n... (cut: the full report is in the backup bucket, see the run's report.txt)\n"
         body = encoded[: SNS_MESSAGE_LIMIT - len(tail) - 1024].decode(errors="ignore") + tail.decode()
-    return sns.publish(TopicArn=topic_arn, Subject=subject, Message=body)["MessageId"]  # type: ignore[no-any-return]
+    return sns.publish(TopicArn=topic_arn, Subject=subject, Message=body)["MessageId"]

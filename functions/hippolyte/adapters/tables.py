@@ -39,7 +39,7 @@ def pitr_enabled(dynamodb: Any, table_name: str) -> bool:
 def describe_table(dynamodb: Any, table_name: str) -> dict[str, Any] | None:
     """DescribeTable's ``Table``, or None when the table does not exist (any more)."""
     try:
-        return dynamodb.describe_table(TableName=table_name)["Table"]  # type: ignore[no-any-return]
+        return dynamodb.describe_table(TableName=table_name)["Table"]
     except ClientError as error:
         if error.response["Error"]["Code"] == "ResourceNotFoundException":
             return None

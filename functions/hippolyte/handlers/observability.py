@@ -39,6 +39,4 @@ def lambda_entry(handler: Handler) -> Handler:
         logger.set_correlation_id(correlation_id_of(event))
         return handler(event, context)
 
-    return logger.inject_lambda_context(clear_state=True)(
-        tracer.capture_lambda_handler(metrics.log_metrics(wrapped))  # type: ignore[arg-type]
-    )
+    return logger.inject_lambda_context(clear_state=True)(tracer.capture_lambda_handler(metrics.log_metrics(wrapped)))

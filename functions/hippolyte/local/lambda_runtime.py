@@ -49,7 +49,7 @@ class LocalLambdaContext:
 
 def _load_handler(spec: str) -> Callable[[dict[str, Any], Any], Any]:
     module_name, _, attribute = spec.rpartition(".")
-    return getattr(importlib.import_module(module_name), attribute)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module_name), attribute)
 
 
 @dataclass
@@ -75,7 +75,7 @@ def in_process_lambdas(
         try:
             if before_invoke is not None:
                 before_invoke(function.function_name, payload)
-            result = _load_handler(function.handler)(payload, context)
+            result = _load_handler(str(function.handler))(payload, context)
             if after_invoke is not None:
                 after_invoke(function.function_name, payload, result)
         except Exception as error:

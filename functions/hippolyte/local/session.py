@@ -115,7 +115,7 @@ class LocalSession:
         payload = json.loads(response["Payload"].read() or b"null")
         if response.get("FunctionError"):
             raise RuntimeError(f"{logical_id} failed: {payload}")
-        return payload  # type: ignore[no-any-return]
+        return payload
 
     def start(
         self,
@@ -131,7 +131,7 @@ class LocalSession:
             "input": json.dumps(execution_input or {}),
             "name": name or f"local-{uuid.uuid4()}",
         }
-        return self.client("stepfunctions").start_execution(**kwargs)["executionArn"]  # type: ignore[no-any-return]
+        return self.client("stepfunctions").start_execution(**kwargs)["executionArn"]
 
     def wait(self, arn: str, timeout: float = 120.0, on_poll: Callable[[str], None] | None = None) -> ExecutionResult:
         """Follow an execution until it ends (or the deadline passes: then it is stopped)."""

@@ -172,4 +172,4 @@ def deploy(region: str = "us-east-1", parameters: dict[str, str] | None = None, 
 
 def definition_of(root: Path, name: str) -> dict[str, Any]:
     """An ASL file of the repository, parsed (for checks and tests)."""
-    return json.loads((root / "statemachine" / name).read_text())  # type: ignore[no-any-return]
+    return json.loads((root / "statemachine" / name).read_text())

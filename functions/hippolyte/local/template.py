@@ -34,7 +34,7 @@ def _construct(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> CfnTag:
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        value = loader.construct_mapping(node, deep=True)
     return CfnTag(suffix, value)
 
 
@@ -43,7 +43,7 @@ _Loader.add_multi_constructor("!", _construct)
 
 def load_template(path: Path) -> dict[str, Any]:
     """Parse a SAM/CloudFormation YAML template."""
-    return yaml.load(path.read_text(), Loader=_Loader)  # type: ignore[no-any-return]
+    return yaml.load(path.read_text(), Loader=_Loader)
 
 
 class Resolver:

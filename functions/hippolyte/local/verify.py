@@ -21,7 +21,7 @@ def backup_items(s3: Any, directory: str) -> list[dict[str, Any]]:
     """Every item of an export directory, read through its manifest."""
     bucket, prefix = split_s3_uri(directory if directory.endswith("/") else directory + "/")
     manifest = json.loads(s3.get_object(Bucket=bucket, Key=prefix + MANIFEST)["Body"].read())
-    items = []
+    items: list[dict[str, Any]] = []
     for entry in manifest["entries"]:
         data_bucket, key = split_s3_uri(entry["url"])
         body = s3.get_object(Bucket=data_bucket, Key=key)["Body"].read().decode()

@@ -59,7 +59,7 @@ def _verify_table(
             s3_path=directory,
             items=check.items,
             bytes=check.bytes,
-            engine=engine,  # type: ignore[arg-type]
+            engine=engine,
         )
         write_backup_manifest(
             rt,
@@ -72,7 +72,7 @@ def _verify_table(
             name=table_name,
             status="failed",
             reason=f"{failure}; {check.reason}",
-            engine=engine,  # type: ignore[arg-type]
+            engine=engine,
         )
 
 

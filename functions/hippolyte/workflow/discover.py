@@ -71,7 +71,7 @@ def discover_tables(
         missing = missing_tables(request.tables, [name for name, found in described if found is not None])
         if missing:
             raise UnknownTableError(f"execution input tables: no such table: {', '.join(missing)}")
-        selected, skipped = list(request.tables), []
+        selected, skipped = list(request.tables), list[SkippedTable]()
     else:
         names = list(list_table_names(rt.client("dynamodb")))
         described = _read_all(rt, names)
