@@ -264,3 +264,17 @@ def test_open_entries_and_run_entries(ledger):
     # AND a run's entries are all its records, whatever their status
     assert sorted(e.table_name for e in ledger.run_entries("night-1")) == ["a-table", "b-table", "c-table"]
     assert [e.table_name for e in ledger.run_entries("night-2")] == ["d-table"]
+
+
+def test_closed_records_expire_after_90_days_and_open_ones_never(ledger, table, clock):
+    # GIVEN two tables' records, one restored and one still raised
+    record(ledger, "night-1", state(5, name="orders"))
+    record(ledger, "night-1", state(5, name="carts"))
+    ledger.update("orders", "night-1", status="restored")
+    ledger.update("carts", "night-1", status="raised", boosted_rcu=50)
+
+    # THEN the closed one carries DynamoDB's TTL attribute 90 days out; the open one none
+    closed = table.get_item(Key={"table_name": "orders", "run_id": "night-1"})["Item"]
+    still_open = table.get_item(Key={"table_name": "carts", "run_id": "night-1"})["Item"]
+    assert int(closed["expires_at"]) == int(clock.now.timestamp()) + 90 * 24 * 3600
+    assert "expires_at" not in still_open

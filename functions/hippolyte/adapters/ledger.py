@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from boto3.dynamodb.conditions import Attr, Key
@@ -22,6 +22,9 @@ from hippolyte.capacity import CapacityState
 
 LedgerStatus = Literal["recorded", "raised", "restored", "pending", "gone", "superseded"]
 OPEN_STATUSES: frozenset[str] = frozenset({"recorded", "raised", "pending"})
+# Closed records are kept this long for audit, then DynamoDB's TTL deletes them (attribute
+# ``expires_at``, epoch seconds, set in template.yaml), so the ledger's scans stay small.
+CLOSED_RECORD_DAYS = 90
 
 
 class LedgerEntry(BaseModel):
@@ -151,7 +154,10 @@ class CapacityLedger:
         if retry_after is not None:
             expression += ", retry_after = :t"
             values[":t"] = retry_after.isoformat()
-        else:
+        if status not in OPEN_STATUSES:
+            expression += ", expires_at = :e"
+            values[":e"] = int((self._clock() + timedelta(days=CLOSED_RECORD_DAYS)).timestamp())
+        if retry_after is None:
             expression += " REMOVE retry_after"
         self._table.update_item(
             Key={"table_name": table_name, "run_id": run_id},

@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
                 "seconds": round(result.seconds, 2),
                 "states": [{"name": s.name, "seconds": s.seconds} for s in result.execution.states],
                 "tables": result.tables,
+                "restores": result.restores,
             },
             sys.stdout,
             indent=2,

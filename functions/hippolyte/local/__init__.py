@@ -8,6 +8,8 @@ below reach into its internals; see each module). Pieces:
 * :mod:`~hippolyte.local.lambda_runtime` makes moto's Lambda run our handlers in-process;
 * :mod:`~hippolyte.local.emr` plays the EMR clusters: it runs the activities of every activated
   pipeline from its definition and writes the export tool's files;
+* :mod:`~hippolyte.local.native_export` plays DynamoDB's ExportTableToPointInTime, writing AWS's
+  export layout (moto's writes no manifests);
 * :mod:`~hippolyte.local.table_sizes` gives moto's tables the size of the items they hold;
 * :mod:`~hippolyte.local.fleet` and :mod:`~hippolyte.local.demo` build and run the demo.
 """
