@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hippolyte.local.template import load_template
 
 from tests.static.asl_graph import END, ROOT, START, all_state_sets, graph, load, mermaid_edges, transitions
 
@@ -132,3 +133,15 @@ def test_cfn_lint_validates_the_definition(machine: str, tmp_path: Path) -> None
 def test_cfn_lint_validates_the_template() -> None:
     result = subprocess.run([CFN_LINT, str(ROOT / "template.yaml")], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_stack_parameter_is_documented_in_the_readme() -> None:
+    # GIVEN the template's parameters and the README's parameter table
+    parameters = load_template(ROOT / "template.yaml")["Parameters"]
+    readme = (ROOT / "README.md").read_text()
+    # THEN each one has a row, with its default
+    for name, spec in parameters.items():
+        default = str(spec.get("Default", "")) or "empty"
+        assert f"| `{name}` | " in readme, name
+        row = readme.split(f"| `{name}` | ", 1)[1].split("\n", 1)[0]
+        assert default in row or f"`{default}`" in row, (name, default, row)
