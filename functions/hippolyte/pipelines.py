@@ -176,6 +176,7 @@ def build_pipeline_objects(
     started_at: datetime,
     cluster: ClusterSettings,
     read_percent_by_table: dict[str, float] | None = None,
+    log_uri: str | None = None,
 ) -> list[dict[str, Any]]:
     """The ``pipelineObjects`` of PutPipelineDefinition for one batch.
 
@@ -185,7 +186,9 @@ def build_pipeline_objects(
     if len(batch.tables) * OBJECTS_PER_TABLE + 2 > MAX_OBJECTS_PER_PIPELINE:
         raise ValueError(f"batch {batch.id} has {len(batch.tables)} tables: over Data Pipeline's object limit")
     overrides = read_percent_by_table or {}
-    objects = pipeline_frame(cluster, f"s3://{bucket}/logs/{backup_timestamp(started_at)}/")
+    # Logs go under the run's own prefix: `logs/<timestamp>/` would be the backup directory of a
+    # table named "logs".
+    objects = pipeline_frame(cluster, log_uri or f"s3://{bucket}/runs/{backup_timestamp(started_at)}/logs/")
     for position, table in enumerate(batch.tables, start=1):
         percent = overrides.get(table.name, table.read_throughput_percent)
         directory = output_directory(bucket, table.name, started_at)

@@ -395,3 +395,16 @@ def test_reconcile_restores_a_table_a_dead_run_left_raised(stack):
     messages = stack.messages()
     assert len(messages) == 1
     assert "orders" in messages[0]["Message"]
+
+
+def test_discovery_follows_list_tables_pages_past_the_first_hundred(stack):
+    # GIVEN more tables than one ListTables page holds (100)
+    names = [f"table-{n:03d}" for n in range(130)]
+    for name in names:
+        stack.create_table(name)
+    # WHEN discovery runs
+    result = discover()
+    # THEN every one of them is in the inventory (the ledger table is the stack's, not the app's)
+    run = RunContext.model_validate(result).run
+    inventory = Inventory.model_validate(stack.document(run.key("inventory")))
+    assert sorted(t.name for t in inventory.tables if t.name != LEDGER) == names

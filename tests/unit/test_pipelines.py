@@ -235,7 +235,7 @@ def test_cluster_settings_reach_the_definition():
     assert emr["coreInstanceCount"] == "3"
     assert emr["terminateAfter"] == "9 Hours"
     assert (by_id["Default"]["role"], by_id["Default"]["resourceRole"]) == ("MyRole", "MyResourceRole")
-    assert by_id["Default"]["pipelineLogUri"] == "s3://backups/logs/2026-11-28-00-10-05/"
+    assert by_id["Default"]["pipelineLogUri"] == "s3://backups/runs/2026-11-28-00-10-05/logs/"
 
 
 # --------------------------------------------------------------------------------------------

@@ -68,6 +68,7 @@ def start_batch(rt: Runtime, request: CreateBatchRequest) -> StartedBatch:
         request.run.started_at,
         cluster_settings(rt),
         read_percents(rt, ledger, request, batch),
+        log_uri=f"s3://{request.run.bucket}/{request.run.prefix}logs/",
     )
     name = pipeline_name(rt, request.run.run_id, batch.id)
     try:

@@ -31,7 +31,7 @@ def start_import_pipeline(rt: Runtime, context: RestoreContext) -> RestoreContex
     objects = import_pipeline_objects(
         context.backup.location,
         target,
-        f"s3://{context.bucket}/logs/restore-{context.execution_name}/",
+        f"s3://{context.bucket}/runs/restore-{context.execution_name}/logs/",
         cluster_settings(rt),
     )
     pipeline_id = create_and_activate(
@@ -97,6 +97,6 @@ def check_import(rt: Runtime, context: RestoreContext) -> RestoreContext:
     if state not in SUCCESS_STATES:
         raise RestoreImportFailedError(
             f"import pipeline {import_id} ended {state or 'deleted'}; "
-            f"its logs are under s3://{context.bucket}/logs/restore-{context.execution_name}/"
+            f"its logs are under s3://{context.bucket}/runs/restore-{context.execution_name}/logs/"
         )
     return context.model_copy(update={"import_status": "done"})
