@@ -258,7 +258,6 @@ class RunContext(Model):
     wave: list[WaveItem] = Field(default_factory=list)
     # Results of the last CreatePipelines Map, merged by CheckPipelines.
     created: list[StartedBatch] | None = None
-    failed_tables: NonNegativeInt = 0
 
 
 class WaveItem(Model):

@@ -37,7 +37,7 @@ class Runtime:
     settings: StackSettings
     region: str
     clock: Callable[[], datetime] = field(default=utc_now)
-    sleep: Callable[[float], None] | None = None
+    sleep: Callable[[float], None] = time.sleep
 
     def client(self, service: str, retries: bool = True) -> Any:
         """A boto3 client for one service (``retries=False``: the caller handles every error)."""

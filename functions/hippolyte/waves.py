@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from hippolyte.models import Batch, BatchProgress
+from hippolyte.models import Batch, BatchProgress, Plan, RunProgress
 
 
 def batch_extra_rcu(batch: Batch) -> int:
@@ -57,3 +57,10 @@ def next_wave(
         held += extra
         running += batch.engine == "datapipeline"
     return wave
+
+
+def startable_batches(plan: Plan, progress: RunProgress, max_concurrent_pipelines: int) -> list[str]:
+    """:func:`next_wave` for a run: its plan's budget and the extra RCU its raised tables hold now."""
+    return next_wave(
+        plan.batches, progress.batches, max_concurrent_pipelines, plan.max_extra_rcu, sum(progress.raised.values())
+    )

@@ -15,7 +15,7 @@ from hippolyte.adapters.run_store import load_document, save_document
 from hippolyte.models import Batch, BatchProgress, Plan, RunContext, RunProgress, StartedBatch, TableOutcome
 from hippolyte.pipelines import output_directory
 from hippolyte.runtime import Runtime
-from hippolyte.waves import next_wave
+from hippolyte.waves import startable_batches
 from hippolyte.workflow.backup_manifest import write_backup_manifest
 from hippolyte.workflow.native_export import check_exports
 
@@ -152,11 +152,5 @@ def loop_status(rt: Runtime, plan: Plan, progress: RunProgress) -> str:
     statuses = {state.status for state in progress.batches.values()}
     if not statuses & {"pending", "running"}:
         return "done"
-    wave = next_wave(
-        plan.batches,
-        progress.batches,
-        rt.settings.max_concurrent_pipelines,
-        plan.max_extra_rcu,
-        sum(progress.raised.values()),
-    )
+    wave = startable_batches(plan, progress, rt.settings.max_concurrent_pipelines)
     return "start_next" if wave else "waiting"

@@ -10,11 +10,11 @@ from typing import Any
 
 from hippolyte.adapters.datapipeline import delete_pipeline
 from hippolyte.adapters.run_store import document_exists, load_document, save_document
-from hippolyte.models import CapacityNote, FailureContext, Plan, RunProgress, RunRef, StartedBatch, TableOutcome
+from hippolyte.models import FailureContext, Plan, RunProgress, RunRef, StartedBatch, TableOutcome
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.check import record_started
 from hippolyte.workflow.create_batch import pipeline_name
-from hippolyte.workflow.table_capacity import restore_table
+from hippolyte.workflow.table_capacity import record_restore, restore_table
 
 
 def pipeline_ids_by_name(datapipeline: Any, prefix: str) -> dict[str, str]:
@@ -62,19 +62,8 @@ def restore_run(rt: Runtime, run_id: str, progress: RunProgress | None) -> None:
     now = rt.clock()
     for entry in list(ledger.open_entries(run_id)):
         result = restore_table(rt, ledger, entry, now)
-        if progress is None:
-            continue
-        if result.kind == "pending":
-            progress.capacity_pending[entry.table_name] = CapacityNote(
-                name=entry.table_name, reason=result.reason, retry_after=result.retry_after
-            )
-        else:
-            progress.raised.pop(entry.table_name, None)
-            progress.capacity_pending.pop(entry.table_name, None)
-            if result.kind == "restored":
-                progress.restored.append(entry.table_name)
-            if result.reason:
-                progress.notes.append(f"{entry.table_name}: {result.reason}")
+        if progress is not None:
+            record_restore(progress, entry.table_name, result)
 
 
 def restore_after_failure(rt: Runtime, failure: FailureContext) -> FailureContext:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from hippolyte.adapters.run_store import load_document, save_document
-from hippolyte.models import CapacityNote, Plan, RunContext, RunProgress, RunRef
+from hippolyte.models import Plan, RunContext, RunProgress, RunRef
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.check import loop_status
-from hippolyte.workflow.table_capacity import restore_table
+from hippolyte.workflow.table_capacity import record_restore, restore_table
 
 # At the end of the run, a restore that only waits for the table to be ACTIVE again is retried
 # on the run's own poll this many times before it is left to the reconcile job.
@@ -38,18 +38,7 @@ def restore_finished_tables(rt: Runtime, run: RunRef, progress: RunProgress, onl
         if entry is None or not entry.is_open:
             progress.raised.pop(name, None)
             continue
-        result = restore_table(rt, ledger, entry, now)
-        if result.kind == "pending":
-            progress.capacity_pending[name] = CapacityNote(
-                name=name, reason=result.reason, retry_after=result.retry_after
-            )
-            continue
-        progress.raised.pop(name, None)
-        progress.capacity_pending.pop(name, None)
-        if result.kind == "restored":
-            progress.restored.append(name)
-        if result.reason:
-            progress.notes.append(f"{name}: {result.reason}")
+        record_restore(progress, name, restore_table(rt, ledger, entry, now))
 
 
 def scale_down_finished(rt: Runtime, context: RunContext) -> RunContext:

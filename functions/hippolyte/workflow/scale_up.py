@@ -5,7 +5,7 @@ from __future__ import annotations
 from hippolyte.adapters.run_store import load_document, save_document
 from hippolyte.models import BatchProgress, Plan, RunContext, RunProgress, TableOutcome, WaveItem
 from hippolyte.runtime import Runtime
-from hippolyte.waves import next_wave
+from hippolyte.waves import startable_batches
 from hippolyte.workflow.table_capacity import raise_table
 
 
@@ -17,9 +17,7 @@ def scale_up_next_wave(rt: Runtime, context: RunContext) -> RunContext:
     now = rt.clock()
     if progress.deadline is not None and now >= progress.deadline:
         return context.model_copy(update={"wave": [], "status": "waiting"})
-    wave = next_wave(
-        plan.batches, progress.batches, plan_max_pipelines(rt), plan.max_extra_rcu, sum(progress.raised.values())
-    )
+    wave = startable_batches(plan, progress, rt.settings.max_concurrent_pipelines)
     ledger = rt.ledger() if any(t.boosted for b in plan.batches if b.id in wave for t in b.tables) else None
     for batch in (b for b in plan.batches if b.id in wave):
         for table in batch.tables:
@@ -37,8 +35,3 @@ def scale_up_next_wave(rt: Runtime, context: RunContext) -> RunContext:
         progress.batches[batch.id] = BatchProgress(batch_id=batch.id, status="running", started_at=now)
     save_document(s3, context.run, "progress", progress)
     return context.model_copy(update={"wave": [WaveItem(batch_id=batch_id) for batch_id in wave], "created": None})
-
-
-def plan_max_pipelines(rt: Runtime) -> int:
-    """Pipelines the run may have at once (the stack's setting)."""
-    return rt.settings.max_concurrent_pipelines

@@ -7,7 +7,6 @@ reconcile finishes what the run could not.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -24,7 +23,7 @@ from hippolyte.adapters.capacity import (
 from hippolyte.adapters.ledger import CapacityLedger, LedgerEntry
 from hippolyte.capacity import boost_target, decide_restore
 from hippolyte.errors import CapacityUpdateThrottledError
-from hippolyte.models import PlannedTable, RunRef
+from hippolyte.models import CapacityNote, PlannedTable, RunProgress, RunRef
 from hippolyte.runtime import Runtime
 
 
@@ -44,6 +43,19 @@ class RestoreResult(BaseModel):
     retry_after: datetime | None = None
 
 
+def record_restore(progress: RunProgress, name: str, result: RestoreResult) -> None:
+    """Write one table's restore result into the run's progress (what the report shows)."""
+    if result.kind == "pending":
+        progress.capacity_pending[name] = CapacityNote(name=name, reason=result.reason, retry_after=result.retry_after)
+        return
+    progress.raised.pop(name, None)
+    progress.capacity_pending.pop(name, None)
+    if result.kind == "restored":
+        progress.restored.append(name)
+    if result.reason:
+        progress.notes.append(f"{name}: {result.reason}")
+
+
 def _error_code(error: Exception) -> str:
     return error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
 
@@ -51,7 +63,7 @@ def _error_code(error: Exception) -> str:
 def raise_table(rt: Runtime, ledger: CapacityLedger, run: RunRef, planned: PlannedTable) -> BoostResult:
     """Record the table's original capacity, then raise its reads to what the plan asked (no more)."""
     dynamodb, autoscaling = rt.client("dynamodb"), rt.client("application-autoscaling")
-    table = wait_until_active(dynamodb, planned.name, rt.sleep or time.sleep)
+    table = wait_until_active(dynamodb, planned.name, rt.sleep)
     if table is None:
         return BoostResult(kind="gone", reason="the table was deleted before its backup")
     live = read_capacity_state(dynamodb, autoscaling, table)
@@ -75,7 +87,7 @@ def raise_table(rt: Runtime, ledger: CapacityLedger, run: RunRef, planned: Plann
             live.table_name,
             target,
             live.write_capacity_units,
-            sleep=rt.sleep or time.sleep,
+            sleep=rt.sleep,
         )
     except (ClientError, CapacityUpdateThrottledError) as error:
         restore_scaling_target(autoscaling, live.table_name, original.read_scaling)
@@ -90,7 +102,7 @@ def restore_table(rt: Runtime, ledger: CapacityLedger, entry: LedgerEntry, now: 
     """Bring one table back to its ledger original, or leave it pending with the reason."""
     dynamodb, autoscaling = rt.client("dynamodb"), rt.client("application-autoscaling")
     original = entry.original
-    table = wait_until_active(dynamodb, entry.table_name, rt.sleep or time.sleep)
+    table = wait_until_active(dynamodb, entry.table_name, rt.sleep)
     decision = decide_restore(original, table, rt.clock())
     if decision.verdict in ("gone", "now_on_demand"):
         ledger.update(entry.table_name, entry.run_id, status="gone", reason=decision.reason)
@@ -107,6 +119,7 @@ def restore_table(rt: Runtime, ledger: CapacityLedger, entry: LedgerEntry, now: 
             entry.table_name, entry.run_id, status="pending", reason=decision.reason, retry_after=decision.retry_after
         )
         return RestoreResult(kind="pending", reason=decision.reason, retry_after=decision.retry_after)
+    note = ""
     if decision.verdict == "update":
         assert table is not None
         try:
@@ -115,7 +128,7 @@ def restore_table(rt: Runtime, ledger: CapacityLedger, entry: LedgerEntry, now: 
                 entry.table_name,
                 original.read_capacity_units,
                 (table.get("ProvisionedThroughput") or {}).get("WriteCapacityUnits", original.write_capacity_units),
-                sleep=rt.sleep or time.sleep,
+                sleep=rt.sleep,
             )
         except (ClientError, CapacityUpdateThrottledError) as error:
             code = _error_code(error)
@@ -123,19 +136,11 @@ def restore_table(rt: Runtime, ledger: CapacityLedger, entry: LedgerEntry, now: 
                 ledger.update(entry.table_name, entry.run_id, status="gone", reason="the table was deleted")
                 return RestoreResult(kind="gone", reason="the table was deleted during the run")
             reason = f"UpdateTable refused the decrease ({code})"
-            throttled = code in ("LimitExceededException", "CapacityUpdateThrottledError")
-            retry_after = now + (timedelta(hours=1) if throttled else timedelta(minutes=1))
+            refused_by_limit = code in ("LimitExceededException", "CapacityUpdateThrottledError")
+            retry_after = now + (timedelta(hours=1) if refused_by_limit else timedelta(minutes=1))
             ledger.update(entry.table_name, entry.run_id, status="pending", reason=reason, retry_after=retry_after)
             return RestoreResult(kind="pending", reason=reason, retry_after=retry_after)
         if throttled:
-            ledger.update(
-                entry.table_name,
-                entry.run_id,
-                status="restored",
-                reason=f"restored after UpdateTable was throttled {throttled} time(s)",
-            )
-            return RestoreResult(
-                kind="restored", reason=f"restored after UpdateTable was throttled {throttled} time(s)"
-            )
-    ledger.update(entry.table_name, entry.run_id, status="restored")
-    return RestoreResult(kind="restored")
+            note = f"restored after UpdateTable was throttled {throttled} time(s)"
+    ledger.update(entry.table_name, entry.run_id, status="restored", reason=note)
+    return RestoreResult(kind="restored", reason=note)
