@@ -79,7 +79,6 @@ def test_the_slow_table_is_boosted_while_it_is_exported_and_put_back_after(sessi
     # GIVEN a 6 MB table at 1 RCU that cannot finish in the one-hour window at a 25% share
     build(session, [BIG_SLOW_TABLE])
     seen_rcu: list[int] = []
-    original_export = session.emr._export
 
     def watching_export(directory: str, table: str, percent: str) -> None:
         seen_rcu.append(
@@ -89,9 +88,8 @@ def test_the_slow_table_is_boosted_while_it_is_exported_and_put_back_after(sessi
         )
         # The application keeps its original 1 RCU: the export reads only the added share.
         assert seen_rcu[-1] * (1 - float(percent)) >= 1 - 1e-9
-        original_export(directory, table, percent)
 
-    session.emr._export = watching_export  # type: ignore[method-assign]
+    session.emr.before_export = watching_export
 
     # WHEN the backup runs
     result = session.run({"poll_seconds": 0}, name="boost", timeout=120)

@@ -149,13 +149,11 @@ def test_update_table_throttled_beyond_retries_leaves_the_table_unboosted_and_sa
     before = capacity_snapshot(session)
     strict.throttle_update_table(50, table="big-slow")
     percents: list[float] = []
-    original_export = session.emr._export
 
     def watching(directory: str, table: str, percent: str) -> None:
         percents.append(float(percent))
-        original_export(directory, table, percent)
 
-    session.emr._export = watching  # type: ignore[method-assign]
+    session.emr.before_export = watching
 
     # WHEN the backup runs
     result = session.run({"poll_seconds": 0}, name="throttled-out", timeout=120)
@@ -208,15 +206,13 @@ def test_a_table_deleted_mid_run_is_reported_not_crashed_on(
     build(session, [BIG_SLOW_TABLE, SMALL])
     strict.settle()
     before = capacity_snapshot(session)
-    original_export = session.emr._export
 
     def delete_first(directory: str, table: str, percent: str) -> None:
         if table == "big-slow":
             strict.settle()
             session.client("dynamodb").delete_table(TableName="big-slow")
-        original_export(directory, table, percent)
 
-    session.emr._export = delete_first  # type: ignore[method-assign]
+    session.emr.before_export = delete_first
 
     # WHEN the backup runs
     result = session.run({"poll_seconds": 0}, name="deleted", timeout=120)
@@ -240,14 +236,12 @@ def test_a_table_switched_to_on_demand_mid_run_is_left_alone_and_reported(
     session, strict = strict_session()
     build(session, [BIG_SLOW_TABLE])
     strict.settle()
-    original_export = session.emr._export
 
     def switch_first(directory: str, table: str, percent: str) -> None:
         strict.settle()
         session.client("dynamodb").update_table(TableName=table, BillingMode="PAY_PER_REQUEST")
-        original_export(directory, table, percent)
 
-    session.emr._export = switch_first  # type: ignore[method-assign]
+    session.emr.before_export = switch_first
 
     # WHEN the backup runs
     result = session.run({"poll_seconds": 0}, name="switched", timeout=120)
@@ -414,7 +408,6 @@ def test_auto_scaled_on_demand_and_gsi_tables_end_exactly_as_they_were(
     strict.settle()
     before = capacity_snapshot(session)
     during: list[Any] = []
-    original_export = session.emr._export
 
     def watching(directory: str, table: str, percent: str) -> None:
         if table == "autoscaled-slow":
@@ -423,9 +416,8 @@ def test_auto_scaled_on_demand_and_gsi_tables_end_exactly_as_they_were(
                     ServiceNamespace="dynamodb", ResourceIds=["table/autoscaled-slow"]
                 )["ScalableTargets"][0]
             )
-        original_export(directory, table, percent)
 
-    session.emr._export = watching  # type: ignore[method-assign]
+    session.emr.before_export = watching
 
     # WHEN the backup runs
     result = session.run({"poll_seconds": 0}, name="kinds", timeout=120)

@@ -181,13 +181,11 @@ def test_a_data_pipeline_backup_is_restored_item_for_item_into_a_table_shaped_li
     # and an import target time of one second, so that the restore must raise the new table's capacity
     monkeypatch.setattr(restore_plan, "IMPORT_TARGET_SECONDS", 1)
     seen: list[int] = []
-    original_import = backed_up.emr._import
 
     def watching_import(directory: str, table: str, percent: str) -> None:
         seen.append(described(backed_up, table)["ProvisionedThroughput"]["WriteCapacityUnits"])
-        original_import(directory, table, percent)
 
-    monkeypatch.setattr(backed_up.emr, "_import", watching_import)
+    backed_up.emr.before_import = watching_import
 
     # WHEN it is restored into a new table
     result = restore(backed_up, PIPELINE_TABLE, "orders-dp-restored", "restore-dp", at="latest")

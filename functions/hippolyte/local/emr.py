@@ -37,6 +37,7 @@ from hippolyte.adapters.backup_files import MANIFEST, SUCCESS_MARKER, split_s3_u
 from hippolyte.pipelines import EXPORT_TOOL_CLASS, IMPORT_TOOL_CLASS, objects_by_id
 
 ITEMS_PER_DATA_FILE = 500
+StepHook = Callable[[str, str, str], None]
 _EXPRESSION = re.compile(r"#\{(input|output)\.(\w+)\}")
 
 
@@ -60,6 +61,10 @@ class LocalEmr:
         self.fail_tables = fail_tables if fail_tables is not None else set()
         # ``hold(pipeline_id)`` true keeps a pipeline waiting (tests stop executions mid-run).
         self.hold = hold
+        # Called with (directory, table, percent) as each export or import step starts, so that
+        # tests can look at the account, or change it, while a table's step runs.
+        self.before_export: StepHook | None = None
+        self.before_import: StepHook | None = None
         self.seen: set[str] = set()
         self.finished: dict[str, str] = {}
         self.errors: dict[str, list[str]] = {}
@@ -176,6 +181,8 @@ class LocalEmr:
             raise ActivityFailedError(f"throughput percent {percent} is out of range")
 
     def _export(self, directory: str, table: str, percent: str) -> None:
+        if self.before_export is not None:
+            self.before_export(directory, table, percent)
         self._check_percent(percent)
         bucket, prefix = split_s3_uri(directory if directory.endswith("/") else directory + "/")
         try:
@@ -201,6 +208,8 @@ class LocalEmr:
         self._s3.put_object(Bucket=bucket, Key=prefix + SUCCESS_MARKER, Body=b"")
 
     def _import(self, directory: str, table: str, percent: str) -> None:
+        if self.before_import is not None:
+            self.before_import(directory, table, percent)
         self._check_percent(percent)
         bucket, prefix = split_s3_uri(directory if directory.endswith("/") else directory + "/")
         manifest = json.loads(self._s3.get_object(Bucket=bucket, Key=prefix + MANIFEST)["Body"].read())
