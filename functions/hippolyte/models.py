@@ -336,6 +336,9 @@ class RunProgress(Model):
     notes: list[str] = Field(default_factory=list)
     deadline: datetime | None = None
     limit_retries: dict[str, NonNegativeInt] = Field(default_factory=dict)
+    # Data Pipeline refused a batch at the account's pipeline limit on this poll: the loop waits a
+    # poll interval before asking again, instead of asking again at once.
+    refused_this_poll: bool = False
     restore_rounds: NonNegativeInt = 0
 
 

@@ -9,11 +9,9 @@ where DynamoDB's limits require it), and the fault appears in the notification.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,7 +19,19 @@ from hippolyte.local.fleet import DemoTable
 from hippolyte.local.session import LocalSession, local_session
 
 from tests.statemachine.fleet_support import BIG_SLOW_TABLE, TEST_PARAMETERS, build, capacity_snapshot, sent_messages
-from tests.support.aws_rules import StrictAws
+from tests.support.aws_rules import FakeClock, StrictAws
+
+# Nights that start at different dates and hours, so that nothing depends on the day the suite
+# runs: the usual nightly start, a night that crosses midnight into a new year, the last seconds of
+# a month (the window crosses 00:00 UTC, when DynamoDB's daily decrease count resets), just after
+# midnight, and a date years away from today.
+NIGHT_STARTS = [
+    datetime(2026, 11, 28, 0, 10, tzinfo=UTC),
+    datetime(2026, 12, 31, 23, 30, tzinfo=UTC),
+    datetime(2027, 2, 28, 23, 59, 50, tzinfo=UTC),
+    datetime(2027, 3, 1, 0, 0, 5, tzinfo=UTC),
+    datetime(2031, 6, 15, 13, 45, tzinfo=UTC),
+]
 
 SMALL = DemoTable("small-orders", items=5, item_bytes=200, rcu=5, gsi=True)
 ON_DEMAND = DemoTable("on-demand-carts", items=5, item_bytes=200, rcu=None)
@@ -30,11 +40,11 @@ AUTOSCALED = DemoTable("autoscaled-slow", items=160, item_bytes=10_000, rcu=1, a
 
 @pytest.fixture
 def strict_session() -> Iterator[Callable[..., tuple[LocalSession, StrictAws]]]:
-    """A deployed stack under StrictAws, sharing its fake clock with the handlers."""
+    """A deployed stack under StrictAws; its fake clock is the run's one time source."""
     with ExitStack() as stack:
 
-        def make(**options: Any) -> tuple[LocalSession, StrictAws]:
-            strict = StrictAws(auto_advance_on_describe=True)
+        def make(start: datetime | None = None, **options: Any) -> tuple[LocalSession, StrictAws]:
+            strict = StrictAws(auto_advance_on_describe=True, clock=FakeClock(start) if start else None)
             session = stack.enter_context(
                 local_session(
                     parameters=TEST_PARAMETERS,
@@ -166,15 +176,20 @@ def test_update_table_throttled_beyond_retries_leaves_the_table_unboosted_and_sa
     assert "big-slow: not raised: UpdateTable refused (CapacityUpdateThrottledError)" in body
 
 
+@pytest.mark.parametrize("start", NIGHT_STARTS, ids=str)
 def test_decrease_limit_leaves_restore_pending_until_reconcile(
-    strict_session: Callable[..., tuple[LocalSession, StrictAws]],
+    strict_session: Callable[..., tuple[LocalSession, StrictAws]], start: datetime
 ) -> None:
-    # GIVEN a boosted table that has already used its free decreases today
-    session, strict = strict_session()
+    # GIVEN a boosted table whose owner keeps using up its free decreases of the day, so that each
+    # time the run tries to put it back, four decreases were made today, the last one just now
+    def use_up_decreases(name: str, *_: Any) -> None:
+        if name.endswith("-ScaleDownReadCapacityFunction"):
+            strict.set_decreases_today("big-slow", 4, last_decrease=strict.now)
+
+    session, strict = strict_session(start=start, before_invoke=use_up_decreases)
     build(session, [BIG_SLOW_TABLE])
     strict.settle()
     before = capacity_snapshot(session)
-    strict.set_decreases_today("big-slow", 4, last_decrease=strict.now)
 
     # WHEN the backup runs
     result = session.run({"poll_seconds": 0}, name="decrease-limited", timeout=120)
@@ -258,55 +273,58 @@ def test_a_table_switched_to_on_demand_mid_run_is_left_alone_and_reported(
 # ---------------------------------------------------------------------- pipelines refusing or late
 
 
+@pytest.mark.parametrize("start", NIGHT_STARTS, ids=str)
 def test_pipeline_creation_refused_at_the_account_limit(
-    strict_session: Callable[..., tuple[LocalSession, StrictAws]],
+    strict_session: Callable[..., tuple[LocalSession, StrictAws]], start: datetime
 ) -> None:
-    # GIVEN an account already at its pipeline limit all night (the clock jumps past the window's
-    # deadline after the third refusal)
+    # GIVEN an account already at its pipeline limit all night
     attempts: list[str] = []
 
-    def night_passes(name: str, *_: Any) -> None:
+    def count_attempts(name: str, *_: Any) -> None:
         if name.endswith("-CreatePipelineFunction"):
             attempts.append(name)
-            if len(attempts) == 3:
-                strict.advance(timedelta(hours=30))
 
-    session, strict = strict_session(before_invoke=night_passes)
+    session, strict = strict_session(start=start, before_invoke=count_attempts)
     build(session, [BIG_SLOW_TABLE])
     strict.settle()
     before = capacity_snapshot(session)
     strict.pipeline_limit = 0
 
-    # WHEN the backup runs
-    result = session.run({"poll_seconds": 0}, name="limited", timeout=120)
+    # WHEN the backup runs, polling every 20 minutes of simulated time
+    result = session.run({"poll_seconds": 1200}, name="limited", timeout=120)
 
-    # THEN the batch is retried when it could start, then its table is reported failed with the
-    # reason, and its capacity is back
+    # THEN the batch is tried again on every poll until the deadline (the one-hour window plus
+    # one hour of grace), then its table is reported failed with the reason, and its capacity is back
     assert result.status == "FAILED" and result.error == "TablesFailed"
-    assert len(attempts) == 3 and result.state_names.count("CreatePipelines") == 3
+    assert len(attempts) >= 2 * 60 // 20
+    assert result.state_names.count("CreatePipelines") == len(attempts)
+    assert sum(session.waits) >= 2 * 3600
     strict.settle()
     assert capacity_snapshot(session) == before
     _, body = only_message(session)
-    assert "big-slow: not started before the window's deadline (Data Pipeline refused it 3 time(s)" in body
+    assert (
+        f"big-slow: not started before the window's deadline (Data Pipeline refused it {len(attempts)} time(s)" in body
+    )
 
 
+@pytest.mark.parametrize("start", NIGHT_STARTS, ids=str)
 def test_a_pipeline_that_does_not_finish_in_the_window_is_stopped_at_the_deadline(
-    strict_session: Callable[..., tuple[LocalSession, StrictAws]],
+    strict_session: Callable[..., tuple[LocalSession, StrictAws]], start: datetime
 ) -> None:
     # GIVEN a pipeline that never finishes (its EMR cluster hangs)
-    session, strict = strict_session(emr={"hold": lambda pipeline_id: True})
+    session, strict = strict_session(start=start, emr={"hold": lambda pipeline_id: True})
     build(session, [BIG_SLOW_TABLE])
     strict.settle()
     before = capacity_snapshot(session)
+    start = strict.now
 
-    # WHEN the run is past its deadline while the pipeline runs
-    arn = session.start({"poll_seconds": 0}, name="late")
-    wait_for(lambda: bool(session.client("datapipeline").list_pipelines()["pipelineIdList"]))
-    strict.advance(timedelta(hours=30))
-    result = session.wait(arn, timeout=120)
+    # WHEN the night passes, polling every 10 minutes of simulated time
+    result = session.run({"poll_seconds": 600}, name="late", timeout=120)
 
-    # THEN the pipeline is stopped, the table reported failed, and its capacity put back
+    # THEN at the deadline (the one-hour window plus one hour of grace) the pipeline is stopped,
+    # the table reported failed, and its capacity put back
     assert result.status == "FAILED" and result.error == "TablesFailed"
+    assert timedelta(hours=2) <= strict.now - start < timedelta(hours=2, minutes=30)
     assert session.client("datapipeline").list_pipelines()["pipelineIdList"] == []
     strict.settle()
     assert capacity_snapshot(session) == before
@@ -317,30 +335,46 @@ def test_a_pipeline_that_does_not_finish_in_the_window_is_stopped_at_the_deadlin
 # -------------------------------------------------------------------------- runs that die
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Poll ``condition`` until true, or fail the test at the deadline."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
+def stop_when_polled(session_holder: list[LocalSession], error: str) -> Callable[..., None]:
+    """A hook that stops the running backup execution the first time CheckPipelines is invoked.
+
+    The stop lands while the first poll's Lambda runs, after every pipeline of the wave has been
+    created and activated: a point the test controls, whatever the machine's speed.
+    """
+    stopped: list[str] = []
+
+    def hook(name: str, *_: Any) -> None:
+        if stopped or not name.endswith("-CheckPipelinesFunction"):
+            return
+        session = session_holder[0]
+        sfn = session.client("stepfunctions")
+        machine = session.stack.state_machines["BackupStateMachine"]
+        for execution in sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")["executions"]:
+            sfn.stop_execution(executionArn=execution["executionArn"], error=error)
+            stopped.append(execution["executionArn"])
+
+    return hook
 
 
 def test_an_execution_stopped_mid_run_is_cleaned_up_by_reconcile(
     strict_session: Callable[..., tuple[LocalSession, StrictAws]],
 ) -> None:
-    # GIVEN a run whose boosted table is being exported by a pipeline that is still running
-    release = threading.Event()
-    session, strict = strict_session(emr={"hold": lambda pipeline_id: not release.is_set()})
+    # GIVEN a run whose boosted tables are being exported by a pipeline that is still running
+    holder: list[LocalSession] = []
+    session, strict = strict_session(
+        emr={"hold": lambda pipeline_id: True}, before_invoke=stop_when_polled(holder, "StoppedByOperator")
+    )
+    holder.append(session)
     build(session, [BIG_SLOW_TABLE, AUTOSCALED])
     strict.settle()
     before = capacity_snapshot(session)
-    arn = session.start({"poll_seconds": 0}, name="stopped")
-    wait_for(lambda: bool(session.client("datapipeline").list_pipelines()["pipelineIdList"]))
 
-    # WHEN a person stops the execution (no Catch runs), and the hourly reconcile runs
-    session.client("stepfunctions").stop_execution(executionArn=arn, error="StoppedByOperator")
-    assert session.wait(arn).status == "ABORTED"
+    # WHEN a person stops the execution during its first poll (no Catch runs)
+    result = session.run({"poll_seconds": 0}, name="stopped")
+    assert result.status == "ABORTED"
+    assert session.client("datapipeline").list_pipelines()["pipelineIdList"] != []
     assert capacity_snapshot(session) != before  # the boosts are still held
+    # AND the hourly reconcile runs
     report = session.invoke("ReconcileCapacityFunction")
 
     # THEN reconcile stops the dead run's pipeline and puts every table back, scaling included
@@ -356,22 +390,26 @@ def test_an_execution_stopped_mid_run_is_cleaned_up_by_reconcile(
 def test_a_run_retried_after_a_crash_never_records_a_boosted_value_as_original(
     strict_session: Callable[..., tuple[LocalSession, StrictAws]],
 ) -> None:
-    # GIVEN a run that died (stopped) with its table boosted
-    release = threading.Event()
-    session, strict = strict_session(emr={"hold": lambda pipeline_id: not release.is_set()})
+    # GIVEN a run that died (stopped during its first poll) with its table boosted, and its
+    # pipeline deleted by hand
+    holder: list[LocalSession] = []
+    hold_pipelines = [True]
+    session, strict = strict_session(
+        emr={"hold": lambda pipeline_id: hold_pipelines[0]}, before_invoke=stop_when_polled(holder, "Crashed")
+    )
+    holder.append(session)
     build(session, [BIG_SLOW_TABLE])
     strict.settle()
     before = capacity_snapshot(session)
-    arn = session.start({"poll_seconds": 0}, name="crashed")
-    wait_for(lambda: bool(session.client("datapipeline").list_pipelines()["pipelineIdList"]))
-    session.client("stepfunctions").stop_execution(executionArn=arn, error="Crashed")
-    session.wait(arn)
-    for pipeline in session.client("datapipeline").list_pipelines()["pipelineIdList"]:
-        session.client("datapipeline").delete_pipeline(pipelineId=pipeline["id"])
-    release.set()
+    assert session.run({"poll_seconds": 0}, name="crashed").status == "ABORTED"
+    datapipeline = session.client("datapipeline")
+    for pipeline in datapipeline.list_pipelines()["pipelineIdList"]:
+        datapipeline.delete_pipeline(pipelineId=pipeline["id"])
+    hold_pipelines[0] = False
     strict.settle()
 
     # WHEN the run is retried while the table is still boosted
+    assert capacity_snapshot(session) != before
     result = session.run({"poll_seconds": 0}, name="retried", timeout=120)
 
     # THEN the retry takes the original from the dead run's record, and ends with the true original

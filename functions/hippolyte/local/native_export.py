@@ -41,7 +41,7 @@ import json
 import random
 import string
 import threading
-import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
@@ -69,12 +69,12 @@ def _iso(moment: datetime | None) -> str | None:
 class LocalExport:
     """One export: its request, its state, and what DescribeExport reports."""
 
-    def __init__(self, arn: str, table: Any, request: dict[str, Any]) -> None:
+    def __init__(self, arn: str, table: Any, request: dict[str, Any], start_time: datetime) -> None:
         self.arn, self.table, self.request = arn, table, request
         self.export_id = arn.rsplit("/", 1)[1]
         self.status = "IN_PROGRESS"
         self.export_type = "FULL_EXPORT"
-        self.start_time = datetime.now(UTC)
+        self.start_time = start_time
         self.export_time = self.start_time
         self.end_time: datetime | None = None
         self.item_count = 0
@@ -136,8 +136,11 @@ class LocalNativeExports:
         delay_seconds: float = 0.0,
         fail_tables: set[str] | None = None,
         corrupt_tables: set[str] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.region, self.account_id, self.delay_seconds = region, account_id, delay_seconds
+        # The run's time source: exports start and end on the same clock as the handlers.
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.fail_tables = fail_tables if fail_tables is not None else set()
         self.corrupt_tables = corrupt_tables if corrupt_tables is not None else set()
         self.exports: dict[str, LocalExport] = {}
@@ -202,9 +205,10 @@ class LocalNativeExports:
                         "ClientToken was used with different parameters",
                     )
                 return self.exports[arn]
-            export_id = f"{int(time.time() * 1000):014d}-{self._rng.getrandbits(32):08x}"
+            started = self.clock()
+            export_id = f"{int(started.timestamp() * 1000):014d}-{self._rng.getrandbits(32):08x}"
             arn = f"arn:aws:dynamodb:{self.region}:{self.account_id}:table/{table.name}/export/{export_id}"
-            export = LocalExport(arn, table, dict(body))
+            export = LocalExport(arn, table, dict(body), started)
             self.exports[arn] = export
             backend.table_exports[arn] = export  # type: ignore[assignment]
             if token:
@@ -223,7 +227,7 @@ class LocalNativeExports:
             self._write(export)
         except Exception as error:
             export.status, export.failure_code, export.failure_message = "FAILED", "InternalError", str(error)
-            export.end_time = datetime.now(UTC)
+            export.end_time = self.clock()
 
     def _write(self, export: LocalExport) -> None:
         bucket, root, name = export.request["S3Bucket"], export.root, export.table.name
@@ -235,7 +239,7 @@ class LocalNativeExports:
             self._s3.head_bucket(Bucket=bucket)
         except Exception:
             export.status, export.failure_code = "FAILED", "S3NoSuchBucket"
-            export.failure_message, export.end_time = "The specified bucket does not exist", datetime.now(UTC)
+            export.failure_message, export.end_time = "The specified bucket does not exist", self.clock()
             return
         self._put(bucket, root + "_started", b"")
         pages = self._dynamodb.get_paginator("scan").paginate(TableName=name)
@@ -244,7 +248,7 @@ class LocalNativeExports:
             export.status, export.failure_code = "FAILED", "InternalError"
             export.failure_message, export.end_time = (
                 f"export of {name} failed (injected fault)",
-                datetime.now(UTC),
+                self.clock(),
             )
             return
         lines = []
@@ -262,7 +266,7 @@ class LocalNativeExports:
         files_body = "".join(json.dumps(line) + "\n" for line in lines).encode()
         self._put(bucket, root + "manifest-files.json", files_body)
         self._put(bucket, root + "manifest-files.checksum", hashlib.md5(files_body).hexdigest().encode())
-        export.item_count, export.end_time = len(items), datetime.now(UTC)
+        export.item_count, export.end_time = len(items), self.clock()
         summary = {
             "version": "2020-06-30",
             "exportArn": export.arn,

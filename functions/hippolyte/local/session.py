@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from unittest import mock
 
@@ -28,6 +28,7 @@ from hippolyte.adapters import clients
 from hippolyte.local.emr import LocalEmr
 from hippolyte.local.lambda_runtime import AfterInvocationHook, InvocationHook, InvocationLog, in_process_lambdas
 from hippolyte.local.native_export import LocalNativeExports
+from hippolyte.local.simulated_time import MovableClock, one_time_source
 from hippolyte.local.stack import LocalStack, deploy
 from hippolyte.local.table_sizes import real_table_sizes
 
@@ -95,7 +96,11 @@ class LocalSession:
     emr: LocalEmr
     invocations: InvocationLog
     sleeps: list[float] = field(default_factory=list)
-    # Issue 5: DynamoDB's native export with AWS's file layout (tests inject faults through it).
+    # The session's clock when a test gave one; Wait states then advance it (see simulated_time).
+    clock: Callable[[], datetime] | None = None
+    # Seconds of every Wait state that advanced the simulated clock, in order.
+    waits: list[int] = field(default_factory=list)
+    # DynamoDB's native export with AWS's file layout (tests inject faults through it).
     exports: LocalNativeExports | None = None
 
     @property
@@ -134,30 +139,61 @@ class LocalSession:
         return self.client("stepfunctions").start_execution(**kwargs)["executionArn"]
 
     def wait(self, arn: str, timeout: float = 120.0, on_poll: Callable[[str], None] | None = None) -> ExecutionResult:
-        """Follow an execution until it ends (or the deadline passes: then it is stopped)."""
+        """Follow an execution until it ends (or the deadline passes: then it is stopped).
+
+        On a simulated clock the execution's own ``TimeoutSeconds`` is enforced in simulated time,
+        as Step Functions enforces it: past it, the execution ends TIMED_OUT (emulated here by
+        stopping it with ``States.Timeout``), so a run that never ends fails in seconds.
+        """
         sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout
+        status_override: str | None = None
+        limit = self._simulated_limit(sfn, arn)
         while True:
             description = sfn.describe_execution(executionArn=arn)
             if description["status"] != RUNNING:
                 break
             if on_poll is not None:
                 on_poll(arn)
+            if limit is not None and self.clock is not None and self.clock() >= limit:
+                sfn.stop_execution(
+                    executionArn=arn, error="States.Timeout", cause="execution ran past its TimeoutSeconds"
+                )
+                description, status_override = self._after_stop(sfn, arn), "TIMED_OUT"
+                break
             if time.monotonic() > deadline:
                 sfn.stop_execution(executionArn=arn, error="LocalTimeout", cause=f"still running after {timeout}s")
-                time.sleep(0.2)
-                description = sfn.describe_execution(executionArn=arn)
+                description = self._after_stop(sfn, arn)
                 break
             time.sleep(0.05)
         output = description.get("output")
         return ExecutionResult(
             arn=arn,
-            status=description["status"],
+            status=status_override or description["status"],
             output=json.loads(output) if output else None,
             error=description.get("error"),
             cause=description.get("cause"),
             states=execution_states(sfn, arn),
         )
+
+    @staticmethod
+    def _after_stop(sfn: Any, arn: str) -> dict[str, Any]:
+        """The execution's description once a stop has landed (moto ends it on its own thread)."""
+        for _ in range(100):
+            description: dict[str, Any] = sfn.describe_execution(executionArn=arn)
+            if description["status"] != RUNNING:
+                return description
+            time.sleep(0.02)
+        return description
+
+    def _simulated_limit(self, sfn: Any, arn: str) -> datetime | None:
+        """When a simulated execution times out: its start plus its machine's TimeoutSeconds."""
+        if not isinstance(self.clock, MovableClock):
+            return None
+        execution = sfn.describe_execution(executionArn=arn)
+        definition = json.loads(sfn.describe_state_machine(stateMachineArn=execution["stateMachineArn"])["definition"])
+        seconds = definition.get("TimeoutSeconds")
+        return execution["startDate"] + timedelta(seconds=seconds) if seconds else None
 
     def run(
         self,
@@ -183,8 +219,9 @@ def local_session(
 ) -> Iterator[LocalSession]:
     """In-memory AWS with Hippolyte deployed; everything is torn down on exit.
 
-    ``clock`` replaces the handlers' clock (tests share one with the AWS-rules fake); back-off
-    sleeps in the handlers are recorded in ``session.sleeps`` instead of slept.
+    ``clock`` is the run's one time source: the handlers' clock (tests share one with the AWS-rules
+    fake), every execution's start time, and, when it can move, every Wait state (which advances it
+    instead of sleeping). Back-off sleeps in the handlers are recorded in ``session.sleeps``.
     """
     with ExitStack() as stack:
         stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
@@ -200,14 +237,23 @@ def local_session(
         stack.enter_context(mock.patch.object(runtime, "SLEEP", sleeps.append))
         if clock is not None:
             stack.enter_context(mock.patch.object(runtime, "CLOCK", clock))
+        waits = stack.enter_context(one_time_source(clock))
         stack.enter_context(real_table_sizes())
         stack.enter_context(mock.patch.object(retrier_decl, "time", _no_sleep_time()))
         if extra is not None:
             extra(stack)
         deployed = deploy(region=region, parameters=parameters)
         emulator = stack.enter_context(LocalEmr(region=region, **(emr or {})))
-        exports = stack.enter_context(LocalNativeExports(region=region))  # issue 5: native export engine
-        session = LocalSession(stack=deployed, emr=emulator, invocations=invocations, exports=exports, sleeps=sleeps)
+        exports = stack.enter_context(LocalNativeExports(region=region, clock=clock))
+        session = LocalSession(
+            stack=deployed,
+            emr=emulator,
+            invocations=invocations,
+            exports=exports,
+            sleeps=sleeps,
+            clock=clock,
+            waits=waits,
+        )
         try:
             yield session
         finally:

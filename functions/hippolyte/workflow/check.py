@@ -30,6 +30,7 @@ def _fail_batch(progress: RunProgress, batch: Batch, reason: str) -> None:
 def record_started(progress: RunProgress, plan: Plan, started: list[StartedBatch], now: datetime) -> None:
     """Merge the CreatePipelines results into the run's progress."""
     batches = {batch.id: batch for batch in plan.batches}
+    progress.refused_this_poll = False
     for result in started:
         state = progress.batches.setdefault(result.batch_id, BatchProgress(batch_id=result.batch_id))
         if result.error is None:
@@ -39,6 +40,7 @@ def record_started(progress: RunProgress, plan: Plan, started: list[StartedBatch
             # Other pipelines (ours or not) hold the account's slots: try again on the next poll,
             # until the deadline, when the batch's tables are reported with this reason.
             progress.limit_retries[result.batch_id] = progress.limit_retries.get(result.batch_id, 0) + 1
+            progress.refused_this_poll = True
             state.status = "pending"
             continue
         state.status, state.ended_at = "not_started", now
@@ -148,9 +150,15 @@ def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
 
 
 def loop_status(rt: Runtime, plan: Plan, progress: RunProgress) -> str:
-    """done: nothing pending or running; start_next: a wave can start now; waiting otherwise."""
+    """done: nothing pending or running; start_next: a wave can start now; waiting otherwise.
+
+    After a refusal at the pipeline limit the loop waits a poll interval before asking again:
+    asking at once would spin against a limit that only a finishing pipeline can lift.
+    """
     statuses = {state.status for state in progress.batches.values()}
     if not statuses & {"pending", "running"}:
         return "done"
+    if progress.refused_this_poll:
+        return "waiting"
     wave = startable_batches(plan, progress, rt.settings.max_concurrent_pipelines)
     return "start_next" if wave else "waiting"

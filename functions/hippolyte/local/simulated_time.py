@@ -1,0 +1,99 @@
+"""One time source for a local run: the execution's start, its Wait states and the handlers' clock.
+
+A Step Functions execution reads its own start time as ``$$.Execution.StartTime``, and the backup
+run derives its deadline from it (window plus grace). moto's interpreter stamps that start with the
+machine's real clock (``datetime.datetime.now`` in ``moto.stepfunctions.parser.models``), while the
+handlers and the AWS rules of a test may run on a fake clock. Two clocks drift apart: a deadline
+taken from the real start never arrives on a fake clock that started earlier. So a session given a
+clock stamps executions with that clock too.
+
+When the clock can also move (it has ``advance``), Wait states advance it instead of sleeping: a
+Wait of 300 s takes no real time and moves the night on by 300 s, as the Step Functions
+documentation describes a Wait ("delays the state machine from continuing for a specified time").
+A test of a whole night then runs in seconds on any machine, whatever today's date and hour.
+"""
+
+from __future__ import annotations
+
+import datetime as _datetime
+import types
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import datetime, timedelta
+from typing import Any, Protocol, runtime_checkable
+from unittest import mock
+
+from moto.stepfunctions.parser import models as parser_models
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+Clock = Callable[[], datetime]
+
+
+@runtime_checkable
+class MovableClock(Protocol):
+    """A clock that tests move: ``clock()`` reads it, ``advance(delta)`` moves it forward."""
+
+    def __call__(self) -> datetime:
+        """The current simulated time, timezone-aware UTC."""
+        ...
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move forward by ``delta`` and return the new time."""
+        ...
+
+
+def _datetime_module_reading(clock: Clock) -> types.SimpleNamespace:
+    """A stand-in for the ``datetime`` module whose ``datetime.now`` reads ``clock``."""
+
+    class _ClockDatetime(_datetime.datetime):
+        @classmethod
+        def now(cls, tz: _datetime.tzinfo | None = None) -> Any:
+            moment = clock()
+            return moment.astimezone(tz) if tz is not None else moment.replace(tzinfo=None)
+
+    return types.SimpleNamespace(
+        datetime=_ClockDatetime, timezone=_datetime.timezone, timedelta=_datetime.timedelta, date=_datetime.date
+    )
+
+
+@contextmanager
+def executions_start_on(clock: Clock) -> Iterator[None]:
+    """Stamp every new execution's start date (``$$.Execution.StartTime``) with ``clock``."""
+    with mock.patch.object(parser_models, "datetime", _datetime_module_reading(clock)):
+        yield
+
+
+@contextmanager
+def waits_advance(clock: MovableClock) -> Iterator[list[int]]:
+    """Wait states move ``clock`` on by their seconds instead of sleeping; yields the waits seen.
+
+    A stopped execution stops waiting at once, as moto's own Wait does when interrupted.
+    """
+    waited: list[int] = []
+
+    def _wait_interval(self: WaitFunction, env: Any, wait_seconds: int) -> None:
+        if not env.is_running():
+            return
+        waited.append(int(wait_seconds))
+        if wait_seconds > 0:
+            clock.advance(timedelta(seconds=wait_seconds))
+        # Give other threads (the emulated EMR, a test) a turn, as a real Wait would.
+        env.program_state_event.wait(0.001)
+
+    with mock.patch.object(WaitFunction, "_wait_interval", _wait_interval):
+        yield waited
+
+
+@contextmanager
+def one_time_source(clock: Clock | None) -> Iterator[list[int]]:
+    """Apply ``clock`` to executions' start times, and, if it can move, to Wait states.
+
+    Yields the list of simulated waits (empty when the clock cannot move or none was given).
+    """
+    with ExitStack() as stack:
+        waited: list[int] = []
+        if clock is not None:
+            stack.enter_context(executions_start_on(clock))
+            if isinstance(clock, MovableClock):
+                waited = stack.enter_context(waits_advance(clock))
+        yield waited
