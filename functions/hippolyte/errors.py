@@ -38,6 +38,14 @@ class CapacityUpdateThrottledError(HippolyteError):
     """DynamoDB kept refusing UpdateTable with LimitExceededException after retries."""
 
 
+class ExecutionStatusUnknownError(HippolyteError):
+    """Step Functions did not say whether an execution still runs (throttled, denied, unavailable)."""
+
+
+class RunAlreadyRunningError(HippolyteError):
+    """Another live run holds the lease on tables this run would back up."""
+
+
 class BackupNotFoundError(HippolyteError):
     """No verified backup matches what a restore asked for."""
 
@@ -51,7 +59,7 @@ class RestoreVerificationError(HippolyteError):
 
 
 # --------------------------------------------------------------------------------------------
-# Restore (issue 5). The restore state machine (statemachine/restore.asl.json) routes on these.
+# Restore. The restore state machine (statemachine/restore.asl.json) routes on these.
 # --------------------------------------------------------------------------------------------
 
 

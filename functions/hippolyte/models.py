@@ -254,16 +254,16 @@ class RunContext(Model):
     run: RunRef
     poll_seconds: int
     status: LoopStatus = "start_next"
-    # Batch ids the next CreatePipelines Map starts; filled by ScaleUpReadCapacity.
+    # Batches the next CreatePipelines Map starts; filled by ScaleUpReadCapacity. Each start
+    # stores its own result in the run's documents (see workflow/batch_starts.py).
     wave: list[WaveItem] = Field(default_factory=list)
-    # Results of the last CreatePipelines Map, merged by CheckPipelines.
-    created: list[StartedBatch] | None = None
 
 
 class WaveItem(Model):
-    """One batch to start, as the Map iterates it."""
+    """One batch to start, as the Map iterates it, with the attempt its result is stored under."""
 
     batch_id: str
+    attempt: Annotated[int, Field(ge=1)] = 1
 
 
 class StartedBatch(Model):
@@ -281,13 +281,15 @@ class CreateBatchRequest(Model):
 
     run: RunRef
     batch_id: str
+    attempt: Annotated[int, Field(ge=1)] = 1
 
 
 # --------------------------------------------------------------------------------------------
 # Progress and outcomes
 # --------------------------------------------------------------------------------------------
 
-BatchStatus = Literal["pending", "running", "ended", "not_started"]
+# starting: ScaleUpReadCapacity chose it and CreatePipeline has not stored its result yet.
+BatchStatus = Literal["pending", "starting", "running", "ended", "not_started"]
 OutcomeStatus = Literal["backed_up", "failed", "skipped"]
 
 
@@ -296,6 +298,8 @@ class BatchProgress(Model):
 
     batch_id: str
     status: BatchStatus = "pending"
+    # How many times ScaleUpReadCapacity has started it (refusals at the pipeline limit start it again).
+    attempt: NonNegativeInt = 0
     pipeline_id: str | None = None
     export_arns: dict[str, str] = Field(default_factory=dict)
     pipeline_state: str | None = None

@@ -3,14 +3,16 @@ real handlers, the stack deployed from template.yaml and the EMR side emulated."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from datetime import datetime
 from typing import Any
 
 import pytest
 from hippolyte.local.session import LocalSession, local_session
 
 from tests.statemachine.fleet_support import TEST_PARAMETERS
+from tests.support.aws_rules import FakeClock, StrictAws
 
 
 @pytest.fixture
@@ -28,5 +30,25 @@ def session_factory() -> Iterator[Any]:
         def make(**options: Any) -> LocalSession:
             options.setdefault("parameters", TEST_PARAMETERS)
             return stack.enter_context(local_session(**options))
+
+        yield make
+
+
+@pytest.fixture
+def strict_session() -> Iterator[Callable[..., tuple[LocalSession, StrictAws]]]:
+    """A deployed stack under StrictAws; its fake clock is the run's one time source."""
+    with ExitStack() as stack:
+
+        def make(start: datetime | None = None, **options: Any) -> tuple[LocalSession, StrictAws]:
+            strict = StrictAws(auto_advance_on_describe=True, clock=FakeClock(start) if start else None)
+            session = stack.enter_context(
+                local_session(
+                    parameters=TEST_PARAMETERS,
+                    extra=lambda s: s.enter_context(strict),
+                    clock=strict.clock,
+                    **options,
+                )
+            )
+            return session, strict
 
         yield make

@@ -9,17 +9,16 @@ where DynamoDB's limits require it), and the fault appears in the notification.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from hippolyte.local.fleet import DemoTable
-from hippolyte.local.session import LocalSession, local_session
+from hippolyte.local.session import LocalSession
 
-from tests.statemachine.fleet_support import BIG_SLOW_TABLE, TEST_PARAMETERS, build, capacity_snapshot, sent_messages
-from tests.support.aws_rules import FakeClock, StrictAws
+from tests.statemachine.fleet_support import BIG_SLOW_TABLE, build, capacity_snapshot, sent_messages
+from tests.support.aws_rules import StrictAws
 
 # Nights that start at different dates and hours, so that nothing depends on the day the suite
 # runs: the usual nightly start, a night that crosses midnight into a new year, the last seconds of
@@ -36,26 +35,6 @@ NIGHT_STARTS = [
 SMALL = DemoTable("small-orders", items=5, item_bytes=200, rcu=5, gsi=True)
 ON_DEMAND = DemoTable("on-demand-carts", items=5, item_bytes=200, rcu=None)
 AUTOSCALED = DemoTable("autoscaled-slow", items=160, item_bytes=10_000, rcu=1, autoscaled=True)
-
-
-@pytest.fixture
-def strict_session() -> Iterator[Callable[..., tuple[LocalSession, StrictAws]]]:
-    """A deployed stack under StrictAws; its fake clock is the run's one time source."""
-    with ExitStack() as stack:
-
-        def make(start: datetime | None = None, **options: Any) -> tuple[LocalSession, StrictAws]:
-            strict = StrictAws(auto_advance_on_describe=True, clock=FakeClock(start) if start else None)
-            session = stack.enter_context(
-                local_session(
-                    parameters=TEST_PARAMETERS,
-                    extra=lambda s: s.enter_context(strict),
-                    clock=strict.clock,
-                    **options,
-                )
-            )
-            return session, strict
-
-        yield make
 
 
 def ledger_items(session: LocalSession) -> list[dict[str, str]]:

@@ -36,16 +36,17 @@ def test_the_largest_state_of_a_10000_table_night_is_a_small_fraction_of_the_lim
         bucket="hippolyte-prod-backupbucket-" + "x" * 30,
         started_at=datetime(2026, 11, 28, 0, 10, tzinfo=UTC),
     )
-    # WHEN every batch starts in one wave and CreatePipelines returns one result per batch
+    # WHEN every batch starts in one wave (each start stores its own result in S3, not in the payload)
     context = RunContext(
         run=run,
         poll_seconds=300,
-        wave=[WaveItem(batch_id=batch.id) for batch in plan.batches],
-        created=[StartedBatch(batch_id=batch.id, pipeline_id="df-" + "0" * 21) for batch in plan.batches],
+        wave=[WaveItem(batch_id=batch.id, attempt=99) for batch in plan.batches],
     )
-    # THEN the biggest document a state passes (the loop's context with every result) is small
+    # THEN the biggest document a state passes (the loop's context with the whole wave) is small
     size = len(context.model_dump_json().encode())
     assert len(plan.batches) > 300
     assert size < STEP_FUNCTIONS_PAYLOAD_LIMIT / 4, size
     # AND one Map iteration's input does not grow with the account
-    assert len(CreateBatchRequest(run=run, batch_id="b0313").model_dump_json()) < 1024
+    assert len(CreateBatchRequest(run=run, batch_id="b0313", attempt=99).model_dump_json()) < 1024
+    # AND what one iteration returns (kept out of the payload by ResultPath null) is small too
+    assert len(StartedBatch(batch_id="b0313", pipeline_id="df-" + "0" * 21).model_dump_json()) < 1024

@@ -82,6 +82,18 @@ def _describe_one(datapipeline: Any, pipeline_id: str) -> list[dict[str, Any]]:
         return []
 
 
+def pipeline_ids_by_name(datapipeline: Any, prefix: str) -> dict[str, str]:
+    """Pipelines whose name starts with ``prefix`` (a run's), by name; ListPipelines pages by 50."""
+    found: dict[str, str] = {}
+    kwargs: dict[str, Any] = {}
+    while True:
+        page = datapipeline.list_pipelines(**kwargs)
+        found.update({p["name"]: p["id"] for p in page.get("pipelineIdList", []) if p["name"].startswith(prefix)})
+        if not page.get("hasMoreResults"):
+            return found
+        kwargs["marker"] = page["marker"]
+
+
 def delete_pipeline(datapipeline: Any, pipeline_id: str) -> None:
     """Delete a pipeline; one already gone is fine."""
     try:

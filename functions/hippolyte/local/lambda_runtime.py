@@ -7,6 +7,13 @@ function's real handler (imported from its ``Handler`` string), so every Lambda 
 ASL runs our code, and the boto3 clients the handler creates are served by moto too. An
 exception becomes the Lambda runtime's error payload, whose ``errorType`` (the class name) is
 what the ASL's Retry and Catch match on, as in AWS.
+
+A hook may instead raise :class:`LambdaServiceError`: the Invoke API call itself then fails
+(HTTP 500 ``ServiceException`` or 429 ``TooManyRequestsException``), which Step Functions reports
+as ``Lambda.ServiceException`` / ``Lambda.TooManyRequestsException`` ("Handling errors in Step
+Functions workflows", Lambda service integration) and which the ASL retries. Raised from
+``after_invoke``, it is the real fault a retried state has to survive: the work was done, the
+caller never heard of it.
 """
 
 from __future__ import annotations
@@ -23,11 +30,36 @@ from typing import Any
 from unittest import mock
 
 from moto.awslambda.models import LambdaFunction
+from moto.core.exceptions import JsonRESTError
 
 InvocationHook = Callable[[str, dict[str, Any]], None]
 # Called with (function name, event, result) after the handler returned; may raise to report an
 # error as if the function crashed after doing its work.
 AfterInvocationHook = Callable[[str, dict[str, Any], Any], None]
+
+
+class LambdaServiceError(Exception):
+    """Raised by a hook: the Lambda service fails the Invoke call (the function may have run).
+
+    ``code`` is the Lambda API error code: ``ServiceException`` (HTTP 500) or
+    ``TooManyRequestsException`` (HTTP 429), as listed in the Lambda API reference for Invoke.
+    """
+
+    STATUS = {"ServiceException": 500, "TooManyRequestsException": 429}
+
+    def __init__(self, code: str = "ServiceException", message: str = "injected Lambda service error") -> None:
+        if code not in self.STATUS:
+            raise ValueError(f"not a Lambda Invoke service error: {code}")
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class _InvokeApiError(JsonRESTError):
+    """The Invoke call's own error response, as moto serves it to the caller."""
+
+    def __init__(self, fault: LambdaServiceError) -> None:
+        super().__init__(fault.code, fault.message)
+        self.code = LambdaServiceError.STATUS[fault.code]
 
 
 @dataclass
@@ -78,6 +110,8 @@ def in_process_lambdas(
             result = _load_handler(str(function.handler))(payload, context)
             if after_invoke is not None:
                 after_invoke(function.function_name, payload, result)
+        except LambdaServiceError as fault:
+            raise _InvokeApiError(fault) from None
         except Exception as error:
             body = {
                 "errorMessage": str(error),

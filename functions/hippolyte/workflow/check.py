@@ -10,43 +10,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from hippolyte.adapters.backup_files import inspect_backup
-from hippolyte.adapters.datapipeline import SUCCESS_STATES, TERMINAL_STATES, delete_pipeline, pipeline_states
+from hippolyte.adapters.datapipeline import (
+    SUCCESS_STATES,
+    TERMINAL_STATES,
+    delete_pipeline,
+    pipeline_ids_by_name,
+    pipeline_states,
+)
 from hippolyte.adapters.run_store import load_document, save_document
-from hippolyte.models import Batch, BatchProgress, Plan, RunContext, RunProgress, StartedBatch, TableOutcome
+from hippolyte.models import Plan, RunContext, RunProgress, TableOutcome
 from hippolyte.pipelines import output_directory
 from hippolyte.runtime import Runtime
 from hippolyte.waves import startable_batches
 from hippolyte.workflow.backup_manifest import write_backup_manifest
+from hippolyte.workflow.batch_starts import START_NEVER_COMPLETED, fail_batch, merge_stored_starts, pipeline_name
 from hippolyte.workflow.native_export import check_exports
-
-
-def _fail_batch(progress: RunProgress, batch: Batch, reason: str) -> None:
-    for table in batch.tables:
-        progress.outcomes.setdefault(
-            table.name, TableOutcome(name=table.name, status="failed", reason=reason, engine=table.engine)
-        )
-
-
-def record_started(progress: RunProgress, plan: Plan, started: list[StartedBatch], now: datetime) -> None:
-    """Merge the CreatePipelines results into the run's progress."""
-    batches = {batch.id: batch for batch in plan.batches}
-    progress.refused_this_poll = False
-    for result in started:
-        state = progress.batches.setdefault(result.batch_id, BatchProgress(batch_id=result.batch_id))
-        if result.error is None:
-            state.pipeline_id, state.export_arns, state.status = result.pipeline_id, result.export_arns, "running"
-            continue
-        if result.error == "PipelineLimitReachedError":
-            # Other pipelines (ours or not) hold the account's slots: try again on the next poll,
-            # until the deadline, when the batch's tables are reported with this reason.
-            progress.limit_retries[result.batch_id] = progress.limit_retries.get(result.batch_id, 0) + 1
-            progress.refused_this_poll = True
-            state.status = "pending"
-            continue
-        state.status, state.ended_at = "not_started", now
-        _fail_batch(
-            progress, batches[result.batch_id], f"its pipeline could not be created: {result.error}: {result.cause}"
-        )
 
 
 def _verify_table(
@@ -84,10 +62,12 @@ def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
     plan = load_document(s3, context.run, "plan", Plan)
     progress = load_document(s3, context.run, "progress", RunProgress)
     now = rt.clock()
-    record_started(progress, plan, context.created or [], now)
+    unfinished_starts = merge_stored_starts(s3, context.run, progress, plan, now)
     batches = {batch.id: batch for batch in plan.batches}
     running = {bid: state for bid, state in progress.batches.items() if state.status == "running"}
     past_deadline = progress.deadline is not None and now >= progress.deadline
+    if past_deadline and unfinished_starts:
+        _end_unfinished_starts(rt, context, progress, plan, unfinished_starts, now)
     pipeline_running = {bid: s for bid, s in running.items() if s.pipeline_id}
     states = dict(
         pipeline_states(rt.client("datapipeline"), [s.pipeline_id for s in pipeline_running.values() if s.pipeline_id])
@@ -144,9 +124,29 @@ def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
                     if refusals
                     else ""
                 )
-                _fail_batch(progress, batches[batch_id], reason)
+                fail_batch(progress, batches[batch_id], reason)
     save_document(s3, context.run, "progress", progress)
-    return context.model_copy(update={"created": None, "status": loop_status(rt, plan, progress)})
+    return context.model_copy(update={"status": loop_status(rt, plan, progress)})
+
+
+def _end_unfinished_starts(
+    rt: Runtime, context: RunContext, progress: RunProgress, plan: Plan, batch_ids: list[str], now: datetime
+) -> None:
+    """At the deadline, end the batches whose start never stored its result, and say so.
+
+    A pipeline such a start may have created before it failed is found by its name and deleted.
+    """
+    datapipeline = rt.client("datapipeline")
+    prefix = pipeline_name(rt.settings.stage, context.run.run_id, "")
+    by_name = pipeline_ids_by_name(datapipeline, prefix)
+    batches = {batch.id: batch for batch in plan.batches}
+    for batch_id in batch_ids:
+        pipeline_id = by_name.get(pipeline_name(rt.settings.stage, context.run.run_id, batch_id))
+        if pipeline_id:
+            delete_pipeline(datapipeline, pipeline_id)
+        state = progress.batches[batch_id]
+        state.status, state.ended_at = "not_started", now
+        fail_batch(progress, batches[batch_id], START_NEVER_COMPLETED)
 
 
 def loop_status(rt: Runtime, plan: Plan, progress: RunProgress) -> str:
@@ -156,8 +156,11 @@ def loop_status(rt: Runtime, plan: Plan, progress: RunProgress) -> str:
     asking at once would spin against a limit that only a finishing pipeline can lift.
     """
     statuses = {state.status for state in progress.batches.values()}
-    if not statuses & {"pending", "running"}:
+    if not statuses & {"pending", "starting", "running"}:
         return "done"
+    if "starting" in statuses:
+        # A start that never stored its result: ScaleUpReadCapacity sends it again.
+        return "start_next"
     if progress.refused_this_poll:
         return "waiting"
     wave = startable_batches(plan, progress, rt.settings.max_concurrent_pipelines)

@@ -1,4 +1,8 @@
-"""CreatePipelines (one Map iteration): create and activate one batch's pipeline, or start its exports."""
+"""CreatePipelines (one Map iteration): create and activate one batch's pipeline, or start its exports.
+
+Each attempt stores its own result (workflow/batch_starts.py) before it returns, and a retried
+attempt returns that stored result without calling Data Pipeline or DynamoDB again.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from hippolyte.errors import PipelineCreationError, PipelineLimitReachedError
 from hippolyte.models import Batch, CreateBatchRequest, StartedBatch
 from hippolyte.pipelines import ClusterSettings, build_pipeline_objects, pipeline_unique_id
 from hippolyte.runtime import Runtime
+from hippolyte.workflow.batch_starts import pipeline_name, store_start, stored_start
 from hippolyte.workflow.native_export import start_exports
 from hippolyte.workflow.plan import load_batch
 
@@ -51,13 +56,19 @@ def read_percents(
     return percents
 
 
-def pipeline_name(rt: Runtime, run_id: str, batch_id: str) -> str:
-    """A batch's pipeline name: stage, run and batch, so a person (and the failure path) can find it."""
-    return f"hippolyte-{rt.settings.stage}-{run_id}-{batch_id}"
-
-
 def start_batch(rt: Runtime, request: CreateBatchRequest) -> StartedBatch:
-    """Create one pipeline (idempotent per run and batch); a refusal is returned, not raised."""
+    """Start one batch once per attempt, and store the result; a refusal is returned, not raised."""
+    s3 = rt.client("s3")
+    earlier = stored_start(s3, request.run, request.batch_id, request.attempt)
+    if earlier is not None:
+        return earlier
+    started = _start(rt, request)
+    store_start(s3, request.run, request.attempt, started)
+    return started
+
+
+def _start(rt: Runtime, request: CreateBatchRequest) -> StartedBatch:
+    """Create one pipeline (idempotent per run and batch), or start the batch's native exports."""
     batch = load_batch(rt, request.run, request.batch_id)
     if batch.engine == "export":
         return start_exports(rt, request, batch)
@@ -70,7 +81,7 @@ def start_batch(rt: Runtime, request: CreateBatchRequest) -> StartedBatch:
         read_percents(rt, ledger, request, batch),
         log_uri=f"s3://{request.run.bucket}/{request.run.prefix}logs/",
     )
-    name = pipeline_name(rt, request.run.run_id, batch.id)
+    name = pipeline_name(rt.settings.stage, request.run.run_id, batch.id)
     try:
         pipeline_id = create_and_activate(
             rt.client("datapipeline"),

@@ -1,9 +1,14 @@
-"""NotifyResult and NotifyFailure: one SNS message per run, listing every table."""
+"""NotifyResult and NotifyFailure: one SNS message per run, listing every table.
+
+A report that was published is stored as the run's ``sent/result`` (or ``sent/failure``)
+document; a retried notify (Step Functions re-runs it when the Lambda fails after publishing)
+finds it and returns it instead of sending the same message twice.
+"""
 
 from __future__ import annotations
 
 from hippolyte.adapters.notification import publish_report
-from hippolyte.adapters.run_store import document_exists, load_document
+from hippolyte.adapters.run_store import document_exists, load_document, save_document
 from hippolyte.models import Inventory, RunProgress, RunRef, RunReport, StateError
 from hippolyte.report import final_outcomes, render_report
 from hippolyte.runtime import Runtime, account_of
@@ -12,8 +17,11 @@ from hippolyte.runtime import Runtime, account_of
 def notify_run(
     rt: Runtime, run: RunRef | None, execution_id: str, execution_name: str, error: StateError | None = None
 ) -> RunReport:
-    """Build the report from the run's documents, store it next to them and publish it."""
+    """Build the report from the run's documents, store it next to them and publish it (once)."""
     s3 = rt.client("s3")
+    sent = f"sent/{'failure' if error else 'result'}"
+    if run is not None and document_exists(s3, run, sent):
+        return load_document(s3, run, sent, RunReport)
     inventory = (
         load_document(s3, run, "inventory", Inventory) if run and document_exists(s3, run, "inventory") else None
     )
@@ -36,4 +44,7 @@ def notify_run(
     if run is not None:  # a run rejected at its first state leaves nothing in the account
         s3.put_object(Bucket=run.bucket, Key=f"{run.prefix}report.txt", Body=body.encode(), ContentType="text/plain")
     message_id = publish_report(rt.client("sns"), rt.settings.topic_arn, report.subject, body)
-    return report.model_copy(update={"message_id": message_id, "error": error})
+    report = report.model_copy(update={"message_id": message_id, "error": error})
+    if run is not None:
+        save_document(s3, run, sent, report)
+    return report

@@ -8,15 +8,16 @@ their exports were told to read a share of the boosted capacity.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
+from hippolyte.adapters.executions import execution_status_reader
+from hippolyte.adapters.ledger import CapacityLedger, LedgerEntry
 from hippolyte.adapters.notification import publish_report
 from hippolyte.adapters.run_store import document_exists, load_document, save_document
+from hippolyte.errors import HippolyteError
 from hippolyte.models import CapacityNote, RunProgress, RunRef
 from hippolyte.report import section
 from hippolyte.runtime import Runtime
@@ -32,22 +33,9 @@ class ReconcileReport(BaseModel):
     pending: list[CapacityNote] = Field(default_factory=list)
     left_to_running_runs: list[str] = Field(default_factory=list)
     stopped_runs: list[str] = Field(default_factory=list)
+    # Runs (or tables) left for the next pass because an AWS call failed, with the reason.
+    skipped: list[CapacityNote] = Field(default_factory=list)
     message_id: str | None = None
-
-
-def execution_status_reader(sfn: Any) -> Callable[[str], str]:
-    """A cached reader of an execution's status ("GONE" when Step Functions no longer knows it)."""
-    cache: dict[str, str] = {}
-
-    def status(execution_arn: str) -> str:
-        if execution_arn not in cache:
-            try:
-                cache[execution_arn] = sfn.describe_execution(executionArn=execution_arn)["status"]
-            except ClientError:
-                cache[execution_arn] = "GONE"
-        return cache[execution_arn]
-
-    return status
 
 
 def _stop_dead_run(rt: Runtime, run_id: str, execution_id: str, started_at: datetime) -> bool:
@@ -57,7 +45,7 @@ def _stop_dead_run(rt: Runtime, run_id: str, execution_id: str, started_at: date
         return False
     # The started_at above is only used for paths; the stored progress knows the pipelines.
     progress = load_document(s3, run, "progress", RunProgress)
-    if not any(state.status in ("running", "pending") for state in progress.batches.values()):
+    if not any(state.status in ("starting", "running", "pending") for state in progress.batches.values()):
         return False
     stop_running_batches(rt, run, progress, "the run ended without finishing (stopped, timed out or crashed)")
     save_document(s3, run, "progress", progress)
@@ -71,33 +59,45 @@ def reconcile_capacity(rt: Runtime) -> ReconcileReport:
     now = rt.clock()
     report = ReconcileReport()
     for entry in sorted(ledger.open_entries(), key=lambda e: (e.table_name, e.run_id)):
-        running = status_of(entry.execution_id) == "RUNNING"
-        if running and entry.status != "pending":
-            report.left_to_running_runs.append(entry.table_name)
-            continue
-        if entry.status == "pending" and entry.retry_after is not None and entry.retry_after > now:
-            report.pending.append(
-                CapacityNote(name=entry.table_name, reason=entry.reason, retry_after=entry.retry_after)
+        try:
+            _reconcile_entry(rt, ledger, entry, status_of(entry.execution_id), now, report)
+        except (ClientError, HippolyteError) as error:
+            # One run's trouble never blocks the others: it is reported and tried next hour.
+            code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
+            report.skipped.append(
+                CapacityNote(
+                    name=entry.table_name, reason=f"run {entry.run_id} left for the next pass: {code}: {error}"
+                )
             )
-            continue
-        if (
-            not running
-            and entry.run_id not in report.stopped_runs
-            and _stop_dead_run(rt, entry.run_id, entry.execution_id, entry.updated_at)
-        ):
-            report.stopped_runs.append(entry.run_id)
-        result = restore_table(rt, ledger, entry, now)
-        if result.kind == "restored":
-            report.restored.append(entry.table_name)
-        elif result.kind == "gone":
-            report.gone.append(CapacityNote(name=entry.table_name, reason=result.reason))
-        else:
-            report.pending.append(
-                CapacityNote(name=entry.table_name, reason=result.reason, retry_after=result.retry_after)
-            )
-    if report.restored or report.pending or report.gone or report.stopped_runs:
+    if report.restored or report.pending or report.gone or report.stopped_runs or report.skipped:
         report.message_id = publish_report(rt.client("sns"), rt.settings.topic_arn, *render_reconcile(rt, report))
     return report
+
+
+def _reconcile_entry(
+    rt: Runtime, ledger: CapacityLedger, entry: LedgerEntry, status: str, now: datetime, report: ReconcileReport
+) -> None:
+    """Restore one open ledger record, unless its run still runs or DynamoDB asks to wait."""
+    running = status == "RUNNING"
+    if running and entry.status != "pending":
+        report.left_to_running_runs.append(entry.table_name)
+        return
+    if entry.status == "pending" and entry.retry_after is not None and entry.retry_after > now:
+        report.pending.append(CapacityNote(name=entry.table_name, reason=entry.reason, retry_after=entry.retry_after))
+        return
+    if (
+        not running
+        and entry.run_id not in report.stopped_runs
+        and _stop_dead_run(rt, entry.run_id, entry.execution_id, entry.updated_at)
+    ):
+        report.stopped_runs.append(entry.run_id)
+    result = restore_table(rt, ledger, entry, now)
+    if result.kind == "restored":
+        report.restored.append(entry.table_name)
+    elif result.kind == "gone":
+        report.gone.append(CapacityNote(name=entry.table_name, reason=result.reason))
+    else:
+        report.pending.append(CapacityNote(name=entry.table_name, reason=result.reason, retry_after=result.retry_after))
 
 
 def render_reconcile(rt: Runtime, report: ReconcileReport) -> tuple[str, str]:
@@ -118,6 +118,10 @@ def render_reconcile(rt: Runtime, report: ReconcileReport) -> tuple[str, str]:
     if report.gone:
         lines += section(
             "No longer restorable (recorded, not touched)", (f"  {n.name}: {n.reason}" for n in report.gone)
+        )
+    if report.skipped:
+        lines += section(
+            "Left for the next pass (an AWS call failed)", (f"  {n.name}: {n.reason}" for n in report.skipped)
         )
     if report.stopped_runs:
         lines += section(

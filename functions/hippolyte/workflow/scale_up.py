@@ -1,4 +1,9 @@
-"""ScaleUpReadCapacity: choose the batches that start now and raise their tables' read capacity."""
+"""ScaleUpReadCapacity: choose the batches that start now and raise their tables' read capacity.
+
+Safe to run again after its work (Step Functions retries it): a batch it already marked
+``starting`` is sent to CreatePipelines again under the same attempt, and raising a table that
+is already at its boost changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,9 @@ def scale_up_next_wave(rt: Runtime, context: RunContext) -> RunContext:
     plan = load_document(s3, context.run, "plan", Plan)
     progress = load_document(s3, context.run, "progress", RunProgress)
     now = rt.clock()
+    # Batches an earlier attempt of this state (or of the last wave) marked starting and whose
+    # CreatePipeline never stored a result: they are started again, under the same attempt.
+    unfinished = sorted(bid for bid, state in progress.batches.items() if state.status == "starting")
     if progress.deadline is not None and now >= progress.deadline:
         return context.model_copy(update={"wave": [], "status": "waiting"})
     wave = startable_batches(plan, progress, rt.settings.max_concurrent_pipelines)
@@ -32,6 +40,12 @@ def scale_up_next_wave(rt: Runtime, context: RunContext) -> RunContext:
                 progress.raised[table.name] = result.extra_rcu
             if result.reason:
                 progress.notes.append(f"{table.name}: {result.reason}")
-        progress.batches[batch.id] = BatchProgress(batch_id=batch.id, status="running", started_at=now)
+        earlier = progress.batches.get(batch.id, BatchProgress(batch_id=batch.id))
+        progress.batches[batch.id] = earlier.model_copy(
+            update={"status": "starting", "attempt": earlier.attempt + 1, "started_at": now}
+        )
     save_document(s3, context.run, "progress", progress)
-    return context.model_copy(update={"wave": [WaveItem(batch_id=batch_id) for batch_id in wave], "created": None})
+    items = [
+        WaveItem(batch_id=batch_id, attempt=progress.batches[batch_id].attempt) for batch_id in [*unfinished, *wave]
+    ]
+    return context.model_copy(update={"wave": items})
