@@ -366,6 +366,41 @@ def test_an_execution_stopped_mid_run_is_cleaned_up_by_reconcile(
     assert "reconcile restored 2" in subject and "stopped" in body
 
 
+@pytest.mark.parametrize("code", ["ThrottlingException", "AccessDeniedException"])
+def test_reconcile_leaves_a_live_run_alone_when_it_cannot_tell_whether_the_run_lives(
+    strict_session: Callable[..., tuple[LocalSession, StrictAws]], code: str
+) -> None:
+    # GIVEN a live run with a boosted table whose pipeline runs, and Step Functions refusing
+    # reconcile's DescribeExecution (throttled beyond the SDK's own retries, or denied)
+    reports: list[dict[str, Any]] = []
+
+    def reconcile_during_first_poll(name: str, *_: Any) -> None:
+        if name.endswith("-CheckPipelinesFunction") and not reports:
+            strict.fail_describe_execution(10, code=code)
+            reports.append(session.invoke("ReconcileCapacityFunction"))
+
+    session, strict = strict_session(before_invoke=reconcile_during_first_poll)
+    build(session, [BIG_SLOW_TABLE])
+    strict.settle()
+    before = capacity_snapshot(session)
+
+    # WHEN the hourly reconcile runs while the night is under way
+    result = session.run({"poll_seconds": 60}, name="live")
+
+    # THEN reconcile neither stopped the run's pipeline nor lowered its boost: it reported the
+    # run as left for the next pass, with the error
+    (report,) = reports
+    assert report["stopped_runs"] == [] and report["restored"] == []
+    assert [note["name"] for note in report["skipped"]] == ["big-slow"]
+    assert code in report["skipped"][0]["reason"]
+    _, body = sent_messages(session)[0]
+    assert "Left for the next pass" in body and "big-slow" in body
+    # AND the night went on to back the table up and put its capacity back itself
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    strict.settle()
+    assert capacity_snapshot(session) == before
+
+
 def test_a_run_retried_after_a_crash_never_records_a_boosted_value_as_original(
     strict_session: Callable[..., tuple[LocalSession, StrictAws]],
 ) -> None:

@@ -86,6 +86,9 @@ P7 ListPipelines pages correctly (moto drops the last pipeline when there are 50
 
 Fault injection
 ---------------
+``fail_describe_execution(n, code="ThrottlingException")``: the next n DescribeExecution calls fail
+with that code (Step Functions throttles its API per account; a role without the permission gets
+AccessDeniedException).
 ``throttle_update_table(n, table=None)``: the next n matching UpdateTable calls fail with
 ``LimitExceededException`` "Subscriber limit exceeded: Only 10 tables can be created, updated, or
 deleted simultaneously" (AWS's wording for too many concurrent control-plane operations), before
@@ -154,6 +157,7 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.table import Table
+from moto.stepfunctions.models import StepFunctionBackend
 
 DEFAULT_START = datetime(2026, 11, 28, 0, 10, tzinfo=UTC)
 """Default fake time: the nightly backup's schedule (cron 00:10 UTC) on a fixed day."""
@@ -409,6 +413,8 @@ class StrictAws:
         self._tables: weakref.WeakKeyDictionary[Table, _TableState] = weakref.WeakKeyDictionary()
         self._update_faults: list[_InjectedFailure] = []
         self._create_pipeline_faults: list[_InjectedFailure] = []
+        # (fault, thread): a DescribeExecution fault applies to calls made on the thread that set it.
+        self._describe_execution_faults: list[tuple[_InjectedFailure, int]] = []
         self._deleted_pipelines: set[str] = set()
         # Pipelines whose last PutPipelineDefinition returned validation errors (P3, P4).
         self._errored_pipelines: set[str] = set()
@@ -430,6 +436,7 @@ class StrictAws:
             (DataPipelineBackend, "activate_pipeline", self._activate_pipeline),
             (DataPipelineResponse, "put_pipeline_definition", self._put_pipeline_definition),
             (DataPipelineResponse, "list_pipelines", self._list_pipelines),
+            (StepFunctionBackend, "describe_execution", self._describe_execution),
         ]
         for owner, name, rule in patches:
             stack.enter_context(mock.patch.object(owner, name, _wrap(getattr(owner, name), rule)))
@@ -535,6 +542,34 @@ class StrictAws:
             self._create_pipeline_faults.append(
                 _InjectedFailure(count, code, message or PIPELINE_LIMIT_MESSAGE.format(limit=self.pipeline_limit))
             )
+
+    def fail_describe_execution(self, count: int = 1, *, code: str = "ThrottlingException") -> None:
+        """Make the next ``count`` DescribeExecution calls made on this thread fail with ``code``.
+
+        Only this thread's calls: the local session follows executions with DescribeExecution
+        from its own thread, and the fault is meant for the code under test.
+
+        Step Functions throttles its API per account with ``ThrottlingException`` ("Quotas related
+        to API action throttling" in the Step Functions Developer Guide: DescribeExecution has a
+        bucket of 200 and a refill of 20 per second in most regions); a role without
+        ``states:DescribeExecution`` gets ``AccessDeniedException``. Neither says the execution is gone.
+        """
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        with self._lock:
+            fault = _InjectedFailure(count, code, f"injected {code}")
+            self._describe_execution_faults.append((fault, threading.get_ident()))
+
+    def _describe_execution(self, original: Callable[..., Any], backend: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            here = threading.get_ident()
+            fault = next(
+                (f for f, thread in self._describe_execution_faults if f.remaining > 0 and thread == here), None
+            )
+            if fault is not None:
+                fault.remaining -= 1
+                raise _StepFunctionsError(fault.code, fault.message, 400)
+        return original(backend, *args, **kwargs)
 
     # ------------------------------------------------------------------------ DynamoDB internals
 
@@ -922,6 +957,14 @@ def _record_change(unit: _Unit, change: Change, now: datetime) -> None:
         unit.record_decrease(now)
     if change in ("increase", "both"):
         unit.last_increase = now
+
+
+class _StepFunctionsError(JsonRESTError):
+    """A Step Functions API error with AWS's code, as the JSON protocol serves it."""
+
+    def __init__(self, code: str, message: str, status: int) -> None:
+        super().__init__(code, message)
+        self.code = status
 
 
 def _wrap(original: Callable[..., Any], rule: Callable[..., Any]) -> Callable[..., Any]:

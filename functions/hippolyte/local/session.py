@@ -4,6 +4,8 @@ helpers to run the real state machine and read its history.
 Retry back-off in the ASL really sleeps in moto's interpreter (``time.sleep`` in
 ``moto.stepfunctions.parser.asl.component.common.retry.retrier_decl``); the local run replaces that
 ``time`` with one whose ``sleep`` returns at once, so retries happen, in order, without waiting.
+The SDK's own retries (``time.sleep`` in ``botocore.endpoint``, between attempts of a throttled
+call) are likewise recorded in ``session.sdk_sleeps`` instead of slept.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from unittest import mock
 
 import boto3
+import botocore.endpoint
 from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
@@ -100,6 +103,8 @@ class LocalSession:
     clock: Callable[[], datetime] | None = None
     # Seconds of every Wait state that advanced the simulated clock, in order.
     waits: list[int] = field(default_factory=list)
+    # Back-offs the SDK chose between attempts of a retried call (not slept).
+    sdk_sleeps: list[float] = field(default_factory=list)
     # DynamoDB's native export with AWS's file layout (tests inject faults through it).
     exports: LocalNativeExports | None = None
 
@@ -240,6 +245,9 @@ def local_session(
         waits = stack.enter_context(one_time_source(clock))
         stack.enter_context(real_table_sizes())
         stack.enter_context(mock.patch.object(retrier_decl, "time", _no_sleep_time()))
+        sdk_sleeps: list[float] = []
+        sdk_time = types.SimpleNamespace(sleep=sdk_sleeps.append, time=time.time, monotonic=time.monotonic)
+        stack.enter_context(mock.patch.object(botocore.endpoint, "time", sdk_time))
         if extra is not None:
             extra(stack)
         deployed = deploy(region=region, parameters=parameters)
@@ -253,6 +261,7 @@ def local_session(
             sleeps=sleeps,
             clock=clock,
             waits=waits,
+            sdk_sleeps=sdk_sleeps,
         )
         try:
             yield session
