@@ -43,3 +43,19 @@ def document_exists(s3: Any, run: RunRef, name: str) -> bool:
     except ClientError:
         return False
     return True
+
+
+def load_stored(s3: Any, bucket: str, key: str, model: type[DocumentT]) -> DocumentT | None:
+    """A document stored at ``key``, or None when there is none yet."""
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            return None
+        raise
+    return model.model_validate_json(body)
+
+
+def store(s3: Any, bucket: str, key: str, document: BaseModel) -> None:
+    """Write a document at ``key``."""
+    s3.put_object(Bucket=bucket, Key=key, Body=document.model_dump_json().encode(), ContentType="application/json")

@@ -29,7 +29,8 @@ ION, KMS, another account's bucket, the 300-exports quota, and the exact content
 
 ImportTable is left to moto (``TableImport``): it creates the table with its keys and global
 indexes and loads every gzipped ``{"Item": ...}`` line under the given S3KeyPrefix, which is what
-AWS does with an export's ``data/`` directory.
+AWS does with an export's ``data/`` directory. Only its ClientToken is added: a repeated call with
+the same token and parameters returns the first import, as AWS documents.
 """
 
 from __future__ import annotations
@@ -165,9 +166,35 @@ class LocalNativeExports:
                 raise _error("ExportNotFoundException", f"Export not found: {handler.body['ExportArn']}")
             return ActionResult({"ExportDescription": export.response()})
 
+        original_import_table = DynamoHandler.import_table
+        import_tokens: dict[str, tuple[str, str]] = {}
+
+        def import_table(handler: DynamoHandler) -> ActionResult:
+            # ImportTable's ClientToken makes the call idempotent: "multiple identical calls have
+            # the same effect as one single call"; the same token with other parameters is an
+            # IdempotentParameterMismatchException (DynamoDB API Reference, ImportTable). moto
+            # ignores the token and fails the repeat with "Table already exists".
+            token = handler.body.get("ClientToken")
+            parameters = json.dumps({k: v for k, v in handler.body.items() if k != "ClientToken"}, sort_keys=True)
+            with emulation._lock:
+                if token and token in import_tokens:
+                    arn, earlier = import_tokens[token]
+                    if earlier != parameters:
+                        raise _error(
+                            "IdempotentParameterMismatchException", "ClientToken was used with different parameters"
+                        )
+                    table_import = handler.dynamodb_backend.describe_import(arn)
+                    return ActionResult({"ImportTableDescription": table_import.response()})
+                result = original_import_table(handler)
+                if token:
+                    description = result.result["ImportTableDescription"]  # type: ignore[index]
+                    import_tokens[token] = (description["ImportArn"], parameters)
+                return result
+
         self._patches = [
             mock.patch.object(DynamoHandler, "export_table_to_point_in_time", export_table_to_point_in_time),
             mock.patch.object(DynamoHandler, "describe_export", describe_export),
+            mock.patch.object(DynamoHandler, "import_table", import_table),
         ]
         for patch in self._patches:
             patch.start()

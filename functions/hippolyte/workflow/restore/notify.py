@@ -1,8 +1,14 @@
-"""NotifyRestored and NotifyRestoreFailed: one SNS message per restore, to the backup report's topic."""
+"""NotifyRestored and NotifyRestoreFailed: one SNS message per restore, to the backup report's topic.
+
+A published report is stored under the restore's ``runs/restore-<execution>/`` prefix; a retried
+notify (Step Functions re-runs it when the Lambda fails after publishing) finds it and returns it
+instead of sending the same message twice.
+"""
 
 from __future__ import annotations
 
 from hippolyte.adapters.notification import publish_report
+from hippolyte.adapters.run_store import load_stored, store
 from hippolyte.report import SUBJECT_LIMIT
 from hippolyte.restore_models import RestoreContext, RestoreFailure, RestoreReport
 from hippolyte.runtime import Runtime
@@ -12,6 +18,24 @@ def _subject(rt: Runtime, table: str | None, target: str | None, outcome: str) -
     # SNS subjects are ASCII, on one line, under 100 characters (SNS Publish API reference).
     subject = f"Hippolyte {rt.settings.stage} restore {table or '?'} -> {target or '?'}: {outcome}"
     return subject.encode("ascii", "replace").decode()[: SUBJECT_LIMIT - 1]
+
+
+def _sent_key(execution_name: str, outcome: str) -> str:
+    return f"runs/restore-{execution_name}/sent/{outcome.lower()}.json"
+
+
+def _publish_once(rt: Runtime, execution_name: str, report: RestoreReport, body: str) -> RestoreReport:
+    """Publish a restore's report unless an earlier attempt did; returns what was sent."""
+    s3, bucket, key = rt.client("s3"), rt.settings.backup_bucket, _sent_key(execution_name, report.outcome)
+    sent = load_stored(s3, bucket, key, RestoreReport) if bucket else None
+    if sent is not None:
+        return sent
+    report = report.model_copy(
+        update={"message_id": publish_report(rt.client("sns"), rt.settings.topic_arn, report.subject, body)}
+    )
+    if bucket:
+        store(s3, bucket, key, report)
+    return report
 
 
 def notify_restored(rt: Runtime, context: RestoreContext) -> RestoreReport:
@@ -28,16 +52,15 @@ def notify_restored(rt: Runtime, context: RestoreContext) -> RestoreReport:
         f"  execution: {context.execution_id}",
         *(f"  note: {note}" for note in context.notes),
     ]
-    message_id = publish_report(rt.client("sns"), rt.settings.topic_arn, subject, "\n".join(lines) + "\n")
-    return RestoreReport(
+    report = RestoreReport(
         subject=subject,
         outcome="SUCCEEDED",
         table=request.table,
         target=request.target,
         backup=context.backup.location,
         items=context.items_restored,
-        message_id=message_id,
     )
+    return _publish_once(rt, context.execution_name, report, "\n".join(lines) + "\n")
 
 
 def notify_restore_failed(rt: Runtime, failure: RestoreFailure, notes: list[str]) -> RestoreReport:
@@ -64,13 +87,12 @@ def notify_restore_failed(rt: Runtime, failure: RestoreFailure, notes: list[str]
         f"  execution: {failure.execution_id}",
         *(f"  note: {note}" for note in notes),
     ]
-    message_id = publish_report(rt.client("sns"), rt.settings.topic_arn, subject, "\n".join(lines) + "\n")
-    return RestoreReport(
+    report = RestoreReport(
         subject=subject,
         outcome="FAILED",
         table=table if isinstance(table, str) else None,
         target=target if isinstance(target, str) else None,
         backup=context.backup.location if context else None,
-        message_id=message_id,
         error=error,
     )
+    return _publish_once(rt, failure.execution_name, report, "\n".join(lines) + "\n")
