@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hippolyte.history_budget import MIN_POLL_SECONDS
+
 BillingMode = Literal["PROVISIONED", "PAY_PER_REQUEST"]
 Engine = Literal["datapipeline", "export"]
 TableName = Annotated[str, Field(min_length=3, max_length=255, pattern=r"^[A-Za-z0-9_.\-]+$")]
@@ -28,7 +30,7 @@ def first_error(error: ValidationError, default_field: str = "input") -> tuple[s
     ...     ExecutionInput.model_validate({"poll_seconds": -1})
     ... except ValidationError as error:
     ...     first_error(error)
-    ('poll_seconds', 'Input should be greater than or equal to 0')
+    ('poll_seconds', 'Input should be greater than or equal to 120')
     """
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or default_field
@@ -213,7 +215,9 @@ class ExecutionInput(Model):
     """What a person (or the nightly schedule) may pass to the backup state machine."""
 
     tables: list[TableName] | None = Field(default=None, description="Back up only these tables (the manual re-run).")
-    poll_seconds: Annotated[int, Field(ge=0, le=3600)] = 300
+    # The floor keeps a night that polls until its timeout inside Step Functions' history limit
+    # (see history_budget.py).
+    poll_seconds: Annotated[int, Field(ge=MIN_POLL_SECONDS, le=3600)] = 300
 
     @field_validator("tables")
     @classmethod

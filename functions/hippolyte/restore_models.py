@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hippolyte.backup_manifest import Throughput
+from hippolyte.history_budget import MIN_RESTORE_POLL_SECONDS
 from hippolyte.models import Engine, Model, NonNegativeInt, StateError, TableName
 
 
@@ -71,7 +72,8 @@ class RestoreRequest(Model):
     at: datetime | None = Field(default=None, description="Latest verified backup at or before this time.")
     backup: str | None = Field(default=None, description="s3:// URI of one backup's directory.")
     into_existing: bool = Field(default=False, description="Restore into an existing, empty table.")
-    poll_seconds: Annotated[int, Field(ge=0, le=3600)] = 30
+    # The floor keeps a restore that polls until its timeout inside Step Functions' history limit.
+    poll_seconds: Annotated[int, Field(ge=MIN_RESTORE_POLL_SECONDS, le=3600)] = 120
 
     @field_validator("at", mode="before")
     @classmethod

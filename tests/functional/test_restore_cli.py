@@ -61,7 +61,7 @@ def restore_args(session: LocalSession, *extra: str) -> list[str]:
         "--state-machine",
         session.stack.state_machines["RestoreStateMachine"],
         "--poll-seconds",
-        "0",
+        "90",
         *extra,
     ]
 

@@ -42,7 +42,7 @@ def test_a_30_table_fleet_is_backed_up_and_every_file_matches_its_table(session:
     before = capacity_snapshot(session)
 
     # WHEN the nightly execution runs
-    result = session.run({"poll_seconds": 0}, name="nightly", timeout=240)
+    result = session.run({"poll_seconds": 120}, name="nightly", timeout=240)
 
     # THEN it succeeds through the named states
     assert result.status == "SUCCEEDED", (result.error, result.cause)
@@ -92,7 +92,7 @@ def test_the_slow_table_is_boosted_while_it_is_exported_and_put_back_after(sessi
     session.emr.before_export = watching_export
 
     # WHEN the backup runs
-    result = session.run({"poll_seconds": 0}, name="boost", timeout=120)
+    result = session.run({"poll_seconds": 120}, name="boost", timeout=120)
 
     # THEN the export ran against raised capacity, and the table is back to 1 RCU afterwards
     assert result.status == "SUCCEEDED", (result.error, result.cause)
@@ -107,7 +107,7 @@ def test_a_manual_rerun_backs_up_only_the_named_table(session: LocalSession) -> 
     build(session, [DemoTable(f"orders-{n}", items=5, item_bytes=100, rcu=5) for n in range(3)])
 
     # WHEN a person starts an execution for one of them
-    result = session.run({"tables": ["orders-1"], "poll_seconds": 0}, name="rerun-orders-1")
+    result = session.run({"tables": ["orders-1"], "poll_seconds": 120}, name="rerun-orders-1")
 
     # THEN only that table is backed up and reported
     assert result.status == "SUCCEEDED", (result.error, result.cause)
@@ -123,7 +123,7 @@ def test_a_failed_pipeline_reports_its_table_failed_and_puts_capacity_back(sessi
     before = capacity_snapshot(session)
 
     # WHEN the backup runs
-    result = session.run({"poll_seconds": 0}, name="fails", timeout=120)
+    result = session.run({"poll_seconds": 120}, name="fails", timeout=120)
 
     # THEN the execution fails saying tables failed, the report names the table and why
     assert result.status == "FAILED"
@@ -149,7 +149,7 @@ def test_a_lambda_that_raises_goes_through_restore_and_notification(session_fact
     before = capacity_snapshot(session)
 
     # WHEN the backup runs
-    result = session.run({"poll_seconds": 0}, name="crash", timeout=120)
+    result = session.run({"poll_seconds": 120}, name="crash", timeout=120)
 
     # THEN the Catch path restores capacity and notifies, and the execution fails with the error
     assert result.status == "FAILED"

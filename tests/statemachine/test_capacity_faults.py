@@ -84,7 +84,7 @@ def test_each_state_failing_ends_with_capacity_restored_and_reported(
     before = capacity_snapshot(session)
 
     # WHEN the backup runs
-    result = session.run({"poll_seconds": 0}, name=f"fault-{state}-{when}", timeout=120)
+    result = session.run({"poll_seconds": 120}, name=f"fault-{state}-{when}", timeout=120)
 
     # THEN the run fails through the restore and the failure notification
     assert failed, "the fault was never injected"
@@ -116,7 +116,7 @@ def test_throttled_update_table_is_retried_and_reported(
     strict.throttle_update_table(3, table="big-slow")
 
     # WHEN the backup runs
-    result = session.run({"poll_seconds": 0}, name="throttled", timeout=120)
+    result = session.run({"poll_seconds": 120}, name="throttled", timeout=120)
 
     # THEN the boost happened after backing off (with growing, jittered delays), the table is
     # backed up and back to its capacity, and the report mentions the throttling
@@ -145,7 +145,7 @@ def test_update_table_throttled_beyond_retries_leaves_the_table_unboosted_and_sa
     session.emr.before_export = watching
 
     # WHEN the backup runs
-    result = session.run({"poll_seconds": 0}, name="throttled-out", timeout=120)
+    result = session.run({"poll_seconds": 120}, name="throttled-out", timeout=120)
 
     # THEN the export reads no more than the default share of the table's own capacity
     assert result.status == "SUCCEEDED", (result.error, result.cause)
@@ -171,7 +171,7 @@ def test_decrease_limit_leaves_restore_pending_until_reconcile(
     before = capacity_snapshot(session)
 
     # WHEN the backup runs
-    result = session.run({"poll_seconds": 0}, name="decrease-limited", timeout=120)
+    result = session.run({"poll_seconds": 120}, name="decrease-limited", timeout=120)
 
     # THEN the table is backed up, but its capacity stays raised, pending, with the retry time
     assert result.status == "SUCCEEDED", (result.error, result.cause)
@@ -209,7 +209,7 @@ def test_a_table_deleted_mid_run_is_reported_not_crashed_on(
     session.emr.before_export = delete_first
 
     # WHEN the backup runs
-    result = session.run({"poll_seconds": 0}, name="deleted", timeout=120)
+    result = session.run({"poll_seconds": 120}, name="deleted", timeout=120)
 
     # THEN the run ends normally: the table is failed with its reason, the ledger records it gone
     assert result.status == "FAILED" and result.error == "TablesFailed"
@@ -238,7 +238,7 @@ def test_a_table_switched_to_on_demand_mid_run_is_left_alone_and_reported(
     session.emr.before_export = switch_first
 
     # WHEN the backup runs
-    result = session.run({"poll_seconds": 0}, name="switched", timeout=120)
+    result = session.run({"poll_seconds": 120}, name="switched", timeout=120)
 
     # THEN the backup succeeds, Hippolyte never puts throughput on the on-demand table, and says so
     assert result.status == "SUCCEEDED", (result.error, result.cause)
@@ -349,7 +349,7 @@ def test_an_execution_stopped_mid_run_is_cleaned_up_by_reconcile(
     before = capacity_snapshot(session)
 
     # WHEN a person stops the execution during its first poll (no Catch runs)
-    result = session.run({"poll_seconds": 0}, name="stopped")
+    result = session.run({"poll_seconds": 120}, name="stopped")
     assert result.status == "ABORTED"
     assert session.client("datapipeline").list_pipelines()["pipelineIdList"] != []
     assert capacity_snapshot(session) != before  # the boosts are still held
@@ -385,7 +385,7 @@ def test_reconcile_leaves_a_live_run_alone_when_it_cannot_tell_whether_the_run_l
     before = capacity_snapshot(session)
 
     # WHEN the hourly reconcile runs while the night is under way
-    result = session.run({"poll_seconds": 60}, name="live")
+    result = session.run({"poll_seconds": 120}, name="live")
 
     # THEN reconcile neither stopped the run's pipeline nor lowered its boost: it reported the
     # run as left for the next pass, with the error
@@ -415,7 +415,7 @@ def test_a_run_retried_after_a_crash_never_records_a_boosted_value_as_original(
     build(session, [BIG_SLOW_TABLE])
     strict.settle()
     before = capacity_snapshot(session)
-    assert session.run({"poll_seconds": 0}, name="crashed").status == "ABORTED"
+    assert session.run({"poll_seconds": 120}, name="crashed").status == "ABORTED"
     datapipeline = session.client("datapipeline")
     for pipeline in datapipeline.list_pipelines()["pipelineIdList"]:
         datapipeline.delete_pipeline(pipelineId=pipeline["id"])
@@ -424,7 +424,7 @@ def test_a_run_retried_after_a_crash_never_records_a_boosted_value_as_original(
 
     # WHEN the run is retried while the table is still boosted
     assert capacity_snapshot(session) != before
-    result = session.run({"poll_seconds": 0}, name="retried", timeout=120)
+    result = session.run({"poll_seconds": 120}, name="retried", timeout=120)
 
     # THEN the retry takes the original from the dead run's record, and ends with the true original
     assert result.status == "SUCCEEDED", (result.error, result.cause)
@@ -472,7 +472,7 @@ def test_auto_scaled_on_demand_and_gsi_tables_end_exactly_as_they_were(
     session.emr.before_export = watching
 
     # WHEN the backup runs
-    result = session.run({"poll_seconds": 0}, name="kinds", timeout=120)
+    result = session.run({"poll_seconds": 120}, name="kinds", timeout=120)
 
     # THEN the scaler's minimum was raised to the boost (not deregistered) during the export
     assert result.status == "SUCCEEDED", (result.error, result.cause)

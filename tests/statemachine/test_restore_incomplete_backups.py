@@ -23,12 +23,12 @@ def two_nights() -> Iterator[tuple[LocalSession, dict[str, list[dict[str, Any]]]
         create_source(session, EXPORT_TABLE, 30, engine="export", on_demand=True, lsi=False)
         dynamodb = session.client("dynamodb")
         first = {name: table_items(dynamodb, name) for name in (PIPELINE_TABLE, EXPORT_TABLE)}
-        assert session.run({"poll_seconds": 0}, name="night-1", timeout=120).status == "SUCCEEDED"
+        assert session.run({"poll_seconds": 120}, name="night-1", timeout=120).status == "SUCCEEDED"
         for name in (PIPELINE_TABLE, EXPORT_TABLE):
             dynamodb.put_item(TableName=name, Item=_item(name, 999))
         time.sleep(1.1)  # backup directories are named to the second
         session.exports.corrupt_tables.add(EXPORT_TABLE)  # type: ignore[union-attr]
-        second = session.run({"poll_seconds": 0}, name="night-2", timeout=120)
+        second = session.run({"poll_seconds": 120}, name="night-2", timeout=120)
         assert second.status == "FAILED" and second.error == "TablesFailed"  # the export failed its checksum
         yield session, first
 

@@ -122,7 +122,7 @@ def create_source(
 def restore(session: LocalSession, table: str, target: str, name: str, **options: Any) -> ExecutionResult:
     """One restore execution, polled without waiting."""
     return session.run(
-        {"table": table, "target": target, "poll_seconds": 0, **options},
+        {"table": table, "target": target, "poll_seconds": 120, **options},
         machine="RestoreStateMachine",
         name=name,
         timeout=120,
@@ -154,7 +154,7 @@ def backed_up() -> Iterator[LocalSession]:
         create_source(session, PIPELINE_TABLE, 120, engine=None, on_demand=False, lsi=True)
         create_source(session, EXPORT_TABLE, 230, engine="export", on_demand=True, lsi=False)
         create_source(session, NO_PITR_TABLE, 3, engine="export", on_demand=False, lsi=False, pitr=False)
-        result = session.run({"poll_seconds": 0}, name="nightly", timeout=120)
+        result = session.run({"poll_seconds": 120}, name="nightly", timeout=120)
         assert result.status == "SUCCEEDED", (result.error, result.cause)
         yield session
 

@@ -102,7 +102,7 @@ def test_a_backup_state_retried_after_its_work_ends_the_night_as_without_the_fau
     exports = exports_seen(session)
 
     # WHEN the backup runs
-    result = session.run({"poll_seconds": 60}, name=f"retried-{state}", timeout=120)
+    result = session.run({"poll_seconds": 120}, name=f"retried-{state}", timeout=120)
 
     # THEN the state ran again with the same input, and the night succeeded
     assert faulted, "the fault was never injected"
@@ -139,7 +139,7 @@ def test_the_failure_path_retried_after_its_work_restores_and_reports_once(
     before = capacity_snapshot(session)
 
     # WHEN the backup runs and fails
-    result = session.run({"poll_seconds": 60}, name=f"failing-{state}", timeout=120)
+    result = session.run({"poll_seconds": 120}, name=f"failing-{state}", timeout=120)
 
     # THEN the failure path ran again after the fault, and the run ends FAILED with the real error
     assert faulted and invocations_of(session, state, faulted[0]) >= 2
@@ -205,7 +205,7 @@ def backed_up() -> Iterator[BackedUpAccount]:
         create_source(session, PIPELINE_TABLE, 60, engine=None, on_demand=False, lsi=False)
         create_source(session, EXPORT_TABLE, 40, engine="export", on_demand=True, lsi=False)
         strict_rules.settle()
-        result = session.run({"poll_seconds": 60}, name="nightly", timeout=120)
+        result = session.run({"poll_seconds": 120}, name="nightly", timeout=120)
         assert result.status == "SUCCEEDED", (result.error, result.cause)
         yield BackedUpAccount(session=session, strict=strict_rules, fault=fault)
 

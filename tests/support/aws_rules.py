@@ -146,6 +146,7 @@ from types import TracebackType
 from typing import Any, Literal, Self
 from unittest import mock
 
+from hippolyte.local.simulated_time import SimulatedClock, as_utc
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.exceptions import JsonRESTError
 from moto.datapipeline.models import DataPipelineBackend, Pipeline
@@ -214,8 +215,8 @@ def _format_aws_time(moment: datetime) -> str:
     return moment.strftime(f"%A, %B {moment.day}, %Y {hour}:%M:%S %p UTC")
 
 
-class FakeClock:
-    """A thread-safe UTC clock that moves only when told to.
+class FakeClock(SimulatedClock):
+    """The rules' clock: a :class:`SimulatedClock` that starts at the nightly backup time by default.
 
     >>> clock = FakeClock()
     >>> clock.now().isoformat()
@@ -228,39 +229,7 @@ class FakeClock:
 
     def __init__(self, start: datetime = DEFAULT_START) -> None:
         """Start at ``start``, a timezone-aware datetime (converted to UTC)."""
-        self._now = _as_utc(start)
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        """The current fake time, timezone-aware UTC."""
-        with self._lock:
-            return self._now
-
-    def __call__(self) -> datetime:
-        """Same as :meth:`now`: the clock can stand in for a ``Callable[[], datetime]``."""
-        return self.now()
-
-    def advance(self, delta: timedelta) -> datetime:
-        """Move forward by ``delta`` (not negative) and return the new time."""
-        if delta < timedelta(0):
-            raise ValueError(f"the clock cannot go back: {delta}")
-        with self._lock:
-            self._now += delta
-            return self._now
-
-    def set(self, when: datetime) -> None:
-        """Jump forward to ``when``; the rules assume time never runs backwards."""
-        when = _as_utc(when)
-        with self._lock:
-            if when < self._now:
-                raise ValueError(f"the clock cannot go back from {self._now} to {when}")
-            self._now = when
-
-
-def _as_utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"a timezone-aware datetime is required, got {moment!r}")
-    return moment.astimezone(UTC)
+        super().__init__(start)
 
 
 def _next_midnight(moment: datetime) -> datetime:
@@ -483,12 +452,12 @@ class StrictAws:
             raise ValueError(f"count must be between 0 and {MAX_DECREASES_PER_DAY}, got {count}")
         with self._lock:
             now = self.clock.now()
-            if last_decrease is not None and _as_utc(last_decrease) > now:
+            if last_decrease is not None and as_utc(last_decrease) > now:
                 raise ValueError("last_decrease cannot be in the future")
             unit = self._unit(table, index)
             unit.decrease_day, unit.decreases = now.date(), count
             if last_decrease is not None:
-                unit.last_decrease = _as_utc(last_decrease)
+                unit.last_decrease = as_utc(last_decrease)
             elif count > 0:
                 unit.last_decrease = now
 

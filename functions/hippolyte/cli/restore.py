@@ -29,6 +29,7 @@ from pydantic import ValidationError
 
 from hippolyte.adapters.stack_outputs import stack_name, stack_output
 from hippolyte.cli import JOB_FAILED, USAGE_ERROR
+from hippolyte.history_budget import MIN_RESTORE_POLL_SECONDS
 from hippolyte.restore_models import RestoreRequest
 
 # Errors FindBackup raises for input a person can fix: exit 2, like a bad option.
@@ -69,7 +70,12 @@ def register(verbs: Any) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--state-machine", help="the restore state machine's ARN (default: the stack's output)")
     where.add_argument("--stack", help="the deployed stack's name (default: $HIPPOLYTE_STACK)")
-    parser.add_argument("--poll-seconds", type=int, default=30, help="how often the state machine looks at the import")
+    parser.add_argument(
+        "--poll-seconds",
+        type=int,
+        default=120,
+        help=f"how often the state machine looks at the import (at least {MIN_RESTORE_POLL_SECONDS})",
+    )
     parser.add_argument("--timeout", type=float, default=48 * 3600, help="stop following after this many seconds")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress display")

@@ -103,7 +103,7 @@ def run_demo(tables: int = 32, out: TextIO = sys.stderr, quiet: bool = False) ->
             create_table(dynamodb, autoscaling, table)
             progress.say(f"  [{number}/{len(fleet)}] created {table.name} ({table.items} items)")
         progress.say("Running the nightly backup state machine:")
-        execution = session.run({"poll_seconds": 1}, timeout=300, name="demo-nightly", on_poll=progress)
+        execution = session.run({"poll_seconds": 120}, timeout=300, name="demo-nightly", on_poll=progress)
         progress(execution.arn)
         result = DemoResult(execution=execution, tables=_summaries(session, "demo-nightly"))
         s3 = session.client("s3")
@@ -144,7 +144,7 @@ def restore_one_per_engine(
         progress.shown = 0
         began = time.monotonic()
         execution = session.run(
-            {"table": source, "target": target, "at": "latest", "poll_seconds": 1},
+            {"table": source, "target": target, "at": "latest", "poll_seconds": 120},
             machine="RestoreStateMachine",
             name=f"demo-restore-{engine}",
             timeout=120,

@@ -31,7 +31,7 @@ from hippolyte.adapters import clients
 from hippolyte.local.emr import LocalEmr
 from hippolyte.local.lambda_runtime import AfterInvocationHook, InvocationHook, InvocationLog, in_process_lambdas
 from hippolyte.local.native_export import LocalNativeExports
-from hippolyte.local.simulated_time import MovableClock, one_time_source
+from hippolyte.local.simulated_time import MovableClock, SimulatedClock, one_time_source
 from hippolyte.local.stack import LocalStack, deploy
 from hippolyte.local.table_sizes import real_table_sizes
 
@@ -226,8 +226,11 @@ def local_session(
 
     ``clock`` is the run's one time source: the handlers' clock (tests share one with the AWS-rules
     fake), every execution's start time, and, when it can move, every Wait state (which advances it
-    instead of sleeping). Back-off sleeps in the handlers are recorded in ``session.sleeps``.
+    instead of sleeping). Without one, a simulated clock starting now is used, so a night's polls
+    take no real time. Back-off sleeps in the handlers are recorded in ``session.sleeps``.
     """
+    if clock is None:
+        clock = SimulatedClock(runtime.utc_now())
     with ExitStack() as stack:
         stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         stack.enter_context(
@@ -240,8 +243,7 @@ def local_session(
         invocations = stack.enter_context(in_process_lambdas(before_invoke, after_invoke))
         sleeps: list[float] = []
         stack.enter_context(mock.patch.object(runtime, "SLEEP", sleeps.append))
-        if clock is not None:
-            stack.enter_context(mock.patch.object(runtime, "CLOCK", clock))
+        stack.enter_context(mock.patch.object(runtime, "CLOCK", clock))
         waits = stack.enter_context(one_time_source(clock))
         stack.enter_context(real_table_sizes())
         stack.enter_context(mock.patch.object(retrier_decl, "time", _no_sleep_time()))

@@ -16,10 +16,11 @@ A test of a whole night then runs in seconds on any machine, whatever today's da
 from __future__ import annotations
 
 import datetime as _datetime
+import threading
 import types
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 from unittest import mock
 
@@ -40,6 +41,54 @@ class MovableClock(Protocol):
     def advance(self, delta: timedelta) -> datetime:
         """Move forward by ``delta`` and return the new time."""
         ...
+
+
+class SimulatedClock:
+    """A thread-safe UTC clock that moves only when told to (by a test, or by a Wait state).
+
+    >>> clock = SimulatedClock(datetime(2026, 11, 28, 0, 10, tzinfo=UTC))
+    >>> clock.advance(timedelta(minutes=50)).isoformat()
+    '2026-11-28T01:00:00+00:00'
+    >>> clock() == clock.now()
+    True
+    """
+
+    def __init__(self, start: datetime) -> None:
+        """Start at ``start``, a timezone-aware datetime (converted to UTC)."""
+        self._now = as_utc(start)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        """The current simulated time, timezone-aware UTC."""
+        with self._lock:
+            return self._now
+
+    def __call__(self) -> datetime:
+        """Same as :meth:`now`: the clock can stand in for a ``Callable[[], datetime]``."""
+        return self.now()
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move forward by ``delta`` (not negative) and return the new time."""
+        if delta < timedelta(0):
+            raise ValueError(f"the clock cannot go back: {delta}")
+        with self._lock:
+            self._now += delta
+            return self._now
+
+    def set(self, when: datetime) -> None:
+        """Jump forward to ``when``; time never runs backwards."""
+        when = as_utc(when)
+        with self._lock:
+            if when < self._now:
+                raise ValueError(f"the clock cannot go back from {self._now} to {when}")
+            self._now = when
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a naive datetime is refused, since its zone is unknown."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"a timezone-aware datetime is required, got {moment!r}")
+    return moment.astimezone(UTC)
 
 
 def _datetime_module_reading(clock: Clock) -> types.SimpleNamespace:

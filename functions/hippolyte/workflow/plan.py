@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hippolyte.adapters.account_limits import read_account_limits
 from hippolyte.adapters.run_store import load_document, save_document
+from hippolyte.history_budget import EXECUTION_HISTORY_LIMIT, MAX_BATCHES_PER_NIGHT
 from hippolyte.models import Batch, BatchProgress, Inventory, Plan, RunContext, RunProgress, RunRef, TableOutcome
 from hippolyte.planning import plan_batches
 from hippolyte.runtime import Runtime
@@ -49,6 +50,7 @@ def plan_run(rt: Runtime, context: RunContext) -> RunContext:
         save_document(s3, context.run, batch_document(batch.id), batch)
     progress = load_document(s3, context.run, "progress", RunProgress)
     progress.batches = {batch.id: BatchProgress(batch_id=batch.id) for batch in plan.batches}
+    _leave_out_batches_past_the_history_budget(plan, progress)
     inventory_skipped = {s.name for s in inventory.skipped}
     for skipped in plan.skipped:
         if skipped.name not in inventory_skipped:
@@ -56,6 +58,25 @@ def plan_run(rt: Runtime, context: RunContext) -> RunContext:
     progress.notes += [f"{flag.name}: {flag.reason}" for flag in plan.flagged]
     save_document(s3, context.run, "progress", progress)
     return context.model_copy(update={"status": "start_next"})
+
+
+def _leave_out_batches_past_the_history_budget(plan: Plan, progress: RunProgress) -> None:
+    """Batches after the first MAX_BATCHES_PER_NIGHT (in start order) are failed, with the reason.
+
+    Each batch costs history events, and an execution past Step Functions' limit fails outright,
+    taking every table with it. The tables left out are reported, never dropped.
+    """
+    order = sorted(plan.batches, key=lambda b: (b.start_seconds, b.id))
+    reason = (
+        f"not started: one night starts at most {MAX_BATCHES_PER_NIGHT} batches, so that its execution "
+        f"history stays under Step Functions' {EXECUTION_HISTORY_LIMIT:,} events; back it up in a manual re-run"
+    )
+    for batch in order[MAX_BATCHES_PER_NIGHT:]:
+        progress.batches[batch.id].status = "not_started"
+        for table in batch.tables:
+            progress.outcomes[table.name] = TableOutcome(
+                name=table.name, status="failed", reason=reason, engine=table.engine
+            )
 
 
 def load_batch(rt: Runtime, run: RunRef, batch_id: str) -> Batch:
