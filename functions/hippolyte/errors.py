@@ -77,3 +77,11 @@ class TargetTableNotReadyError(HippolyteError):
 
 class RestoreImportFailedError(HippolyteError):
     """The import (pipeline or ImportTable) ended without loading the backup."""
+
+
+class InvalidExportLineError(HippolyteError):
+    """A data line is not an item as the EMR export tool writes it: DynamoDBImport could not restore it."""
+
+
+class UnexportableItemError(HippolyteError):
+    """An item cannot be written as the EMR export tool's line (not DynamoDB's shape, or an order not emulated)."""

@@ -11,7 +11,10 @@ guide, "DynamoDB table export output format")::
 ``manifest-summary.json`` is one JSON object (``itemCount``, ``manifestFilesS3Key``, ``exportTime``
 ...). ``manifest-files.json`` is JSON lines, one per data file:
 ``{"itemCount", "md5Checksum" (base64 MD5 of the file), "etag", "dataFileS3Key" (the full key)}``.
-Each data file is gzipped JSON lines of ``{"Item": {<DynamoDB JSON>}}``.
+Each data file is gzipped JSON lines of ``{"Item": {<DynamoDB JSON>}}``: "DynamoDB's standard
+marshalled JSON format" (same page), the API's own, where binary is base64 text (DynamoDB API
+reference, AttributeValue: ``B`` and ``BS`` are "Base64-encoded binary data"). See
+:func:`export_data_line` and :func:`item_from_export_line`.
 
 An export is verified when every data file the files manifest lists exists with the listed ETag
 (and, when the export is small enough to read, the listed MD5), the per-file item counts add up
@@ -20,6 +23,9 @@ to the summary's ``itemCount``, and both manifests are there.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -28,6 +34,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from hippolyte.backup_manifest import DataFile, Listing, normalise_etag
+from hippolyte.errors import InvalidExportLineError
 from hippolyte.models import NonNegativeInt
 
 EXPORT_DIRECTORY = "AWSDynamoDB"
@@ -147,3 +154,59 @@ def check_export(
         required_files=[summary_key, files_key],
         export_time=_parse_time(summary.get("exportTime")),
     )
+
+
+def _to_json_value(attribute: Mapping[str, Any]) -> dict[str, Any]:
+    ((kind, value),) = attribute.items()
+    if kind == "B":
+        return {kind: base64.b64encode(value).decode("ascii")}
+    if kind == "BS":
+        return {kind: [base64.b64encode(member).decode("ascii") for member in value]}
+    if kind == "M":
+        return {kind: {name: _to_json_value(inner) for name, inner in value.items()}}
+    if kind == "L":
+        return {kind: [_to_json_value(inner) for inner in value]}
+    return {kind: value}
+
+
+def _from_json_value(attribute: Any, where: str) -> dict[str, Any]:
+    if not isinstance(attribute, dict) or len(attribute) != 1:
+        raise InvalidExportLineError(f"{where}: {attribute!r} is not an attribute value with one type")
+    ((kind, value),) = attribute.items()
+    try:
+        if kind == "B":
+            return {kind: base64.b64decode(value, validate=True)}
+        if kind == "BS":
+            return {kind: [base64.b64decode(member, validate=True) for member in value]}
+    except (binascii.Error, TypeError, ValueError):
+        raise InvalidExportLineError(f"{where}: {kind} is not base64") from None
+    if kind == "M":
+        return {kind: {name: _from_json_value(inner, f"{where}.{name}") for name, inner in value.items()}}
+    if kind == "L":
+        return {kind: [_from_json_value(inner, f"{where}[{n}]") for n, inner in enumerate(value)]}
+    return {kind: value}
+
+
+def export_data_line(item: Mapping[str, Any]) -> str:
+    """One item (as boto3's low-level client gives it: binary as bytes) as a DYNAMODB_JSON export line.
+
+    >>> export_data_line({"id": {"B": b"\\x00\\xff"}, "tags": {"BS": [b"a"]}, "n": {"L": [{"N": "1"}]}})
+    '{"Item": {"id": {"B": "AP8="}, "tags": {"BS": ["YQ=="]}, "n": {"L": [{"N": "1"}]}}}'
+    """
+    return json.dumps({"Item": {name: _to_json_value(value) for name, value in item.items()}})
+
+
+def item_from_export_line(line: str | bytes) -> dict[str, Any]:
+    """The item of a DYNAMODB_JSON export line, with binary as bytes (InvalidExportLineError otherwise).
+
+    >>> item_from_export_line('{"Item": {"id": {"B": "AP8="}, "m": {"M": {"x": {"BS": ["YQ=="]}}}}}')
+    {'id': {'B': b'\\x00\\xff'}, 'm': {'M': {'x': {'BS': [b'a']}}}}
+    """
+    try:
+        document = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise InvalidExportLineError(f"not JSON: {error}") from None
+    item = document.get("Item") if isinstance(document, dict) else None
+    if not isinstance(item, dict):
+        raise InvalidExportLineError("the line has no Item object")
+    return {name: _from_json_value(value, name) for name, value in item.items()}

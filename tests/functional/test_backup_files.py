@@ -38,7 +38,8 @@ def s3(s3_client: Any) -> Iterator[Any]:
 
 
 def item(number: int) -> str:
-    return json.dumps({"id": {"s": f"order-{number}"}, "total": {"n": str(number)}})
+    """One item's line as DynamoDBExport 4.11.0 writes it."""
+    return f'{{"total":{{"n":"{number}"}},"id":{{"s":"order-{number}"}}}}'
 
 
 def write_export(
@@ -86,6 +87,28 @@ def test_blank_lines_are_not_items(s3):
     directory = write_export(s3, "orders", files={"part-0": [item(1), "", item(2), ""]})
     # WHEN it is inspected
     # THEN only the items are counted
+    assert inspect_backup(s3, directory).items == 2
+
+
+def test_a_backup_in_standard_dynamodb_json_is_not_a_backup(s3):
+    # GIVEN a complete-looking export whose second data file is in standard DynamoDB JSON, which
+    # the export tool never writes and DynamoDBImport cannot restore ({"S": ...} has no Gson field)
+    standard = json.dumps({"id": {"S": "order-9"}, "total": {"N": "9"}})
+    directory = write_export(s3, "orders", files={"part-0": [item(1)], "part-1": [standard, item(2)]})
+    # WHEN it is inspected
+    check = inspect_backup(s3, directory)
+    # THEN it is not a backup, and the reason names the file, the line and what the import lacks
+    assert not check.complete
+    assert f"data file {directory}part-1 cannot be restored by DynamoDBImport: line 1: " in check.reason
+    assert "needs exactly one of s, n, b" in check.reason
+
+
+def test_binary_items_are_counted(s3):
+    # GIVEN an export whose lines hold binary values as the tool writes them (base64)
+    lines = ['{"id":{"b":"AP8Q"},"parts":{"bS":["AQ==","AgM="]}}', '{"id":{"b":"AQ=="},"empty":{"b":""}}']
+    directory = write_export(s3, "blobs", files={"part-0": lines})
+    # WHEN it is inspected
+    # THEN both items are counted
     assert inspect_backup(s3, directory).items == 2
 
 

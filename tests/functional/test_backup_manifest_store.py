@@ -43,7 +43,7 @@ def emr_export(table: str) -> TableOutcome:
     prefix = directory.removeprefix(f"s3://{BUCKET}/")
     entries = []
     for part in ("a", "b"):
-        s3.put_object(Bucket=BUCKET, Key=prefix + part, Body=b'{"pk": {"S": "x"}}\n')
+        s3.put_object(Bucket=BUCKET, Key=prefix + part, Body=b'{"pk":{"s":"xyz"}}\n')
         entries.append({"url": f"{directory}{part}", "mandatory": True})
     s3.put_object(Bucket=BUCKET, Key=prefix + "manifest", Body=json.dumps({"entries": entries}).encode())
     s3.put_object(Bucket=BUCKET, Key=prefix + "_SUCCESS", Body=b"")

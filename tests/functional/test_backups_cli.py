@@ -36,7 +36,7 @@ def put_backup(s3: object, table: str, day: int, *, complete: bool = True, manif
     """A Data Pipeline backup directory: data, the tool's manifest, _SUCCESS and Hippolyte's manifest."""
     started = datetime(2026, 11, day, 0, 10, 5, tzinfo=UTC)
     prefix = f"{table}/{started:%Y-%m-%d-%H-%M-%S}/"
-    etag = s3.put_object(Bucket=BUCKET, Key=prefix + "part-0", Body=b'{"pk": {"S": "a"}}\n' * 3)["ETag"]  # type: ignore[attr-defined]
+    etag = s3.put_object(Bucket=BUCKET, Key=prefix + "part-0", Body=b'{"pk":{"s":"abc"}}\n' * 3)["ETag"]  # type: ignore[attr-defined]
     s3.put_object(Bucket=BUCKET, Key=prefix + "manifest", Body=b"{}")  # type: ignore[attr-defined]
     if complete:
         s3.put_object(Bucket=BUCKET, Key=prefix + "_SUCCESS", Body=b"")  # type: ignore[attr-defined]

@@ -3,6 +3,8 @@ export emulated in AWS's own layout (hippolyte.local.native_export)."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -227,3 +229,37 @@ def test_an_export_still_running_at_the_deadline_is_failed(account: Account) -> 
     assert "orders" not in before.outcomes and state.status == "running"
     assert after.outcomes["orders"].status == "failed"
     assert "did not finish inside the window" in (after.outcomes["orders"].reason or "")
+
+
+def test_binary_attributes_are_exported_as_base64_as_dynamodb_json_has_them(account: Account) -> None:
+    # GIVEN a table whose items hold binary values and binary sets, at the top level and nested
+    make_table(account.dynamodb, "blobs", items=0)
+    item = {
+        "pk": {"S": "blobs-1"},
+        "raw": {"B": b"\x00\xff\x10"},
+        "parts": {"BS": [b"\x01", b"\x02\x03"]},
+        "doc": {"M": {"thumb": {"B": b"\x89PNG"}, "history": {"L": [{"B": b""}, {"BS": [b"z"]}]}}},
+    }
+    account.dynamodb.put_item(TableName="blobs", Item=item)  # type: ignore[attr-defined]
+    batch = export_batch("blobs")
+
+    # WHEN it is exported and verified
+    started = start_exports(account.rt, CreateBatchRequest(run=RUN, batch_id=batch.id), batch)
+    wait_for_exports(account)
+    progress, _ = poll(account, batch, started.export_arns)
+
+    # THEN the export completed and its data line holds the binary values as base64 text
+    assert progress.outcomes["blobs"].status == "backed_up", progress.outcomes["blobs"].reason
+    s3 = boto3.client("s3", region_name=REGION)
+    data_key = next(
+        o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="blobs/")["Contents"] if "/data/" in o["Key"]
+    )
+    (line,) = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=data_key)["Body"].read()).decode().splitlines()
+    assert json.loads(line)["Item"] == {
+        "pk": {"S": "blobs-1"},
+        "raw": {"B": "AP8Q"},
+        "parts": {"BS": ["AQ==", "AgM="]},
+        "doc": {"M": {"thumb": {"B": "iVBORw=="}, "history": {"L": [{"B": ""}, {"BS": ["eg=="]}]}}},
+    }
+    # AND reading the export back gives the table's item, bytes for bytes
+    assert export_items(s3, progress.outcomes["blobs"].s3_path or "") == [item]

@@ -65,7 +65,7 @@ def test_an_incomplete_or_damaged_backup_is_never_chosen(
         for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"{PIPELINE_TABLE}/{older}/")["Contents"]
         if o["Key"].rsplit("/", 1)[1] not in ("_SUCCESS", "manifest", "hippolyte-manifest.json")
     )
-    s3.put_object(Bucket=bucket, Key=data, Body=b'{"pk": {"S": "forged"}, "sk": {"N": "1"}}\n')
+    s3.put_object(Bucket=bucket, Key=data, Body=b'{"sk":{"n":"1"},"pk":{"s":"forged"}}\n')
     # WHEN a restore is asked for, latest or by name
     latest = restore(session, PIPELINE_TABLE, "dp-none", "restore-none-dp", at="latest")
     named = restore(

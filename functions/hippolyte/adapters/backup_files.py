@@ -4,6 +4,12 @@ A table is backed up only if its own directory (``<table>/<timestamp>/``, with t
 so that ``orders`` never matches ``orders-archive``) holds the export's ``_SUCCESS`` marker and
 its ``manifest``. The 2017 tool looked under the bare prefix ``<table>``, where one table's name
 could match another's.
+
+Items are counted one per line, and the first item line of every data file is read as
+DynamoDBImport would read it (:mod:`hippolyte.emr_export_format`): a backup in another format,
+such as standard DynamoDB JSON, could not be restored, so it is not a backup. Only the first line
+of each file is read so: parsing every line would parse up to COUNT_ITEMS_UP_TO_BYTES of JSON per
+table in CheckPipelines (about 15 MB/s in CPython), where counting lines only streams them.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from hippolyte.emr_export_format import count_items as count_item_lines
+from hippolyte.errors import InvalidExportLineError
 from hippolyte.models import NonNegativeInt
 
 SUCCESS_MARKER = "_SUCCESS"
@@ -69,8 +77,13 @@ def inspect_backup(s3: Any, directory_uri: str, count_items: bool = True) -> Bac
     size = sum(files[split_s3_uri(url)[1][len(prefix) :]] for url in data_files)
     items = None
     if count_items and size <= COUNT_ITEMS_UP_TO_BYTES:
-        items = sum(
-            sum(1 for line in s3.get_object(Bucket=bucket, Key=split_s3_uri(url)[1])["Body"].iter_lines() if line)
-            for url in data_files
-        )
+        items = 0
+        for url in data_files:
+            lines = s3.get_object(Bucket=bucket, Key=split_s3_uri(url)[1])["Body"].iter_lines()
+            try:
+                items += count_item_lines(lines, check_first=1)
+            except InvalidExportLineError as error:
+                return BackupCheck(
+                    complete=False, reason=f"data file {url} cannot be restored by DynamoDBImport: {error}"
+                )
     return BackupCheck(complete=True, items=items, bytes=size, data_files=data_files)

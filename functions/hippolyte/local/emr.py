@@ -6,9 +6,14 @@ through the Data Pipeline API (the same objects that would go to AWS), and runs 
 ``EmrActivity``'s step on its cluster, one after another:
 
 * ``DynamoDBExport``: scans the input ``DynamoDBDataNode``'s table and writes the export tool's
-  files to the output ``S3DataNode``'s directory: data files of one DynamoDB-JSON item per line,
-  a ``manifest`` listing them and Hadoop's empty ``_SUCCESS`` marker last;
-* ``DynamoDBImport``: reads such a directory back into the output table.
+  files to the output ``S3DataNode``'s directory: data files of one item per line, each line
+  byte for byte as DynamoDBExport 4.11.0 writes it (Gson's view of the SDK v1 AttributeValue:
+  ``{"s":...}``, ``{"b":"<base64>"}``, ``{"nULLValue":true}``; see
+  :mod:`hippolyte.emr_export_format` for the rules and their sources), a ``manifest`` listing
+  them and Hadoop's empty ``_SUCCESS`` marker last;
+* ``DynamoDBImport``: reads such a directory back into the output table, line by line as the
+  tool does, and fails where it would: a line in standard DynamoDB JSON (``{"S": ...}``) fails
+  the activity, as DynamoDB refuses the empty values Gson reads from it.
 
 A wrong ref, an unknown step class, a missing table or a bad ``readThroughputPercent`` fails the
 activity, and the pipeline ends ``FAILED``, as it would on EMR. The pipeline's state is then set
@@ -34,6 +39,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.datapipeline.models import datapipeline_backends
 
 from hippolyte.adapters.backup_files import MANIFEST, SUCCESS_MARKER, split_s3_uri
+from hippolyte.emr_export_format import data_file, parse_item_line, split_lines
+from hippolyte.errors import InvalidExportLineError, UnexportableItemError
 from hippolyte.pipelines import EXPORT_TOOL_CLASS, IMPORT_TOOL_CLASS, objects_by_id
 
 ITEMS_PER_DATA_FILE = 500
@@ -198,8 +205,11 @@ class LocalEmr:
             if not chunk and part:
                 break
             name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{directory}{part}"))
-            body = "".join(json.dumps(item, sort_keys=True) + "\n" for item in chunk)
-            self._s3.put_object(Bucket=bucket, Key=prefix + name, Body=body.encode())
+            try:
+                body = data_file(chunk)
+            except UnexportableItemError as error:
+                raise ActivityFailedError(f"export of {table}: {error}") from None
+            self._s3.put_object(Bucket=bucket, Key=prefix + name, Body=body)
             entries.append({"url": f"s3://{bucket}/{prefix}{name}", "mandatory": True})
         if table in self.fail_tables:
             raise ActivityFailedError(f"export of {table} failed (injected fault)")
@@ -219,6 +229,12 @@ class LocalEmr:
             raise ActivityFailedError(f"table {table} does not exist") from None
         for entry in manifest["entries"]:
             data_bucket, key = split_s3_uri(entry["url"])
-            for line in self._s3.get_object(Bucket=data_bucket, Key=key)["Body"].iter_lines():
-                if line:
-                    self._dynamodb.put_item(TableName=table, Item=json.loads(line))
+            body = self._s3.get_object(Bucket=data_bucket, Key=key)["Body"].read()
+            # Items are written as they are read, so a bad line fails the import after the lines
+            # before it were written, as the tool's mapper does.
+            for number, line in enumerate(split_lines(body), start=1):
+                try:
+                    item = parse_item_line(line)
+                except InvalidExportLineError as error:
+                    raise ActivityFailedError(f"import of {entry['url']} line {number}: {error}") from None
+                self._dynamodb.put_item(TableName=table, Item=item)

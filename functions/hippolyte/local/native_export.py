@@ -11,6 +11,7 @@ actions of moto's DynamoDB handler (``DynamoHandler.export_table_to_point_in_tim
 
     <prefix>/AWSDynamoDB/<ExportId>/_started
     <prefix>/AWSDynamoDB/<ExportId>/data/<name>.json.gz        gzipped lines {"Item": {...}}
+        (DynamoDB JSON as the API writes it: binary as base64 text, {"B": "AP8="}, {"BS": [...]})
     <prefix>/AWSDynamoDB/<ExportId>/manifest-files.json        one line per data file:
         {"itemCount", "md5Checksum" (base64 MD5), "etag", "dataFileS3Key" (the full key)}
     <prefix>/AWSDynamoDB/<ExportId>/manifest-summary.json      itemCount, manifestFilesS3Key, ...
@@ -27,10 +28,14 @@ Not emulated: ExportTime in the past (the export reads the table as it is), incr
 ION, KMS, another account's bucket, the 300-exports quota, and the exact content of the
 ``.checksum`` files (hex MD5 of the manifest here).
 
-ImportTable is left to moto (``TableImport``): it creates the table with its keys and global
-indexes and loads every gzipped ``{"Item": ...}`` line under the given S3KeyPrefix, which is what
-AWS does with an export's ``data/`` directory. Only its ClientToken is added: a repeated call with
-the same token and parameters returns the first import, as AWS documents.
+ImportTable is moto's (``TableImport``): it creates the table with its keys and global indexes and
+loads every ``{"Item": ...}`` line under the given S3KeyPrefix, which is what AWS does with an
+export's ``data/`` directory. moto 5.2.5 reads those lines with py_partiql_parser's JsonParser,
+which keeps escapes as they are (``\\n`` stays two characters, ``\\"`` ends the string) and
+drops a line holding an empty map; while entered, :class:`LocalNativeExports` has each line read
+as JSON instead (``TableImport._process_s3_files`` replaced; the table is created as moto does).
+Its ClientToken is added too: a repeated call with the same token and parameters returns the
+first import, as AWS documents (moto ignores the token and fails the repeat).
 """
 
 from __future__ import annotations
@@ -53,7 +58,10 @@ from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, PointInTimeRecoveryUnavailable, TableNotFoundException
 from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.table_import import TableImport
 from moto.dynamodb.responses import DynamoHandler
+
+from hippolyte.export_format import export_data_line, item_from_export_line
 
 ITEMS_PER_DATA_FILE = 200
 _NAME_CHARS = string.ascii_lowercase + string.digits
@@ -195,6 +203,7 @@ class LocalNativeExports:
             mock.patch.object(DynamoHandler, "export_table_to_point_in_time", export_table_to_point_in_time),
             mock.patch.object(DynamoHandler, "describe_export", describe_export),
             mock.patch.object(DynamoHandler, "import_table", import_table),
+            mock.patch.object(TableImport, "_process_s3_files", _import_json_lines),
         ]
         for patch in self._patches:
             patch.start()
@@ -282,7 +291,7 @@ class LocalNativeExports:
         # An empty table still gets one (empty) data file, as an empty partition does on AWS.
         for start in range(0, max(len(items), 1), ITEMS_PER_DATA_FILE):
             chunk = items[start : start + ITEMS_PER_DATA_FILE]
-            body = gzip.compress("".join(json.dumps({"Item": item}) + "\n" for item in chunk).encode(), mtime=0)
+            body = gzip.compress("".join(export_data_line(item) + "\n" for item in chunk).encode(), mtime=0)
             key = f"{root}data/{''.join(self._rng.choice(_NAME_CHARS) for _ in range(26))}.json.gz"
             etag = self._put(bucket, key, body)
             md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
@@ -319,6 +328,43 @@ class LocalNativeExports:
             export.status = "COMPLETED"
 
 
+def _import_json_lines(self: TableImport, s3_backend: Any, bucket: Any) -> None:
+    """TableImport's loading with each line read as JSON (see the module's docstring)."""
+    backend = dynamodb_backends[self.account_id][self.region_name]
+    self.table = backend.create_table(
+        name=self.table_name,
+        billing_mode=self.billing_mode,
+        throughput=self.throughput,
+        schema=self.key_schema,
+        global_indexes=self.global_indexes,
+        indexes=None,
+        attr=self.attrs,
+        sse_specification=None,
+        streams=None,
+        tags=[],
+        deletion_protection_enabled=False,
+        warm_throughput=None,
+    )
+    keys, _, _, _ = s3_backend.list_objects(
+        bucket, prefix=self.s3_source.get("S3KeyPrefix"), delimiter=None, marker=None, max_keys=None
+    )
+    for key in keys:
+        body = gzip.decompress(key.value) if self.compression_type == "GZIP" else key.value
+        # JSON lines: "\n" ends a line (str.splitlines would also split on U+2028 and others).
+        for line in body.split(b"\n"):
+            if not line.strip():
+                continue
+            self.processed_count += 1
+            self.processed_bytes += len(line)
+            try:
+                self.table.put_item(item_attrs=json.loads(line)["Item"])
+                self.imported_count += 1
+            except Exception as error:  # one bad line is counted, as ImportTable's ErrorCount does
+                self.failure_message = str(error)
+                self.error_count += 1
+    self.status = "COMPLETED" if self.error_count == 0 else "FAILED"
+
+
 def export_items(s3: Any, directory: str) -> list[dict[str, Any]]:
     """Every item of a native export under a backup directory, read through its files manifest.
 
@@ -339,5 +385,5 @@ def export_items(s3: Any, directory: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for line in filter(None, files.splitlines()):
         body = gzip.decompress(s3.get_object(Bucket=bucket, Key=json.loads(line)["dataFileS3Key"])["Body"].read())
-        items.extend(json.loads(record)["Item"] for record in body.decode().splitlines() if record)
+        items.extend(item_from_export_line(record) for record in body.decode().splitlines() if record)
     return items
