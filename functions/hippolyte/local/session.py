@@ -25,6 +25,7 @@ from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from hippolyte import runtime
 from hippolyte.adapters import clients
+from hippolyte.local.aws_calls import AwsCallLog, recording_aws_calls
 from hippolyte.local.emr import LocalEmr
 from hippolyte.local.lambda_runtime import AfterInvocationHook, InvocationHook, InvocationLog, in_process_lambdas
 from hippolyte.local.native_export import LocalNativeExports
@@ -102,6 +103,8 @@ class LocalSession:
     waits: list[int] = field(default_factory=list)
     # DynamoDB's native export with AWS's file layout (tests inject faults through it).
     exports: LocalNativeExports | None = None
+    # Every AWS call each function's handler made (the IAM contract tests read it).
+    aws_calls: AwsCallLog = field(default_factory=AwsCallLog)
 
     @property
     def region(self) -> str:
@@ -231,6 +234,7 @@ def local_session(
                 {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": region},
             )
         )
+        aws_calls = stack.enter_context(recording_aws_calls())
         clients.reset()
         invocations = stack.enter_context(in_process_lambdas(before_invoke, after_invoke))
         sleeps: list[float] = []
@@ -253,6 +257,7 @@ def local_session(
             sleeps=sleeps,
             clock=clock,
             waits=waits,
+            aws_calls=aws_calls,
         )
         try:
             yield session

@@ -43,6 +43,10 @@ class LocalStack:
     function_arns: dict[str, str] = field(default_factory=dict)
     state_machines: dict[str, str] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
+    # The alias ARN of each function that has one (what its schedule invokes).
+    aliases: dict[str, str] = field(default_factory=dict)
+    # Resolves the template's values against what was deployed (the IAM contract tests use it).
+    resolver: Resolver | None = None
 
     @property
     def bucket(self) -> str:
@@ -85,6 +89,7 @@ def deploy(region: str = "us-east-1", parameters: dict[str, str] | None = None, 
     stack = LocalStack(region=region)
     attributes: dict[str, str] = {}
     resolver = Resolver(params, stack.refs, attributes, pseudo)
+    stack.resolver = resolver
     resources = template["Resources"]
     s3, sns, dynamodb = (boto3.client(s, region_name=region) for s in ("s3", "sns", "dynamodb"))
     iam, awslambda, sfn = (boto3.client(s, region_name=region) for s in ("iam", "lambda", "stepfunctions"))
