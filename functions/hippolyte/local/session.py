@@ -116,10 +116,9 @@ class LocalSession:
         return boto3.client(service, region_name=self.region)
 
     def invoke(self, logical_id: str, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Invoke one of the stack's functions through the Lambda API (as a schedule would)."""
-        response = self.client("lambda").invoke(
-            FunctionName=self.stack.function_arns[logical_id], Payload=json.dumps(event or {}).encode()
-        )
+        """Invoke one of the stack's functions through the Lambda API (as a schedule would: its alias)."""
+        target = self.stack.aliases.get(logical_id, self.stack.function_arns[logical_id])
+        response = self.client("lambda").invoke(FunctionName=target, Payload=json.dumps(event or {}).encode())
         payload = json.loads(response["Payload"].read() or b"null")
         if response.get("FunctionError"):
             raise RuntimeError(f"{logical_id} failed: {payload}")

@@ -1,9 +1,12 @@
 """Deploying ``template.yaml`` into moto: resources, functions and the state machine.
 
 The functions are created from the template (name, handler, environment) and run by
-:mod:`hippolyte.local.lambda_runtime`; the state machines are created from the ASL files with
-their ``DefinitionSubstitutions`` resolved, exactly as ``sam deploy`` would pass them. Only the
-resource types the stack uses are understood; an unknown one is an error.
+:mod:`hippolyte.local.lambda_runtime`. A function with ``AutoPublishAlias`` (itself or in
+``Globals``) gets what SAM makes of it: a published version and an alias pointing at it, so that
+``!Ref <Function>.Version`` and ``!Ref <Function>.Alias`` resolve to their ARNs, and moto's Lambda
+runs the version an ARN names (its own copy of the handler). The state machines are created from
+the ASL files with their ``DefinitionSubstitutions`` resolved, exactly as ``sam deploy`` would pass
+them. Only the resource types the stack uses are understood; an unknown one is an error.
 """
 
 from __future__ import annotations
@@ -118,7 +121,8 @@ def deploy(region: str = "us-east-1", parameters: dict[str, str] | None = None, 
             dynamodb.create_table(TableName=name, **spec)
             stack.refs[logical_id] = name
     role_arn = iam.create_role(RoleName=f"hippolyte-{stage}-local", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    globals_env = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    function_globals = template.get("Globals", {}).get("Function", {})
+    globals_env = function_globals.get("Environment", {}).get("Variables", {})
     for logical_id, resource in resources.items():
         if resource["Type"] != "AWS::Serverless::Function":
             continue
@@ -134,6 +138,12 @@ def deploy(region: str = "us-east-1", parameters: dict[str, str] | None = None, 
         stack.refs[logical_id] = name
         attributes[f"{logical_id}.Arn"] = arn
         stack.function_arns[logical_id] = arn
+        alias = props.get("AutoPublishAlias", function_globals.get("AutoPublishAlias"))
+        if alias:
+            version = awslambda.publish_version(FunctionName=name)
+            stack.refs[f"{logical_id}.Version"] = version["FunctionArn"]
+            alias_arn = awslambda.create_alias(FunctionName=name, Name=alias, FunctionVersion=version["Version"])
+            stack.refs[f"{logical_id}.Alias"] = stack.aliases[logical_id] = alias_arn["AliasArn"]
     for logical_id, resource in resources.items():
         if resource["Type"] != "AWS::Serverless::StateMachine":
             continue
