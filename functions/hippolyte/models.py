@@ -38,7 +38,11 @@ def first_error(error: ValidationError, default_field: str = "input") -> tuple[s
 
 
 class Model(BaseModel):
-    """Base for every model: unknown fields are an error, so a typo in input never passes silently."""
+    """Base for every model: unknown fields are an error, so a typo in input never passes silently.
+
+    Documents read back from S3 or the ledger are validated with ``extra="ignore"`` instead
+    (adapters/run_store.py, backup_catalog.py, ledger.py): a newer version may have added fields.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=False)
 

@@ -85,7 +85,7 @@ def _create_every_type_table(session: LocalSession, name: str, engine: str | Non
 
 def _restore(session: LocalSession, table: str, target: str, name: str, **options: Any) -> ExecutionResult:
     return session.run(
-        {"table": table, "target": target, "poll_seconds": 0, **options},
+        {"table": table, "target": target, "poll_seconds": 120, **options},
         machine="RestoreStateMachine",
         name=name,
         timeout=120,
@@ -144,7 +144,7 @@ def backed_up() -> Iterator[LocalSession]:
     with local_session(parameters=TEST_PARAMETERS) as session:
         _create_every_type_table(session, PIPELINE_TABLE, None, 40)
         _create_every_type_table(session, EXPORT_TABLE, "export", 40)
-        result = session.run({"poll_seconds": 0}, name="nightly", timeout=120)
+        result = session.run({"poll_seconds": 120}, name="nightly", timeout=120)
         assert result.status == "SUCCEEDED", (result.error, result.cause)
         yield session
 

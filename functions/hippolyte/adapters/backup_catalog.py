@@ -45,7 +45,8 @@ def get_manifest(s3: Any, bucket: str, key: str) -> BackupManifest | None:
         if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
             return None
         raise
-    return BackupManifest.model_validate_json(body)
+    # Backups outlive versions: a manifest written by a newer version (fields it added) still reads.
+    return BackupManifest.model_validate_json(body, extra="ignore")
 
 
 def _guess_engine(keys: list[str]) -> Engine | None:

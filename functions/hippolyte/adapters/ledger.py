@@ -71,7 +71,8 @@ def _from_item(item: dict[str, Any]) -> LedgerEntry:
         run_id=item["run_id"],
         execution_id=item["execution_id"],
         status=item["status"],
-        original=CapacityState.model_validate(json.loads(item["original"])),
+        # Every version reads every run's records: fields a newer version added are ignored.
+        original=CapacityState.model_validate(json.loads(item["original"]), extra="ignore"),
         boosted_rcu=int(item["boosted_rcu"]) if "boosted_rcu" in item else None,
         reason=item.get("reason", ""),
         retry_after=item.get("retry_after"),

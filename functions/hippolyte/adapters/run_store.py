@@ -33,7 +33,9 @@ def load_document(s3: Any, run: RunRef, name: str, model: type[DocumentT]) -> Do
         if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
             raise RunDocumentMissingError(f"s3://{run.bucket}/{key} does not exist") from None
         raise
-    return model.model_validate_json(body)
+    # A newer version of the functions may have written it (a deploy during a run, reconcile after
+    # an upgrade): fields it added are ignored rather than refused. Execution input stays strict.
+    return model.model_validate_json(body, extra="ignore")
 
 
 def document_exists(s3: Any, run: RunRef, name: str) -> bool:

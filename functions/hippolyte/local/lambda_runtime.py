@@ -32,6 +32,8 @@ from unittest import mock
 from moto.awslambda.models import LambdaFunction
 from moto.core.exceptions import JsonRESTError
 
+from hippolyte.local.aws_calls import invoking
+
 InvocationHook = Callable[[str, dict[str, Any]], None]
 # Called with (function name, event, result) after the handler returned; may raise to report an
 # error as if the function crashed after doing its work.
@@ -107,7 +109,9 @@ def in_process_lambdas(
         try:
             if before_invoke is not None:
                 before_invoke(function.function_name, payload)
-            result = _load_handler(str(function.handler))(payload, context)
+            # Only the handler's own calls count as the function's (the hooks are the test's).
+            with invoking(function.function_name):
+                result = _load_handler(str(function.handler))(payload, context)
             if after_invoke is not None:
                 after_invoke(function.function_name, payload, result)
         except LambdaServiceError as fault:

@@ -28,6 +28,7 @@ from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from hippolyte import runtime
 from hippolyte.adapters import clients
+from hippolyte.local.aws_calls import AwsCallLog, recording_aws_calls
 from hippolyte.local.emr import LocalEmr
 from hippolyte.local.lambda_runtime import AfterInvocationHook, InvocationHook, InvocationLog, in_process_lambdas
 from hippolyte.local.native_export import LocalNativeExports
@@ -107,6 +108,8 @@ class LocalSession:
     sdk_sleeps: list[float] = field(default_factory=list)
     # DynamoDB's native export with AWS's file layout (tests inject faults through it).
     exports: LocalNativeExports | None = None
+    # Every AWS call each function's handler made (the IAM contract tests read it).
+    aws_calls: AwsCallLog = field(default_factory=AwsCallLog)
 
     @property
     def region(self) -> str:
@@ -118,10 +121,9 @@ class LocalSession:
         return boto3.client(service, region_name=self.region)
 
     def invoke(self, logical_id: str, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Invoke one of the stack's functions through the Lambda API (as a schedule would)."""
-        response = self.client("lambda").invoke(
-            FunctionName=self.stack.function_arns[logical_id], Payload=json.dumps(event or {}).encode()
-        )
+        """Invoke one of the stack's functions through the Lambda API (as a schedule would: its alias)."""
+        target = self.stack.aliases.get(logical_id, self.stack.function_arns[logical_id])
+        response = self.client("lambda").invoke(FunctionName=target, Payload=json.dumps(event or {}).encode())
         payload = json.loads(response["Payload"].read() or b"null")
         if response.get("FunctionError"):
             raise RuntimeError(f"{logical_id} failed: {payload}")
@@ -239,6 +241,7 @@ def local_session(
                 {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": region},
             )
         )
+        aws_calls = stack.enter_context(recording_aws_calls())
         clients.reset()
         invocations = stack.enter_context(in_process_lambdas(before_invoke, after_invoke))
         sleeps: list[float] = []
@@ -264,6 +267,7 @@ def local_session(
             clock=clock,
             waits=waits,
             sdk_sleeps=sdk_sleeps,
+            aws_calls=aws_calls,
         )
         try:
             yield session

@@ -1,9 +1,12 @@
 """Deploying ``template.yaml`` into moto: resources, functions and the state machine.
 
 The functions are created from the template (name, handler, environment) and run by
-:mod:`hippolyte.local.lambda_runtime`; the state machines are created from the ASL files with
-their ``DefinitionSubstitutions`` resolved, exactly as ``sam deploy`` would pass them. Only the
-resource types the stack uses are understood; an unknown one is an error.
+:mod:`hippolyte.local.lambda_runtime`. A function with ``AutoPublishAlias`` (itself or in
+``Globals``) gets what SAM makes of it: a published version and an alias pointing at it, so that
+``!Ref <Function>.Version`` and ``!Ref <Function>.Alias`` resolve to their ARNs, and moto's Lambda
+runs the version an ARN names (its own copy of the handler). The state machines are created from
+the ASL files with their ``DefinitionSubstitutions`` resolved, exactly as ``sam deploy`` would pass
+them. Only the resource types the stack uses are understood; an unknown one is an error.
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ class LocalStack:
     function_arns: dict[str, str] = field(default_factory=dict)
     state_machines: dict[str, str] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
+    # The alias ARN of each function that has one (what its schedule invokes).
+    aliases: dict[str, str] = field(default_factory=dict)
+    # Resolves the template's values against what was deployed (the IAM contract tests use it).
+    resolver: Resolver | None = None
 
     @property
     def bucket(self) -> str:
@@ -85,6 +92,7 @@ def deploy(region: str = "us-east-1", parameters: dict[str, str] | None = None, 
     stack = LocalStack(region=region)
     attributes: dict[str, str] = {}
     resolver = Resolver(params, stack.refs, attributes, pseudo)
+    stack.resolver = resolver
     resources = template["Resources"]
     s3, sns, dynamodb = (boto3.client(s, region_name=region) for s in ("s3", "sns", "dynamodb"))
     iam, awslambda, sfn = (boto3.client(s, region_name=region) for s in ("iam", "lambda", "stepfunctions"))
@@ -113,7 +121,8 @@ def deploy(region: str = "us-east-1", parameters: dict[str, str] | None = None, 
             dynamodb.create_table(TableName=name, **spec)
             stack.refs[logical_id] = name
     role_arn = iam.create_role(RoleName=f"hippolyte-{stage}-local", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    globals_env = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    function_globals = template.get("Globals", {}).get("Function", {})
+    globals_env = function_globals.get("Environment", {}).get("Variables", {})
     for logical_id, resource in resources.items():
         if resource["Type"] != "AWS::Serverless::Function":
             continue
@@ -129,6 +138,12 @@ def deploy(region: str = "us-east-1", parameters: dict[str, str] | None = None, 
         stack.refs[logical_id] = name
         attributes[f"{logical_id}.Arn"] = arn
         stack.function_arns[logical_id] = arn
+        alias = props.get("AutoPublishAlias", function_globals.get("AutoPublishAlias"))
+        if alias:
+            version = awslambda.publish_version(FunctionName=name)
+            stack.refs[f"{logical_id}.Version"] = version["FunctionArn"]
+            alias_arn = awslambda.create_alias(FunctionName=name, Name=alias, FunctionVersion=version["Version"])
+            stack.refs[f"{logical_id}.Alias"] = stack.aliases[logical_id] = alias_arn["AliasArn"]
     for logical_id, resource in resources.items():
         if resource["Type"] != "AWS::Serverless::StateMachine":
             continue
