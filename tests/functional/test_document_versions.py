@@ -126,7 +126,7 @@ def test_a_ledger_record_a_newer_version_wrote_is_read(ledger_table: Any) -> Non
 @pytest.mark.parametrize(
     ("parse", "raw", "unknown", "error"),
     [
-        (parse_execution_input, {"poll_seconds": 0, "tabels": ["orders"]}, "tabels", InvalidExecutionInputError),
+        (parse_execution_input, {"poll_seconds": 120, "tabels": ["orders"]}, "tabels", InvalidExecutionInputError),
         (
             parse_restore_request,
             {"table": "orders", "target": "orders-copy", "tagret": "x"},

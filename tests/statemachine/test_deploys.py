@@ -97,14 +97,14 @@ def test_a_deploy_during_a_run_leaves_the_running_execution_on_its_own_code(sess
     build(session, [DemoTable("orders", items=20, item_bytes=200, rcu=5)])
 
     # WHEN the run goes on after the deploy
-    result = session.run({"poll_seconds": 0}, name="across-a-deploy", timeout=120)
+    result = session.run({"poll_seconds": 120}, name="across-a-deploy", timeout=120)
 
     # THEN it finished on the code it started with: no state ran the new code
     assert deployed, "the deploy never happened"
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert "ScaleDownReadCapacity" in result.state_names and "NotifyResult" in result.state_names
     # AND an execution started after the deploy runs the new code from its first state
-    after = session.run({"poll_seconds": 0}, name="after-the-deploy", timeout=60)
+    after = session.run({"poll_seconds": 120}, name="after-the-deploy", timeout=60)
     assert after.status == "FAILED" and after.error == "NewVersionError", (after.error, after.cause)
     assert "new code ran in" in (after.cause or "")
 
@@ -112,7 +112,7 @@ def test_a_deploy_during_a_run_leaves_the_running_execution_on_its_own_code(sess
 def test_execution_input_with_an_unknown_field_is_still_refused(session: LocalSession) -> None:
     # GIVEN each state machine and input with a misspelt field
     cases = {
-        "BackupStateMachine": ({"poll_seconds": 0, "tabels": ["orders"]}, "InvalidExecutionInputError", "tabels"),
+        "BackupStateMachine": ({"poll_seconds": 120, "tabels": ["orders"]}, "InvalidExecutionInputError", "tabels"),
         "RestoreStateMachine": (
             {"table": "orders", "target": "orders-copy", "tagret": "x"},
             "InvalidRestoreRequestError",

@@ -25,6 +25,7 @@ from hippolyte.local.fleet import DemoTable
 from hippolyte.local.session import LocalSession, local_session
 from hippolyte.local.stack import ACCOUNT_ID, repo_root
 from hippolyte.local.template import load_template
+from hippolyte.workflow import create_batch
 
 from tests.statemachine.fleet_support import BIG_SLOW_TABLE, TEST_PARAMETERS, build, sent_messages
 from tests.statemachine.test_restore_roundtrip import create_source, restore
@@ -69,6 +70,10 @@ NOT_NEEDED_BY_THE_CODE = {
     # ImportTable creates the table itself; DescribeImport is in AWS's example policy for imports
     # (DynamoDB developer guide, "Requesting a table import"), CheckImport is what calls it.
     "RestoreImportTableFunction": {"dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:DescribeImport"},
+    # A report not sent yet is a GetObject of a missing key, which S3 answers 404 only with
+    # s3:ListBucket, else 403 (S3 API Reference, GetObject). The contract maps calls, not outcomes.
+    "RestoreNotifyFunction": {"s3:ListBucket"},
+    "RestoreNotifyFailureFunction": {"s3:ListBucket"},
 }
 
 
@@ -112,7 +117,7 @@ def _backup_and_restores() -> Scenario:
         create_source(session, "orders-dp", 60, engine=None, on_demand=False, lsi=True)
         create_source(session, "events-ex", 60, engine="export", on_demand=True, lsi=False)
         create_source(session, "legacy-ex", 3, engine="export", on_demand=False, lsi=False, pitr=False)
-        night = session.run({"poll_seconds": 0}, name="nightly", timeout=120)
+        night = session.run({"poll_seconds": 120}, name="nightly", timeout=120)
         assert night.status == "SUCCEEDED", (night.error, night.cause)
         assert "RestoreCapacityAfterFailure" not in night.state_names
 
@@ -138,17 +143,25 @@ def _backup_and_restores() -> Scenario:
 
 
 def _failed_run() -> Scenario:
-    failed: list[str] = []
+    """CreatePipeline dies after creating its pipeline and before storing its result (as a Lambda
+    timeout would end it): the failure path finds the pipeline by its name and deletes it."""
+    real_store_start = create_batch.store_start
+    died: list[str] = []
 
-    def crash_after_creating(name: str, *_: Any) -> None:
-        if name.endswith("-CreatePipelineFunction") and not failed:
-            failed.append(name)
-            raise RuntimeError("injected fault after the pipeline was created")
+    def die_before_storing(*args: Any, **kwargs: Any) -> None:
+        if not died:
+            died.append("CreatePipeline")
+            raise RuntimeError("injected fault after the pipeline was created, before its result was stored")
+        real_store_start(*args, **kwargs)
 
-    with local_session(parameters=TEST_PARAMETERS, after_invoke=crash_after_creating) as session:
+    with (
+        local_session(parameters=TEST_PARAMETERS) as session,
+        mock.patch.object(create_batch, "store_start", die_before_storing),
+    ):
         build(session, [BIG_SLOW_TABLE, AUTOSCALED_SLOW])
-        result = session.run({"poll_seconds": 0}, name="crashed", timeout=120)
+        result = session.run({"poll_seconds": 120}, name="crashed", timeout=120)
         assert result.status == "FAILED" and "RestoreCapacityAfterFailure" in result.state_names
+        assert session.client("datapipeline").list_pipelines()["pipelineIdList"] == []
         return _record("failed run", session)
 
 
@@ -174,7 +187,7 @@ def _reconcile_after_a_dead_run(stop_in: str, when: str) -> Scenario:
     with local_session(parameters=TEST_PARAMETERS, emr={"hold": lambda pipeline_id: True}, **hook) as session:
         holder.append(session)
         build(session, [BIG_SLOW_TABLE, AUTOSCALED_SLOW])
-        assert session.run({"poll_seconds": 0}, name="stopped").status == "ABORTED"
+        assert session.run({"poll_seconds": 120}, name="stopped").status == "ABORTED"
         report = session.invoke("ReconcileCapacityFunction")
         assert report["stopped_runs"] == ["stopped"] and sorted(report["restored"]) == ["autoscaled-slow", "big-slow"]
         assert sent_messages(session)
