@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hippolyte.adapters.ledger import LEASE_KEY
 from hippolyte.local.fleet import DemoTable
 from hippolyte.local.session import LocalSession
 
@@ -38,9 +39,10 @@ AUTOSCALED = DemoTable("autoscaled-slow", items=160, item_bytes=10_000, rcu=1, a
 
 
 def ledger_items(session: LocalSession) -> list[dict[str, str]]:
-    """The capacity ledger's records, simplified."""
+    """The capacity ledger's records (not the run leases it also holds), simplified."""
     items = session.client("dynamodb").scan(TableName=session.stack.refs["CapacityLedger"])["Items"]
-    return [{key: next(iter(value.values())) for key, value in item.items()} for item in items]
+    simple = [{key: next(iter(value.values())) for key, value in item.items()} for item in items]
+    return [item for item in simple if item["run_id"] != LEASE_KEY]
 
 
 def only_message(session: LocalSession) -> tuple[str, str]:
@@ -484,3 +486,50 @@ def test_auto_scaled_on_demand_and_gsi_tables_end_exactly_as_they_were(
     assert [policy["PolicyName"] for policy in policies] == ["reads"]
     # AND Hippolyte never sent UpdateTable for the on-demand table or the GSI table
     assert {call.table for call in strict.update_table_calls} == {"autoscaled-slow"}
+
+
+# ------------------------------------------------------------------------ runs that overlap
+
+
+def test_a_second_run_never_touches_a_table_another_live_run_holds(
+    strict_session: Callable[..., tuple[LocalSession, StrictAws]],
+) -> None:
+    # GIVEN a night whose boosted table is being exported (its pipeline still runs), and, during
+    # its first poll, a manual re-run of that table and a second full run
+    first_pipeline: dict[str, str] = {}
+    others: dict[str, Any] = {}
+
+    def hold_first(pipeline_id: str) -> bool:
+        return "done" not in others and first_pipeline.setdefault("id", pipeline_id) == pipeline_id
+
+    def overlap(name: str, *_: Any) -> None:
+        if name.endswith("-CheckPipelinesFunction") and not others:
+            others["manual"] = session.run({"tables": ["big-slow"], "poll_seconds": 120}, name="manual-rerun")
+            others["second"] = session.run({"poll_seconds": 120}, name="second-night")
+            others["done"] = True
+
+    session, strict = strict_session(emr={"hold": hold_first}, before_invoke=overlap)
+    build(session, [BIG_SLOW_TABLE, SMALL])
+    strict.settle()
+    before = capacity_snapshot(session)
+
+    # WHEN the first night runs
+    result = session.run({"poll_seconds": 120}, name="first-night")
+
+    # THEN the manual re-run was refused at its first state, naming the run that holds the table
+    manual = others["manual"]
+    assert manual.status == "FAILED" and manual.error == "RunAlreadyRunningError"
+    assert "big-slow: run first-night is backing it up now" in (manual.cause or "")
+    # AND the second night left the table out, reported with the reason, and backed up the rest
+    second = others["second"]
+    assert second.status == "SUCCEEDED", (second.error, second.cause)
+    second_report = next(body for subject, body in sent_messages(session) if "second-night" in body)
+    assert "big-slow: run first-night is backing it up now" in second_report
+    # AND only the first night ever recorded (and restored) the table's capacity
+    assert {item["run_id"] for item in ledger_items(session) if item["table_name"] == "big-slow"} == {"first-night"}
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    strict.settle()
+    assert capacity_snapshot(session) == before
+    # AND once the first night ended, its leases were given back: a re-run may take the table
+    rerun = session.run({"tables": ["big-slow"], "poll_seconds": 120}, name="rerun-after")
+    assert rerun.status == "SUCCEEDED", (rerun.error, rerun.cause)

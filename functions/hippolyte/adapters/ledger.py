@@ -5,6 +5,12 @@ conditional, so a retried state never overwrites a record, and a later run never
 already-boosted value as the original: when an earlier run's record is still open (its restore
 is pending, or the run died), the new record copies that record's original instead of the live
 values, and the earlier record is marked superseded.
+
+The same table holds each table's **run lease**: one item per table under the sort key
+``#lease`` (a name no execution can have: Step Functions refuses ``#`` in execution names),
+naming the run that backs the table up and until when. A run takes the lease before it touches a
+table, so two runs (the schedule and a manual re-run, or a long window and a retry) never boost,
+record and restore the same table at once.
 """
 
 from __future__ import annotations
@@ -25,6 +31,18 @@ OPEN_STATUSES: frozenset[str] = frozenset({"recorded", "raised", "pending"})
 # Closed records are kept this long for audit, then DynamoDB's TTL deletes them (attribute
 # ``expires_at``, epoch seconds, set in template.yaml), so the ledger's scans stay small.
 CLOSED_RECORD_DAYS = 90
+LEASE_KEY = "#lease"
+
+
+class Lease(BaseModel):
+    """Which run holds a table's lease, and until when."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    table_name: str
+    holder_run_id: str
+    holder_execution_id: str
+    until: datetime
 
 
 class LedgerEntry(BaseModel):
@@ -93,7 +111,7 @@ class CapacityLedger:
         kwargs: dict[str, Any] = {"KeyConditionExpression": Key("table_name").eq(table_name), "ConsistentRead": True}
         while True:
             page = self._table.query(**kwargs)
-            items.extend(page.get("Items", []))
+            items.extend(item for item in page.get("Items", []) if item["run_id"] != LEASE_KEY)
             if "LastEvaluatedKey" not in page:
                 return [_from_item(item) for item in items]
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -191,4 +209,95 @@ class CapacityLedger:
             entries.extend(_from_item(item) for item in page.get("Items", []))
             if "LastEvaluatedKey" not in page:
                 return entries
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # ------------------------------------------------------------------------------ run leases
+
+    def take_lease(self, table_name: str, run_id: str, execution_id: str, until: datetime) -> Lease:
+        """Take (or keep) a table's lease for a run; returns the lease as it now stands.
+
+        The lease goes to this run when nobody holds it, when this run already does (a retried
+        state), or when the holder's lease has run out. Otherwise the current holder's lease is
+        returned, and nothing changes.
+        """
+        now = self._clock()
+        try:
+            self._table.put_item(
+                Item={
+                    "table_name": table_name,
+                    "run_id": LEASE_KEY,
+                    "holder_run_id": run_id,
+                    "holder_execution_id": execution_id,
+                    "until": until.isoformat(),
+                    # DynamoDB's TTL removes a lease left behind long after it ran out.
+                    "expires_at": int((until + timedelta(days=1)).timestamp()),
+                },
+                ConditionExpression="attribute_not_exists(table_name) OR holder_run_id = :me OR #u < :now",
+                ExpressionAttributeNames={"#u": "until"},
+                ExpressionAttributeValues={":me": run_id, ":now": now.isoformat()},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            held = self.lease(table_name)
+            if held is not None:
+                return held
+            return self.take_lease(table_name, run_id, execution_id, until)
+        return Lease(table_name=table_name, holder_run_id=run_id, holder_execution_id=execution_id, until=until)
+
+    def take_over_lease(
+        self, table_name: str, from_run_id: str, run_id: str, execution_id: str, until: datetime
+    ) -> Lease:
+        """Take a lease from a run that ended without giving it back; returns the lease as it stands.
+
+        Conditional on ``from_run_id`` still holding it, so two runs taking over at once cannot
+        both win.
+        """
+        try:
+            self._table.put_item(
+                Item={
+                    "table_name": table_name,
+                    "run_id": LEASE_KEY,
+                    "holder_run_id": run_id,
+                    "holder_execution_id": execution_id,
+                    "until": until.isoformat(),
+                    "expires_at": int((until + timedelta(days=1)).timestamp()),
+                },
+                ConditionExpression="holder_run_id = :old",
+                ExpressionAttributeValues={":old": from_run_id},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return self.take_lease(table_name, run_id, execution_id, until)
+        return Lease(table_name=table_name, holder_run_id=run_id, holder_execution_id=execution_id, until=until)
+
+    def lease(self, table_name: str) -> Lease | None:
+        """A table's lease, if any run holds one."""
+        item = self._table.get_item(Key={"table_name": table_name, "run_id": LEASE_KEY}, ConsistentRead=True).get(
+            "Item"
+        )
+        return Lease.model_validate(item) if item else None
+
+    def release_lease(self, table_name: str, run_id: str) -> None:
+        """Give a table's lease back, if this run holds it."""
+        try:
+            self._table.delete_item(
+                Key={"table_name": table_name, "run_id": LEASE_KEY},
+                ConditionExpression="holder_run_id = :me",
+                ExpressionAttributeValues={":me": run_id},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def leases(self) -> list[Lease]:
+        """Every lease in the ledger (reconcile gives back those of runs that ended)."""
+        kwargs: dict[str, Any] = {"FilterExpression": Attr("run_id").eq(LEASE_KEY), "ConsistentRead": True}
+        found: list[Lease] = []
+        while True:
+            page = self._table.scan(**kwargs)
+            found.extend(Lease.model_validate(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return found
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

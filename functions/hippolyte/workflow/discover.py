@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
+from hippolyte.adapters.executions import execution_status_reader
 from hippolyte.adapters.run_store import save_document
 from hippolyte.adapters.tables import list_table_names, read_table
 from hippolyte.discovery import DiscoveryRules, missing_tables, split_selected
-from hippolyte.errors import InvalidExecutionInputError, UnknownTableError
+from hippolyte.errors import (
+    ExecutionStatusUnknownError,
+    InvalidExecutionInputError,
+    RunAlreadyRunningError,
+    UnknownTableError,
+)
+from hippolyte.history_budget import BACKUP_TIMEOUT_SECONDS
 from hippolyte.models import (
     ExecutionInput,
     Inventory,
@@ -58,6 +66,52 @@ def _require_pitr(rt: Runtime, snapshot: TableSnapshot) -> str | None:
     return None
 
 
+def lease_until(started_at: datetime) -> datetime:
+    """When a run's leases run out: its execution has surely ended by then (its timeout, plus an hour)."""
+    return started_at + timedelta(seconds=BACKUP_TIMEOUT_SECONDS) + timedelta(hours=1)
+
+
+def _take_leases(rt: Runtime, run: RunRef, names: list[str], manual: bool) -> tuple[list[str], list[SkippedTable]]:
+    """Take each table's run lease; tables another live run holds are left out, with the reason.
+
+    A manual re-run that names a table another run holds is refused instead (RunAlreadyRunningError),
+    giving back what it took, so that it changes nothing.
+    """
+    ledger = rt.ledger()
+    until = lease_until(run.started_at)
+    status_of = execution_status_reader(rt.client("stepfunctions"))
+    mine: list[str] = []
+    others: list[SkippedTable] = []
+    for name in names:
+        lease = ledger.take_lease(name, run.run_id, run.execution_id, until)
+        if lease.holder_run_id != run.run_id and _has_ended(status_of, lease.holder_execution_id):
+            # Its holder was stopped, timed out or crashed before giving it back.
+            lease = ledger.take_over_lease(name, lease.holder_run_id, run.run_id, run.execution_id, until)
+        if lease.holder_run_id == run.run_id:
+            mine.append(name)
+        else:
+            others.append(
+                SkippedTable(
+                    name=name,
+                    reason=f"run {lease.holder_run_id} is backing it up now (its lease runs until "
+                    f"{lease.until.isoformat()}); left out so that two runs never change its capacity",
+                )
+            )
+    if manual and others:
+        for name in mine:
+            ledger.release_lease(name, run.run_id)
+        raise RunAlreadyRunningError("execution input tables: " + "; ".join(f"{s.name}: {s.reason}" for s in others))
+    return mine, others
+
+
+def _has_ended(status_of: Callable[[str], str], execution_id: str) -> bool:
+    """True when the execution surely no longer runs; an unreadable status counts as running."""
+    try:
+        return status_of(execution_id) != "RUNNING"
+    except ExecutionStatusUnknownError:
+        return False
+
+
 def discover_tables(
     rt: Runtime, raw_input: Any, execution_id: str, execution_name: str, started_at: datetime
 ) -> RunContext:
@@ -86,6 +140,8 @@ def discover_tables(
             if found is None
         ]
     by_name = {name: found[0] for name, found in described if found is not None}
+    selected, leased_elsewhere = _take_leases(rt, run, selected, manual=request.tables is not None)
+    skipped += leased_elsewhere
     tables: list[TableSnapshot] = []
     for name in selected:
         reason = _require_pitr(rt, by_name[name])

@@ -47,4 +47,9 @@ def notify_run(
     report = report.model_copy(update={"message_id": message_id, "error": error})
     if run is not None:
         save_document(s3, run, sent, report)
+        # The night is over for its tables: the next run (or a manual re-run) may take them.
+        if inventory is not None:
+            ledger = rt.ledger()
+            for table in inventory.tables:
+                ledger.release_lease(table.name, run.run_id)
     return report

@@ -8,6 +8,7 @@ their exports were told to read a share of the boosted capacity.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from botocore.exceptions import ClientError
@@ -69,9 +70,24 @@ def reconcile_capacity(rt: Runtime) -> ReconcileReport:
                     name=entry.table_name, reason=f"run {entry.run_id} left for the next pass: {code}: {error}"
                 )
             )
+    _release_leases_of_ended_runs(ledger, status_of, report)
     if report.restored or report.pending or report.gone or report.stopped_runs or report.skipped:
         report.message_id = publish_report(rt.client("sns"), rt.settings.topic_arn, *render_reconcile(rt, report))
     return report
+
+
+def _release_leases_of_ended_runs(
+    ledger: CapacityLedger, status_of: Callable[[str], str], report: ReconcileReport
+) -> None:
+    """Give back the run leases of runs that ended without doing so (stopped, timed out, crashed)."""
+    for lease in ledger.leases():
+        try:
+            ended = status_of(lease.holder_execution_id) != "RUNNING"
+        except HippolyteError as error:
+            report.skipped.append(CapacityNote(name=lease.table_name, reason=f"lease kept for now: {error}"))
+            continue
+        if ended:
+            ledger.release_lease(lease.table_name, lease.holder_run_id)
 
 
 def _reconcile_entry(
