@@ -14,7 +14,7 @@ from hippolyte.models import FailureContext, Plan, RunProgress, RunRef, StartedB
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.check import record_started
 from hippolyte.workflow.create_batch import pipeline_name
-from hippolyte.workflow.table_capacity import record_restore, restore_table
+from hippolyte.workflow.table_capacity import record_restore, restore_tables
 
 
 def pipeline_ids_by_name(datapipeline: Any, prefix: str) -> dict[str, str]:
@@ -60,8 +60,8 @@ def restore_run(rt: Runtime, run_id: str, progress: RunProgress | None) -> None:
     """Restore every open ledger record of a run; refusals stay pending for reconcile."""
     ledger = rt.ledger()
     now = rt.clock()
-    for entry in list(ledger.open_entries(run_id)):
-        result = restore_table(rt, ledger, entry, now)
+    entries = list(ledger.open_entries(run_id))
+    for entry, result in zip(entries, restore_tables(rt, ledger, entries, now), strict=True):
         if progress is not None:
             record_restore(progress, entry.table_name, result)
 
