@@ -88,7 +88,7 @@ def impossible_at_max(tables: list[TableSnapshot], settings: PlannerSettings) ->
     for table in tables:
         rate: float
         if table.on_demand:
-            rate, percent = settings.on_demand_assumed_rcu, settings.read_throughput_percent
+            rate, percent = settings.on_demand_assumed_rcu, settings.on_demand_read_throughput_percent
         else:
             best_extra = min(settings.table_max_rcu - table.read_capacity_units, settings.max_extra_rcu)
             own = table.read_capacity_units * settings.read_throughput_percent
@@ -164,9 +164,12 @@ def markdown(results: dict[str, dict], settings: PlannerSettings) -> str:
     lines += [
         "",
         f"Window {settings.window_seconds / 3600:g} h, {settings.bytes_per_rcu_second:g} B per RCU-second, "
-        f"percent {settings.read_throughput_percent}, at most {settings.max_concurrent_pipelines} "
+        f"percent {settings.read_throughput_percent}, on-demand tables at {settings.on_demand_read_throughput_percent} "
+        f"of the export tool's {settings.on_demand_assumed_rcu:,} RCU (2017: 0.5), "
+        f"at most {settings.max_concurrent_pipelines} "
         f"pipelines at once (2017: no limit) and {settings.max_extra_rcu:,} extra RCU (2017: no budget). "
-        f"Prices: ${prices.cluster_hour_usd:g} per cluster-hour, ${prices.rcu_hour_usd:g} per RCU-hour. "
+        f"Prices: ${prices.cluster_hour_usd:g} per cluster-hour, ${prices.rcu_hour_usd:g} per RCU-hour, "
+        f"${prices.on_demand_read_million_usd:g} per million on-demand read request units. "
         f"Seed {SEED}; planning time is the median of {TIME_RUNS} runs on "
         f"{platform.python_implementation()} {platform.python_version()} ({platform.machine()}).",
     ]

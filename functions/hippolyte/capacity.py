@@ -6,6 +6,13 @@ the decisions out. The rules, and where they come from:
 * The application never loses capacity to a backup: a boosted table is read at a percentage ``p``
   of its boosted capacity ``R'`` with ``R' x (1 - p) >= R`` (its original capacity).
 * A table whose boost did not happen (yet) is read at the default percentage, never more.
+* Every share is within DynamoDBDataNode's readThroughputPercent range, 0.1 to 1.0 (AWS Data
+  Pipeline Developer Guide, DynamoDBDataNode).
+* An auto-scaled table's capacity is changed only through its Application Auto Scaling target:
+  registering new bounds makes Application Auto Scaling move the capacity into them
+  (Application Auto Scaling API reference, RegisterScalableTarget), and an UpdateTable of ours
+  would collide with that change. Put back, its capacity is wherever Application Auto Scaling
+  placed it inside the owner's bounds, not necessarily the value it had before the backup.
 * DynamoDB decreases (DynamoDB developer guide, "Service, account, and table quotas"): up to 4
   decreases at any time in a UTC day, then one more in each hour with no decrease in the hour
   before, so at most 27 a day; tables and each GSI count separately.
@@ -20,7 +27,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hippolyte.models import BillingMode, IndexCapacity
+from hippolyte.models import (
+    MAX_READ_THROUGHPUT_PERCENT,
+    MIN_READ_THROUGHPUT_PERCENT,
+    BillingMode,
+    IndexCapacity,
+)
 from hippolyte.table_description import gsi_capacities
 
 FREE_DECREASES_PER_DAY = 4  # DynamoDB quota: decreases allowed at any time in a UTC day
@@ -71,7 +83,10 @@ def safe_read_percent(original_rcu: int, current_rcu: int, planned_percent: floa
     """The share of the table's capacity the export may use, given what it really has now.
 
     Boosted: at most what leaves the application its original capacity. Not (or not yet)
-    boosted: never more than the default share.
+    boosted: never more than the default share. Always within readThroughputPercent's range
+    [0.1, 1.0]: a boost too small to carry even 0.1 without taking from the application (a boost
+    that only partly happened, or an owner's own small raise) is read at 0.1, the share that takes
+    the least from the application, and never more than the default.
 
     >>> safe_read_percent(100, 400, 0.75, 0.5)
     0.75
@@ -79,12 +94,15 @@ def safe_read_percent(original_rcu: int, current_rcu: int, planned_percent: floa
     0.75
     >>> safe_read_percent(100, 100, 0.75, 0.5)  # the boost did not happen
     0.5
+    >>> safe_read_percent(1000, 1050, 0.5, 0.5)  # 50 RCU more would allow 0.047: below the range
+    0.1
     """
     if current_rcu > original_rcu > 0:
         ceiling = math.floor((1 - original_rcu / current_rcu) * 10**PERCENT_DECIMALS) / 10**PERCENT_DECIMALS
-        if ceiling > 0:
-            return min(planned_percent, ceiling)
-    return min(planned_percent, default_percent)
+        share = min(planned_percent, ceiling) if ceiling >= MIN_READ_THROUGHPUT_PERCENT else MIN_READ_THROUGHPUT_PERCENT
+    else:
+        share = min(planned_percent, default_percent)
+    return min(MAX_READ_THROUGHPUT_PERCENT, max(MIN_READ_THROUGHPUT_PERCENT, share))
 
 
 def next_decrease_allowed(decreases_today: int, last_decrease: datetime | None, now: datetime) -> datetime | None:
@@ -123,11 +141,8 @@ class RestoreDecision(BaseModel):
     retry_after: datetime | None = None
 
 
-def decide_restore(original: CapacityState, table: dict[str, Any] | None, now: datetime) -> RestoreDecision:
-    """Decide how to bring a table back to its original read capacity.
-
-    ``table`` is DescribeTable's ``Table`` now (None: the table was deleted).
-    """
+def _unrestorable(original: CapacityState, table: dict[str, Any] | None) -> RestoreDecision | None:
+    """The verdict for a table that is gone or now on-demand, else None."""
     if table is None:
         return RestoreDecision(verdict="gone", reason="the table was deleted during the run")
     billing = (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
@@ -135,23 +150,89 @@ def decide_restore(original: CapacityState, table: dict[str, Any] | None, now: d
         return RestoreDecision(
             verdict="now_on_demand", reason="the table was switched to on-demand during the run; left as is"
         )
+    return None
+
+
+def _decrease_limited(table: dict[str, Any], now: datetime) -> RestoreDecision | None:
+    """The verdict when DynamoDB refuses a decrease of the table now, else None."""
     throughput = table.get("ProvisionedThroughput") or {}
-    current = throughput.get("ReadCapacityUnits", 0)
+    last = throughput.get("LastDecreaseDateTime")
+    allowed = next_decrease_allowed(throughput.get("NumberOfDecreasesToday", 0), last, now)
+    if allowed is None:
+        return None
+    return RestoreDecision(
+        verdict="decrease_limited",
+        reason="DynamoDB's daily limit on capacity decreases is reached",
+        retry_after=allowed,
+    )
+
+
+def _not_active(table: dict[str, Any], now: datetime) -> RestoreDecision:
+    return RestoreDecision(
+        verdict="wait", reason=f"table is {table.get('TableStatus')}", retry_after=now + timedelta(minutes=1)
+    )
+
+
+def decide_restore(original: CapacityState, table: dict[str, Any] | None, now: datetime) -> RestoreDecision:
+    """Decide how to bring a table back to its original read capacity.
+
+    ``table`` is DescribeTable's ``Table`` now (None: the table was deleted).
+    """
+    verdict = _unrestorable(original, table)
+    if verdict is not None:
+        return verdict
+    assert table is not None
+    current = (table.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits", 0)
     if current == original.read_capacity_units:
         return RestoreDecision(verdict="in_place")
     if table.get("TableStatus") != "ACTIVE":
-        return RestoreDecision(
-            verdict="wait", reason=f"table is {table.get('TableStatus')}", retry_after=now + timedelta(minutes=1)
-        )
+        return _not_active(table, now)
     if current > original.read_capacity_units:
-        last = throughput.get("LastDecreaseDateTime")
-        allowed = next_decrease_allowed(throughput.get("NumberOfDecreasesToday", 0), last, now)
-        if allowed is not None:
-            return RestoreDecision(
-                verdict="decrease_limited",
-                reason="DynamoDB's daily limit on capacity decreases is reached",
-                retry_after=allowed,
-            )
+        limited = _decrease_limited(table, now)
+        if limited is not None:
+            return limited
+    return RestoreDecision(verdict="update")
+
+
+def nearest_in_bounds(capacity: int, minimum: int, maximum: int) -> int:
+    """Where Application Auto Scaling puts a capacity when its target gets new bounds.
+
+    RegisterScalableTarget (Application Auto Scaling API reference): "it changes the resource's
+    current capacity to a value that is inside of this range", the nearest bound.
+
+    >>> nearest_in_bounds(400, 5, 200), nearest_in_bounds(1, 5, 200), nearest_in_bounds(50, 5, 200)
+    (200, 5, 50)
+    """
+    return min(max(capacity, minimum), maximum)
+
+
+def decide_scaled_restore(original: CapacityState, table: dict[str, Any] | None, now: datetime) -> RestoreDecision:
+    """Decide how to bring an auto-scaled table back: the owner's bounds, its capacity inside them.
+
+    ``original.read_scaling`` is the owner's target. Verdicts: ``in_place`` (the capacity already
+    lies in the owner's range: putting the bounds back changes nothing), ``update`` (Application
+    Auto Scaling will move it to the nearest bound, and DynamoDB accepts that change now),
+    ``decrease_limited`` (that move is a decrease DynamoDB refuses until ``retry_after``),
+    ``wait`` (the table is not ACTIVE: RegisterScalableTarget would not move it), and ``gone`` or
+    ``now_on_demand`` as for :func:`decide_restore`.
+    """
+    scaling = original.read_scaling
+    if scaling is None:
+        raise ValueError(f"{original.table_name} has no scaling target to restore")
+    verdict = _unrestorable(original, table)
+    if verdict is not None:
+        return verdict
+    assert table is not None
+    current = (table.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits", 0)
+    target = nearest_in_bounds(current, scaling.min_capacity, scaling.max_capacity)
+    if target == current:
+        return RestoreDecision(verdict="in_place")
+    if table.get("TableStatus") != "ACTIVE":
+        return _not_active(table, now)
+    if target < current:
+        limited = _decrease_limited(table, now)
+        if limited is not None:
+            return limited
     return RestoreDecision(verdict="update")
 
 

@@ -20,7 +20,17 @@ BillingMode = Literal["PROVISIONED", "PAY_PER_REQUEST"]
 Engine = Literal["datapipeline", "export"]
 TableName = Annotated[str, Field(min_length=3, max_length=255, pattern=r"^[A-Za-z0-9_.\-]+$")]
 NonNegativeInt = Annotated[int, Field(ge=0)]
-Percent = Annotated[float, Field(gt=0.0, le=1.0)]
+# DynamoDBDataNode's readThroughputPercent: "a double between 0.1 and 1.0, inclusively" (AWS Data
+# Pipeline Developer Guide, DynamoDBDataNode). Every share Hippolyte writes stays in this range.
+MIN_READ_THROUGHPUT_PERCENT = 0.1
+MAX_READ_THROUGHPUT_PERCENT = 1.0
+ReadPercent = Annotated[float, Field(ge=MIN_READ_THROUGHPUT_PERCENT, le=MAX_READ_THROUGHPUT_PERCENT)]
+# The EMR DynamoDB export tool reads an on-demand table as if it had this many RCU:
+# DEFAULT_CAPACITY_FOR_ON_DEMAND in awslabs/emr-dynamodb-connector,
+# emr-dynamodb-hadoop/src/main/java/org/apache/hadoop/dynamodb/DynamoDBConstants.java, set for
+# on-demand tables by emr-dynamodb-tools/.../DynamoDBExport.java (setTableProperties) and turned into
+# a rate by emr-dynamodb-hadoop/.../read/ReadIopsCalculator.java: floor(capacity x percent) per second.
+EXPORT_TOOL_ON_DEMAND_CAPACITY = 40_000
 
 
 def first_error(error: ValidationError, default_field: str = "input") -> tuple[str, str]:
@@ -103,6 +113,10 @@ class Prices(Model):
 
     # DynamoDB provisioned read capacity, per RCU-hour, billed for every started hour.
     rcu_hour_usd: Annotated[float, Field(ge=0)] = 0.00013
+    # DynamoDB on-demand reads, per million read request units (us-east-1 after the November 2024
+    # price cut; aws.amazon.com/dynamodb/pricing/on-demand/ and aws-facts). An eventually consistent
+    # read of up to 4 KB takes half a unit, so scanning a table costs about its size / 8 KB units.
+    on_demand_read_million_usd: Annotated[float, Field(ge=0)] = 0.125
     # One EMR cluster per pipeline: EC2 + EMR uplift per instance-hour (m5.xlarge 0.192 + 0.048),
     # times the instances of the cluster (1 master + 1 core by default). EMR bills per second.
     instance_hour_usd: Annotated[float, Field(ge=0)] = 0.240
@@ -118,7 +132,7 @@ class PlannerSettings(Model):
     """Every knob of the planner, with defaults taken from AWS's documented limits."""
 
     window_seconds: Annotated[int, Field(gt=0, le=24 * 3600)] = 7 * 3600
-    read_throughput_percent: Percent = 0.5
+    read_throughput_percent: ReadPercent = 0.5
     # The EMR DynamoDB connector scans with eventually consistent reads and throttles itself to
     # RCU x percent x 8 KB/s (4096 B x 2 for eventual consistency), awslabs/emr-dynamodb-connector.
     bytes_per_rcu_second: Annotated[float, Field(gt=0)] = 8192.0
@@ -133,8 +147,17 @@ class PlannerSettings(Model):
     max_extra_rcu: NonNegativeInt = 80_000
     # DescribeLimits' TableMaxReadCapacityUnits, default 40,000.
     table_max_rcu: Annotated[int, Field(ge=1)] = 40_000
-    # Read rate assumed for an on-demand table (the EMR connector itself assumes 40,000 RCU).
-    on_demand_assumed_rcu: Annotated[int, Field(ge=1)] = 4_000
+    # The capacity the export tool reads an on-demand table at (see EXPORT_TOOL_ON_DEMAND_CAPACITY):
+    # the tool's, not the table's, so only a different build of the tool would change it.
+    on_demand_assumed_rcu: Annotated[int, Field(ge=1)] = EXPORT_TOOL_ON_DEMAND_CAPACITY
+    # The share of that capacity an on-demand table is read at: the lowest the tool accepts, 4,000
+    # read request units a second. DynamoDB serves a new on-demand table 12,000 at once and may
+    # throttle traffic above double a table's previous peak (DynamoDB Developer Guide, on-demand
+    # "Initial throughput and scaling properties"); the ordinary 0.5, 20,000 a second, passes the
+    # first, and the second for every table whose traffic never reached 10,000 a second: the
+    # application's requests would be throttled with the export's.
+    # On-demand reads cost the same whatever their rate: reading slower costs only cluster time.
+    on_demand_read_throughput_percent: ReadPercent = MIN_READ_THROUGHPUT_PERCENT
     # Boosting below an hour is rarely worth it: capacity bills for every started hour.
     min_boosted_seconds: Annotated[int, Field(ge=60)] = 3600
     prices: Prices = Field(default_factory=Prices)
@@ -148,9 +171,9 @@ class PlannedTable(Model):
     size_bytes: NonNegativeInt
     on_demand: bool = False
     original_read_capacity_units: NonNegativeInt
-    # Capacity during the backup; for on-demand tables, the rate the estimate assumed.
+    # Capacity during the backup; for on-demand tables, the capacity the export tool assumes.
     read_capacity_units: NonNegativeInt
-    read_throughput_percent: Percent
+    read_throughput_percent: ReadPercent
     start_offset_seconds: NonNegativeInt = 0
     estimated_seconds: NonNegativeInt
 
@@ -191,6 +214,9 @@ class CostEstimate(Model):
     rcu_usd: float
     total_usd: float
     prices: Prices
+    # Read request units the exports of on-demand tables consume, and what they cost.
+    on_demand_read_units: float = 0.0
+    on_demand_read_usd: float = 0.0
 
 
 class Plan(Model):

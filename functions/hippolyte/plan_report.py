@@ -182,7 +182,8 @@ def _totals(
             "Estimated cost",
             _money(cost.total_usd),
             f"EMR {cost.emr_cluster_hours:,.1f} cluster-h {_money(cost.emr_usd)}"
-            f" + {cost.extra_rcu_hours:,.0f} RCU-h {_money(cost.rcu_usd)}",
+            f" + {cost.extra_rcu_hours:,.0f} RCU-h {_money(cost.rcu_usd)}"
+            f" + on-demand reads {_money(cost.on_demand_read_usd)}",
             False,
         ),
     ]
@@ -201,7 +202,8 @@ def _assumptions(plan: Plan) -> str:
         f"{plan.activity_bootstrap_seconds} s per table + {plan.emr_bootstrap_seconds} s EMR bootstrap per "
         f"pipeline. Prices: ${prices.instance_hour_usd:g} per instance-hour x {prices.instances_per_cluster} "
         f"instances per cluster (billed per second), ${prices.rcu_hour_usd:g} per RCU-hour "
-        "(every started hour)."
+        f"(every started hour), ${prices.on_demand_read_million_usd:g} per million on-demand read request "
+        "units (one per 8 KB an export scans)."
     )
     return f'<p class="assumptions">{escape(text)}</p>'
 
@@ -332,7 +334,7 @@ def _lane(batch: Batch, plan: Plan, flagged: set[str], span: float) -> str:
 def _describe(table: PlannedTable, start: int, plan: Plan) -> str:
     size = _size(table.size_bytes)
     capacity = (
-        f"{table.read_capacity_units:,} RCU (assumed, on-demand)"
+        f"{table.read_capacity_units:,} RCU (the export tool's, on-demand)"
         if table.on_demand
         else f"{table.read_capacity_units:,} RCU"
         + (f" (boosted from {table.original_read_capacity_units:,})" if table.boosted else "")

@@ -8,11 +8,20 @@ The estimate
     activity bootstrap; a pipeline adds the EMR bootstrap once. An unboosted table is read at the
     configured share of its own capacity. A boosted table gets ``extra`` RCU on top of its own and
     the backup is allowed to consume exactly that extra (``percent = extra / (RCU + extra)``), so
-    the application keeps its original capacity: ``RCU' x (1 - percent') >= RCU``. On-demand
-    tables have nothing to boost; they are estimated at ``on_demand_assumed_rcu``. In the plan a
-    table's ``estimated_seconds`` includes its activity bootstrap and its ``start_offset_seconds``
-    counts from its pipeline's start (so the first table starts after the EMR bootstrap), and a
-    pipeline's ``estimated_seconds`` is the bootstrap plus its tables.
+    the application keeps its original capacity: ``RCU' x (1 - percent') >= RCU``. Every percent
+    lies in readThroughputPercent's range, 0.1 to 1.0 (DynamoDBDataNode): a share below 0.1 cannot
+    be written, and clamping it up would let the export take more than the boost, so a boost is
+    never smaller than ``RCU / 9`` (:func:`minimum_boost`), the least that carries 0.1 and leaves
+    the application all of its capacity. A table whose maximum or budget cannot give that much
+    is not boosted. On-demand tables have nothing to boost. The export tool reads them as if they
+    had 40,000 RCU (``on_demand_assumed_rcu``, the connector's ``DEFAULT_CAPACITY_FOR_ON_DEMAND``)
+    at ``on_demand_read_throughput_percent`` (0.1 by default: 4,000 read request units a second,
+    which a new on-demand table serves at once with room to spare for its application), and they
+    pay per read request: a scan costs about one read request unit per 8 KB, whatever its rate,
+    which the cost adds at the on-demand price. In the plan a table's ``estimated_seconds``
+    includes its activity bootstrap and its ``start_offset_seconds`` counts from its pipeline's
+    start (so the first table starts after the EMR bootstrap), and a pipeline's
+    ``estimated_seconds`` is the bootstrap plus its tables.
 
 What the night costs
     Tables in one pipeline run one after another on its single EMR cluster, so the EMR bill is
@@ -20,6 +29,7 @@ What the night costs
     packing. Only three things move it: how fast each table is read, how many pipelines there are,
     and the boosts. A boost is raised when its batch starts and lowered when its table ends, and
     DynamoDB bills every started hour, so a boost costs ``extra x ceil(hold / 1 h)`` RCU-hours.
+    On-demand tables add their read request units, which no choice of the planner changes.
     At list prices one cluster-hour buys about 3,700 RCU-hours, which makes a boost the cheaper
     way to read a big slow table: reading it on boosted capacity costs about the same RCU-hours
     however hard it is boosted, while every hour it does not spend on the cluster is saved.
@@ -69,6 +79,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from hippolyte.models import (
+    MAX_READ_THROUGHPUT_PERCENT,
+    MIN_READ_THROUGHPUT_PERCENT,
     Batch,
     CostEstimate,
     FlaggedTable,
@@ -92,6 +104,9 @@ EXPORT_BATCH_SIZE = 50
 # AWS documents no throughput for ExportTableToPointInTime and it does not depend on the table's
 # capacity; this is a placeholder for drawing the night, not a promise.
 EXPORT_ESTIMATED_SECONDS = 1800
+# An eventually consistent read of up to 4 KB takes half a read request unit (DynamoDB on-demand
+# pricing, "Read request unit"): the export tool's scan costs one unit per 8 KB of the table.
+ON_DEMAND_BYTES_PER_READ_UNIT = 8192
 # readThroughputPercent is written with this many decimals, always rounded down so that the
 # application keeps at least its original capacity.
 PERCENT_SCALE = 1_000_000
@@ -118,6 +133,35 @@ def estimate_seconds(size_bytes: int, read_capacity_units: float, percent: float
     return math.ceil(size_bytes / rate)
 
 
+def _share(original_rcu: int, extra_rcu: int) -> float:
+    """``extra / (original + extra)`` rounded down to 6 decimals, and further while float rounding
+    would let ``rcu * (1 - share)`` fall below the application's ``original_rcu``."""
+    rcu = original_rcu + extra_rcu
+    percent = math.floor(extra_rcu * PERCENT_SCALE / rcu) / PERCENT_SCALE
+    while percent > 0 and rcu * (1 - percent) < original_rcu:
+        percent = (round(percent * PERCENT_SCALE) - 1) / PERCENT_SCALE
+    return percent
+
+
+def minimum_boost(original_rcu: int) -> int:
+    """The smallest boost whose share reaches readThroughputPercent's minimum (0.1) without
+    taking any of the application's capacity.
+
+    The export reads ``percent x (RCU + extra)``, which may not exceed ``extra`` if the application
+    is to keep its ``RCU``; with ``percent >= 0.1`` that needs ``extra >= 0.1 x (RCU + extra)``, that
+    is ``extra >= RCU / 9``. A smaller boost cannot be used: at 0.1 the export would eat into the
+    application's own capacity, and a smaller share is outside the range Data Pipeline accepts.
+
+    >>> minimum_boost(1000), minimum_boost(900), minimum_boost(9), minimum_boost(0)
+    (112, 100, 1, 1)
+    """
+    ratio = MIN_READ_THROUGHPUT_PERCENT / (1 - MIN_READ_THROUGHPUT_PERCENT)
+    extra = max(1, math.floor(original_rcu * ratio) - 1)
+    while _share(original_rcu, extra) < MIN_READ_THROUGHPUT_PERCENT:
+        extra += 1
+    return extra
+
+
 def boosted_capacity(original_rcu: int, extra_rcu: int) -> tuple[int, float]:
     """The RCU and readThroughputPercent that give a backup ``extra_rcu`` on top of the table's own.
 
@@ -131,19 +175,38 @@ def boosted_capacity(original_rcu: int, extra_rcu: int) -> tuple[int, float]:
     >>> rcu, percent = boosted_capacity(7, 3)
     >>> rcu * (1 - percent) >= 7
     True
+
+    The percent is never below readThroughputPercent's minimum, 0.1. Clamping a smaller share up
+    to 0.1 would let the export take more than the boost, from the application; instead the boost
+    grows to :func:`minimum_boost` (the returned RCU then adds more than ``extra_rcu``):
+
+    >>> boosted_capacity(1000, 50)   # 50 / 1,050 would be 0.047
+    (1112, 0.100719)
     """
     if extra_rcu <= 0:
         raise ValueError("a boost adds at least 1 RCU")
-    rcu = original_rcu + extra_rcu
-    percent = math.floor(extra_rcu * PERCENT_SCALE / rcu) / PERCENT_SCALE
-    # Float rounding must never take capacity from the application.
-    while percent > 0 and rcu * (1 - percent) < original_rcu:
-        percent = (round(percent * PERCENT_SCALE) - 1) / PERCENT_SCALE
-    return rcu, max(percent, 1 / PERCENT_SCALE)
+    extra = extra_rcu
+    percent = _share(original_rcu, extra)
+    if percent < MIN_READ_THROUGHPUT_PERCENT:
+        extra = minimum_boost(original_rcu)
+        percent = _share(original_rcu, extra)
+    return original_rcu + extra, min(MAX_READ_THROUGHPUT_PERCENT, percent)
+
+
+def on_demand_read_units(size_bytes: int) -> float:
+    """Read request units an export of an on-demand table consumes: half a unit per 4 KB read
+    eventually consistently, whatever the read rate (DynamoDB on-demand pricing, "Read request
+    unit").
+
+    >>> on_demand_read_units(10 * 2**30)
+    1310720.0
+    """
+    return size_bytes / ON_DEMAND_BYTES_PER_READ_UNIT
 
 
 def estimate_cost(batches: Sequence[Batch], prices: Prices) -> CostEstimate:
-    """The night's cost: EMR cluster-seconds (1-minute minimum) plus boosts by started hour.
+    """The night's cost: EMR cluster-seconds (1-minute minimum), boosts by started hour, and the
+    read request units of on-demand tables.
 
     Each boost is held from its batch's start to its table's end
     (``start_offset_seconds + estimated_seconds``).
@@ -157,6 +220,7 @@ def estimate_cost(batches: Sequence[Batch], prices: Prices) -> CostEstimate:
     """
     cluster_seconds = 0
     rcu_hours = 0
+    read_units = 0.0
     for batch in batches:
         if batch.engine != "datapipeline":
             continue
@@ -165,15 +229,20 @@ def estimate_cost(batches: Sequence[Batch], prices: Prices) -> CostEstimate:
             if table.boosted:
                 hold = table.start_offset_seconds + table.estimated_seconds
                 rcu_hours += table.extra_read_capacity_units * max(1, math.ceil(hold / CAPACITY_BILLING_SECONDS))
+            elif table.on_demand:
+                read_units += on_demand_read_units(table.size_bytes)
     cluster_hours = cluster_seconds / HOUR
     emr_usd = cluster_hours * prices.cluster_hour_usd
     rcu_usd = rcu_hours * prices.rcu_hour_usd
+    on_demand_usd = read_units / 1_000_000 * prices.on_demand_read_million_usd
     return CostEstimate(
         emr_cluster_hours=round(cluster_hours, 4),
         extra_rcu_hours=float(rcu_hours),
         emr_usd=round(emr_usd, 4),
         rcu_usd=round(rcu_usd, 4),
-        total_usd=round(emr_usd + rcu_usd, 4),
+        on_demand_read_units=round(read_units),
+        on_demand_read_usd=round(on_demand_usd, 4),
+        total_usd=round(emr_usd + rcu_usd + on_demand_usd, 4),
         prices=prices,
     )
 
@@ -266,6 +335,7 @@ class _Table:
     free_rate: float  # RCU/s the backup may use without a boost
     base_seconds: float  # unboosted read time (inf when it cannot be read unboosted)
     max_extra: int  # the largest boost the table maximum and the budget allow
+    min_extra: int  # the smallest boost worth having: faster than unboosted, a share of at least 0.1
     # The sizing's choice:
     extra: int = 0
     rcu: int = 0
@@ -370,10 +440,13 @@ def plan_batches(
 
 
 def _working_table(index: int, snapshot: TableSnapshot, settings: PlannerSettings) -> _Table | None:
-    percent = settings.read_throughput_percent
     bps = settings.bytes_per_rcu_second
     on_demand = snapshot.on_demand
-    own = settings.on_demand_assumed_rcu if on_demand else snapshot.read_capacity_units
+    if on_demand:
+        # The export tool reads it as if it had 40,000 RCU, at the on-demand share.
+        own, percent = settings.on_demand_assumed_rcu, settings.on_demand_read_throughput_percent
+    else:
+        own, percent = snapshot.read_capacity_units, settings.read_throughput_percent
     free_rate = own * percent
     if snapshot.size_bytes == 0:
         base = 0.0
@@ -382,7 +455,9 @@ def _working_table(index: int, snapshot: TableSnapshot, settings: PlannerSetting
     else:
         base = math.inf
     max_extra = 0 if on_demand else max(0, min(settings.table_max_rcu - own, settings.max_extra_rcu))
-    if base == math.inf and max_extra == 0:
+    # A boost must read faster than the table's own share, and carry a share of at least 0.1.
+    min_extra = max(math.floor(free_rate) + 1, minimum_boost(own))
+    if base == math.inf and max_extra < min_extra:
         return None
     return _Table(
         index=index,
@@ -394,6 +469,7 @@ def _working_table(index: int, snapshot: TableSnapshot, settings: PlannerSetting
         free_rate=free_rate,
         base_seconds=base,
         max_extra=max_extra,
+        min_extra=min_extra,
     )
 
 
@@ -422,7 +498,7 @@ def _size_all(
         fits = base <= room
         extra: int = 0
         longest: float = room
-        boostable = table.max_extra > table.free_rate and table.size > 0
+        boostable = table.max_extra >= table.min_extra and table.size > 0
         if boostable and (not fits or boost_any or base > threshold):
             extra, longest = _cheapest_boost(
                 table,
@@ -461,7 +537,7 @@ def _cheapest_boost(
     held from the pipeline's start.
     """
     need = table.rcu_seconds
-    min_extra = math.floor(table.free_rate) + 1  # a boost must read faster than the table's own share
+    min_extra = table.min_extra
     best_cost = per_second * unboosted_seconds if unboosted_seconds is not None else math.inf
     best: tuple[int, float] = (0, room)
     # Quick rejection: any boost costs at least min_extra RCU for one billed hour.
@@ -492,12 +568,16 @@ def _apply(table: _Table, extra: int, longest: float, settings: PlannerSettings)
 def _capacity(table: _Table, extra: int, longest: float, settings: PlannerSettings) -> tuple[int, int, float, int]:
     """``(extra, rcu, percent, read seconds)`` for a boost of ``extra`` RCU (0: none)."""
     if extra <= 0:
-        rcu = settings.on_demand_assumed_rcu if table.on_demand else table.original_rcu
-        return 0, rcu, settings.read_throughput_percent, 0 if table.size == 0 else int(table.base_seconds)
+        if table.on_demand:
+            rcu, percent = settings.on_demand_assumed_rcu, settings.on_demand_read_throughput_percent
+        else:
+            rcu, percent = table.original_rcu, settings.read_throughput_percent
+        return 0, rcu, percent, 0 if table.size == 0 else int(table.base_seconds)
     # Read times are whole seconds (and at least one for a table with data).
     longest = math.ceil(longest) if longest != math.inf else longest
     for _ in range(8):
         rcu, boosted_percent = boosted_capacity(table.original_rcu, extra)
+        extra = rcu - table.original_rcu
         seconds = estimate_seconds(table.size, rcu, boosted_percent, settings.bytes_per_rcu_second)
         # The percent is rounded down: add an RCU when that leaves the backup no faster than
         # unboosted, or a second past the hours the boost was sized for.
@@ -965,9 +1045,9 @@ def _flags(
             if table.name in solo:
                 if table.on_demand:
                     why = (
-                        "on-demand, so it cannot be boosted; at the assumed "
-                        f"{table.read_capacity_units} RCU it takes {_duration(end)} and the window is "
-                        f"{_duration(window)}; planned alone"
+                        "on-demand, so it cannot be boosted; the export tool reads it at "
+                        f"{table.read_throughput_percent:g} of {table.read_capacity_units} RCU, which takes "
+                        f"{_duration(end)}, and the window is {_duration(window)}; planned alone"
                     )
                 else:
                     why = (

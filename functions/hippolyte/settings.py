@@ -1,7 +1,7 @@
 """The stack's configuration: SAM parameters, passed to every Lambda as environment variables.
 
 One model holds them all, so that a bad parameter (a regex that does not compile, a percentage
-over 1, a negative window) is rejected by the first state with a message naming the parameter,
+outside 0.1-1, a negative window) is rejected by the first state with a message naming the parameter,
 before anything in the account changes.
 """
 
@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hippolyte.errors import ConfigurationError
-from hippolyte.models import Engine, PlannerSettings, Prices, first_error
+from hippolyte.models import MIN_READ_THROUGHPUT_PERCENT, Engine, PlannerSettings, Prices, ReadPercent, first_error
 
 
 def _split(value: Any) -> Any:
@@ -36,7 +36,11 @@ class StackSettings(BaseModel):
     exclude_patterns: list[str] = Field(default_factory=list, alias="EXCLUDE_PATTERNS")
     always_backup: list[str] = Field(default_factory=list, alias="ALWAYS_BACKUP")
     window_hours: Annotated[float, Field(gt=0, le=24)] = Field(default=7.0, alias="WINDOW_HOURS")
-    read_throughput_percent: Annotated[float, Field(gt=0, le=1)] = Field(default=0.5, alias="READ_THROUGHPUT_PERCENT")
+    # readThroughputPercent's range (AWS Data Pipeline Developer Guide, DynamoDBDataNode).
+    read_throughput_percent: ReadPercent = Field(default=0.5, alias="READ_THROUGHPUT_PERCENT")
+    on_demand_read_throughput_percent: ReadPercent = Field(
+        default=MIN_READ_THROUGHPUT_PERCENT, alias="ON_DEMAND_READ_THROUGHPUT_PERCENT"
+    )
     max_tables_per_pipeline: Annotated[int, Field(ge=1, le=32)] = Field(default=32, alias="MAX_TABLES_PER_PIPELINE")
     max_concurrent_pipelines: Annotated[int, Field(ge=1)] = Field(default=100, alias="MAX_CONCURRENT_PIPELINES")
     # Empty: derived from DescribeLimits (account max minus what is provisioned).
@@ -53,6 +57,9 @@ class StackSettings(BaseModel):
     pipeline_role: str = Field(default="DataPipelineDefaultRole", alias="PIPELINE_ROLE")
     pipeline_resource_role: str = Field(default="DataPipelineDefaultResourceRole", alias="PIPELINE_RESOURCE_ROLE")
     rcu_hour_usd: Annotated[float, Field(ge=0)] = Field(default=0.00013, alias="RCU_HOUR_USD")
+    on_demand_read_million_usd: Annotated[float, Field(ge=0)] = Field(
+        default=Prices().on_demand_read_million_usd, alias="ON_DEMAND_READ_MILLION_USD"
+    )
     instance_hour_usd: Annotated[float, Field(ge=0)] = Field(default=0.240, alias="INSTANCE_HOUR_USD")
 
     @field_validator("exclude_patterns", "always_backup", mode="before")
@@ -92,12 +99,14 @@ class StackSettings(BaseModel):
         return PlannerSettings(
             window_seconds=self.window_seconds,
             read_throughput_percent=self.read_throughput_percent,
+            on_demand_read_throughput_percent=self.on_demand_read_throughput_percent,
             max_tables_per_pipeline=self.max_tables_per_pipeline,
             max_concurrent_pipelines=self.max_concurrent_pipelines,
             max_extra_rcu=max_extra_rcu,
             table_max_rcu=table_max_rcu,
             prices=Prices(
                 rcu_hour_usd=self.rcu_hour_usd,
+                on_demand_read_million_usd=self.on_demand_read_million_usd,
                 instance_hour_usd=self.instance_hour_usd,
                 instances_per_cluster=1 + self.emr_core_instance_count,
             ),

@@ -86,8 +86,8 @@ def test_json_has_every_field_issue_3_lists(inventory, capsys):
     orders = tables["orders"]
     assert orders["read_capacity_units"] > 100
     assert orders["read_capacity_units"] * (1 - orders["read_throughput_percent"]) >= 100
-    # AND the on-demand table shows the rate its estimate assumed
-    assert tables["clicks"]["read_capacity_units"] == 4000
+    # AND the on-demand table shows what the export tool reads it at: 0.1 of 40,000 RCU
+    assert (tables["clicks"]["read_capacity_units"], tables["clicks"]["read_throughput_percent"]) == (40_000, 0.1)
 
 
 def test_a_plain_list_of_table_objects_plans_the_same(inventory, tmp_path, capsys):
@@ -104,9 +104,13 @@ def test_options_change_the_plan(inventory, capsys):
         capsys, "--inventory", str(inventory),
         "--window-start", "22:00", "--window-end", "04:00", "--bytes-per-rcu-second", "4096",
         "--max-extra-rcu", "500", "--max-tables-per-pipeline", "2", "--rcu-hour-usd", "0.0002",
+        "--on-demand-percent", "0.5", "--on-demand-read-million-usd", "0.25",
     )  # fmt: skip
     # THEN the plan is made for them
     assert plan["window_seconds"] == 6 * 3600
+    clicks = next(t for b in plan["batches"] for t in b["tables"] if t["name"] == "clicks")
+    assert clicks["read_throughput_percent"] == 0.5
+    assert plan["cost"]["on_demand_read_usd"] == pytest.approx(2**30 / 8192 / 1e6 * 0.25, abs=1e-4)
     assert plan["bytes_per_rcu_second"] == 4096
     assert plan["max_extra_rcu"] == 500 and plan["peak_extra_rcu"] <= 500
     assert all(len(b["tables"]) <= 2 for b in plan["batches"])
@@ -122,6 +126,7 @@ def test_the_summary_is_short_and_says_what_matters(inventory, capsys):
     assert "Window 00:00-07:00 UTC" in out
     assert "Boosts: 1 table, peak" in out
     assert "Estimated cost: $" in out
+    assert "0.1 million on-demand read request units" in out
     assert "b0001" in out
     assert len(out.splitlines()) < 15
 
@@ -192,6 +197,9 @@ def test_a_missing_file_is_named(tmp_path, capsys):
     [
         (["--percent", "1.5"], "--percent: Input should be less than or equal to 1"),
         (["--percent", "half"], "argument --percent: invalid float value: 'half'"),
+        # DynamoDBDataNode's readThroughputPercent ranges from 0.1 to 1.0.
+        (["--percent", "0.05"], "--percent: Input should be greater than or equal to 0.1"),
+        (["--on-demand-percent", "0.05"], "--on-demand-percent: Input should be greater than or equal to 0.1"),
         (
             ["--max-tables-per-pipeline", "33"],
             "--max-tables-per-pipeline: Input should be less than or equal to 32",

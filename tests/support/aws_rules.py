@@ -2,6 +2,7 @@
 
 moto 5.2.5 accepts calls that AWS refuses: a DynamoDB table never goes UPDATING, any number of
 decreases, same-value updates, throughput on on-demand tables and concurrent updates all succeed;
+Application Auto Scaling registers any bounds and never changes a table;
 Data Pipeline ignores ``uniqueId``, has no limits, returns ``[]`` for an unknown id and raises a raw
 ``KeyError`` on ActivatePipeline of one. Code that is correct against moto can therefore be wrong
 against AWS. :class:`StrictAws` patches moto's backend classes (``unittest.mock.patch.object``) so
@@ -59,6 +60,23 @@ D6 Per-table maximum: RCU or WCU above ``max_capacity_units`` (default 40,000, t
    the table or a GSI -> ``LimitExceededException`` (message approximate).
 D7 Unknown GSI in an ``Update`` -> ``ResourceNotFoundException`` (moto raises a raw ValueError, HTTP 500).
 
+Application Auto Scaling
+------------------------
+A1 RegisterScalableTarget moves the capacity into the new bounds. The API reference
+   (RegisterScalableTarget) says: "If the specified resource is not active in the target service,
+   this operation does not change the resource's current capacity. Otherwise, it changes the
+   resource's current capacity to a value that is inside of this range." For the DynamoDB
+   dimensions (``dynamodb:table:ReadCapacityUnits``, ``dynamodb:index:ReadCapacityUnits`` and their
+   write twins) of a provisioned table, a capacity outside ``[MinCapacity, MaxCapacity]`` is moved to
+   the nearest bound, at once, as an UpdateTable by Application Auto Scaling would: the table (and
+   the GSI, for an index dimension) goes UPDATING (D3), a decrease is counted on the table's or the
+   GSI's own counter and refused at the limit (D4), and the per-table maximum applies (D6). The
+   registration itself always succeeds; a change DynamoDB refuses leaves the capacity where it was,
+   as does a registration while the table or any GSI is UPDATING (the table is "not active").
+   Application Auto Scaling does not retry a refused change here: registering the target again
+   does. Every change it makes or tries is in ``StrictAws.scaling_activities``; none is in
+   ``update_table_calls``, which lists the calls of the code under test only.
+
 Data Pipeline
 -------------
 P1 CreatePipeline is idempotent: the same ``name`` and ``uniqueId`` as a live (not deleted)
@@ -94,7 +112,9 @@ AccessDeniedException).
 deleted simultaneously" (AWS's wording for too many concurrent control-plane operations), before
 any other rule is checked. ``fail_create_pipeline(n, code=..., message=...)``: the next n
 CreatePipeline calls fail with that error (default: the pipeline-limit InvalidRequestException),
-before idempotency and the limit are checked. A table deleted mid-run needs no hook: delete it
+before idempotency and the limit are checked. ``fail_scaling(n, table=None)``: the next n capacity
+changes Application Auto Scaling tries (A1) fail with that same throttling error and change nothing,
+as when DynamoDB refuses its UpdateTable. A table deleted mid-run needs no hook: delete it
 with the client (after ``settle()`` if it is UPDATING, see D3).
 
 Clients retry some of these errors
@@ -123,7 +143,8 @@ Not modelled
   CREATING and DELETING states; warm throughput; streams; any time limit on increases.
 - Whether a switch to on-demand, or back, counts as a decrease or increase (it counts as neither);
   BillingMode equal to the current mode (accepted as a no-op switch).
-- Application Auto Scaling: it still validates nothing and never changes a table.
+- Application Auto Scaling: bounds are not validated (a minimum above the maximum is stored);
+  scaling policies, scheduled actions and suspended states never change a table; only A1 does.
 - Data Pipeline call rates (about 1 call/s, burst 100) and throttling; per-field and per-object
   byte limits; validation of object types and field names; pipeline states after activation
   (moto's ``@pipelineState`` stays SCHEDULED); validation warnings; ``parameterObjects``.
@@ -147,6 +168,7 @@ from typing import Any, Literal, Self
 from unittest import mock
 
 from hippolyte.local.simulated_time import SimulatedClock, as_utc
+from moto.applicationautoscaling.models import ApplicationAutoscalingBackend, FakeScalableTarget
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.exceptions import JsonRESTError
 from moto.datapipeline.models import DataPipelineBackend, Pipeline
@@ -180,6 +202,14 @@ DEFAULT_MAX_FIELDS_PER_OBJECT = 50
 MAX_DESCRIBE_PIPELINE_IDS = 25
 # ListPipelines page size used by moto (AWS does not document one).
 LIST_PIPELINES_PAGE_SIZE = 50
+
+# Application Auto Scaling's DynamoDB dimensions: (table or index, the throughput key they scale).
+SCALABLE_DIMENSIONS: dict[str, tuple[Literal["table", "index"], str]] = {
+    "dynamodb:table:ReadCapacityUnits": ("table", "ReadCapacityUnits"),
+    "dynamodb:table:WriteCapacityUnits": ("table", "WriteCapacityUnits"),
+    "dynamodb:index:ReadCapacityUnits": ("index", "ReadCapacityUnits"),
+    "dynamodb:index:WriteCapacityUnits": ("index", "WriteCapacityUnits"),
+}
 
 DEFAULT_UPDATE_DURATION = timedelta(seconds=30)
 DEFAULT_DESCRIBE_STEP = timedelta(seconds=10)
@@ -323,6 +353,19 @@ class UpdateTableCall:
     """None when the update was accepted, else the AWS error code returned."""
 
 
+@dataclass(frozen=True)
+class ScalingActivity:
+    """One capacity change Application Auto Scaling made or tried after RegisterScalableTarget (A1)."""
+
+    at: datetime
+    resource_id: str
+    dimension: str
+    from_capacity: int
+    to_capacity: int
+    error_code: str | None
+    """None when the change was applied, else the AWS error code DynamoDB answered."""
+
+
 @dataclass
 class _InjectedFailure:
     remaining: int
@@ -376,6 +419,8 @@ class StrictAws:
         self.region = region
         self.update_table_calls: list[UpdateTableCall] = []
         """Every UpdateTable call made inside the context, accepted or refused, in order."""
+        self.scaling_activities: list[ScalingActivity] = []
+        """Every capacity change Application Auto Scaling made or tried (A1), in order."""
 
         self._lock = threading.RLock()
         # Keyed by moto's Table object: a table deleted and created again starts with fresh state.
@@ -384,6 +429,7 @@ class StrictAws:
         self._create_pipeline_faults: list[_InjectedFailure] = []
         # (fault, thread): a DescribeExecution fault applies to calls made on the thread that set it.
         self._describe_execution_faults: list[tuple[_InjectedFailure, int]] = []
+        self._scaling_faults: list[_InjectedFailure] = []
         self._deleted_pipelines: set[str] = set()
         # Pipelines whose last PutPipelineDefinition returned validation errors (P3, P4).
         self._errored_pipelines: set[str] = set()
@@ -398,6 +444,7 @@ class StrictAws:
             (DynamoDBBackend, "describe_table", self._describe_table),
             (DynamoDBBackend, "delete_table", self._delete_table),
             (Table, "describe", self._describe_table_model),
+            (ApplicationAutoscalingBackend, "register_scalable_target", self._register_scalable_target),
             (DataPipelineBackend, "create_pipeline", self._create_pipeline),
             (DataPipelineBackend, "get_pipeline", self._get_pipeline),
             (DataPipelineBackend, "describe_pipelines", self._describe_pipelines),
@@ -492,6 +539,14 @@ class StrictAws:
             raise ValueError("count must be at least 1")
         with self._lock:
             self._update_faults.append(_InjectedFailure(count, "LimitExceededException", THROTTLE_MESSAGE, table))
+
+    def fail_scaling(self, count: int = 1, *, table: str | None = None) -> None:
+        """Make the next ``count`` capacity changes Application Auto Scaling tries (on ``table`` only,
+        if given) fail as DynamoDB's throttling refuses an UpdateTable: the capacity stays put."""
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        with self._lock:
+            self._scaling_faults.append(_InjectedFailure(count, "LimitExceededException", THROTTLE_MESSAGE, table))
 
     # ----------------------------------------------------------------------- Data Pipeline helpers
 
@@ -777,6 +832,78 @@ class StrictAws:
                         gsis[index_name].throughput, now
                     )
         return result
+
+    # --------------------------------------------------------- Application Auto Scaling internals
+
+    def _register_scalable_target(
+        self,
+        original: Callable[..., FakeScalableTarget],
+        backend: ApplicationAutoscalingBackend,
+        *args: Any,
+        **kwargs: Any,
+    ) -> FakeScalableTarget:
+        with self._lock:
+            target = original(backend, *args, **kwargs)
+            if target.service_namespace == "dynamodb" and target.scalable_dimension in SCALABLE_DIMENSIONS:
+                self._scale_into_bounds(backend.account_id, backend.region_name, target)
+            return target
+
+    def _scale_into_bounds(self, account_id: str, region: str, target: FakeScalableTarget) -> None:
+        """A1: the change Application Auto Scaling makes after a registration, if any."""
+        kind, key = SCALABLE_DIMENSIONS[target.scalable_dimension]
+        parts = target.resource_id.split("/")  # table/<name> or table/<name>/index/<index>
+        dynamodb = dynamodb_backends[account_id][region]
+        try:
+            table = dynamodb.get_table(parts[1])
+        except ResourceNotFoundException:
+            return
+        if (table.billing_mode or PROVISIONED) == ON_DEMAND:
+            return
+        state = self._state(table)
+        if kind == "index":
+            gsis = {gsi.name: gsi for gsi in table.global_indexes}
+            index_name = parts[3] if len(parts) == 4 else ""
+            if index_name not in gsis:
+                return
+            holder: Any = gsis[index_name]
+            unit, label = state.index(index_name), f"index {index_name}"
+        else:
+            holder, unit, label = table, state.table, "table"
+        current = {
+            "ReadCapacityUnits": int(holder.throughput.get("ReadCapacityUnits", 0)),
+            "WriteCapacityUnits": int(holder.throughput.get("WriteCapacityUnits", 0)),
+        }
+        low = target.min_capacity if target.min_capacity is not None else current[key]
+        high = target.max_capacity if target.max_capacity is not None else current[key]
+        wanted = min(max(current[key], low), high)
+        if wanted == current[key]:
+            return
+        now = self.clock.now()
+
+        def record(error_code: str | None) -> None:
+            self.scaling_activities.append(
+                ScalingActivity(now, target.resource_id, target.scalable_dimension, current[key], wanted, error_code)
+            )
+
+        if state.updating_units(now):
+            record("ResourceInUseException")  # "not active in the target service": nothing changes
+            return
+        if self._take_fault(self._scaling_faults, table.name) is not None:
+            record("LimitExceededException")
+            return
+        requested = {**current, key: wanted}
+        try:
+            self._check_capacity_cap(requested, label if kind == "index" else f"table {table.name}")
+            change = self._check_change(unit, current, requested, label, now)
+        except JsonRESTError as error:
+            record(error.error_type.rpartition("#")[2])
+            return
+        holder.throughput = requested
+        _record_change(unit, change, now)
+        until = now + self.update_duration
+        state.table.updating_until = until
+        unit.updating_until = until
+        record(None)
 
     # ------------------------------------------------------------------- Data Pipeline internals
 

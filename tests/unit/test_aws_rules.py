@@ -569,6 +569,150 @@ def test_throttled_update_table_fails_n_times_for_the_chosen_table(strict: Stric
     assert strict.update_table_calls[-1].request["throughput"] == capacity(20, 10)
 
 
+# --------------------------------------------------- A1 Application Auto Scaling moves the capacity
+
+
+@pytest.fixture(scope="module")
+def autoscaling_client(session: boto3.session.Session) -> Any:
+    return session.client("application-autoscaling")
+
+
+@pytest.fixture
+def autoscaling(aws: None, autoscaling_client: Any) -> Any:
+    return autoscaling_client
+
+
+def register(client: Any, resource: str, minimum: int, maximum: int, dimension: str = "table") -> None:
+    client.register_scalable_target(
+        ServiceNamespace="dynamodb",
+        ResourceId=resource,
+        ScalableDimension=f"dynamodb:{dimension}:ReadCapacityUnits",
+        MinCapacity=minimum,
+        MaxCapacity=maximum,
+    )
+
+
+def test_moto_alone_never_lets_auto_scaling_change_a_table(dynamodb: Any, autoscaling: Any) -> None:
+    # GIVEN a table at 10 RCU and no StrictAws
+    create_table(dynamodb, "orders", rcu=10)
+
+    # WHEN its scaling target gets a minimum of 400
+    register(autoscaling, "table/orders", 400, 400)
+
+    # THEN moto leaves the table at 10, where AWS would raise it
+    assert describe(dynamodb, "orders")["ProvisionedThroughput"]["ReadCapacityUnits"] == 10
+
+
+def test_registering_bounds_moves_the_table_into_them_as_an_update_would(
+    strict: StrictAws, dynamodb: Any, autoscaling: Any
+) -> None:
+    # GIVEN a table at 10 RCU under auto scaling (5..200, which holds it where it is)
+    create_table(dynamodb, "orders", rcu=10)
+    register(autoscaling, "table/orders", 5, 200)
+    assert describe(dynamodb, "orders")["TableStatus"] == "ACTIVE"
+
+    # WHEN the minimum is raised to 400
+    register(autoscaling, "table/orders", 400, 400)
+
+    # THEN Application Auto Scaling raised the table to 400 and it is UPDATING
+    table = describe(dynamodb, "orders")
+    assert (table["TableStatus"], table["ProvisionedThroughput"]["ReadCapacityUnits"]) == ("UPDATING", 400)
+    # AND an UpdateTable of the code's own now collides with that change
+    error = code_of(lambda: dynamodb.update_table(TableName="orders", ProvisionedThroughput=capacity(400, 10)))
+    assert error == "ResourceInUseException"
+
+    # WHEN the owner's bounds come back once the table is ACTIVE
+    strict.advance(timedelta(minutes=1))
+    register(autoscaling, "table/orders", 5, 200)
+
+    # THEN the table is lowered to the nearest bound (200, not its old 10), a counted decrease
+    throughput = describe(dynamodb, "orders")["ProvisionedThroughput"]
+    assert (throughput["ReadCapacityUnits"], throughput["NumberOfDecreasesToday"]) == (200, 1)
+    assert [(a.from_capacity, a.to_capacity, a.error_code) for a in strict.scaling_activities] == [
+        (10, 400, None),
+        (400, 200, None),
+    ]
+    # AND none of it appears as the code's own UpdateTable
+    assert [call.error_code for call in strict.update_table_calls] == ["ResourceInUseException"]
+
+
+def test_auto_scaling_cannot_lower_a_table_past_the_decrease_limit(
+    strict: StrictAws, dynamodb: Any, autoscaling: Any
+) -> None:
+    # GIVEN a boosted table that used up its decreases for the hour
+    create_table(dynamodb, "orders", rcu=400)
+    strict.set_decreases_today("orders", 4)
+
+    # WHEN its owner's bounds (5..200) are registered
+    register(autoscaling, "table/orders", 5, 200)
+
+    # THEN the registration stands but the table stays at 400, ACTIVE
+    table = describe(dynamodb, "orders")
+    assert (table["TableStatus"], table["ProvisionedThroughput"]["ReadCapacityUnits"]) == ("ACTIVE", 400)
+    assert strict.scaling_activities[-1].error_code == "LimitExceededException"
+    targets = autoscaling.describe_scalable_targets(ServiceNamespace="dynamodb")["ScalableTargets"]
+    assert [(t["MinCapacity"], t["MaxCapacity"]) for t in targets] == [(5, 200)]
+
+    # WHEN an hour later the same bounds are registered again
+    strict.advance(timedelta(hours=1))
+    register(autoscaling, "table/orders", 5, 200)
+
+    # THEN the decrease goes through
+    assert describe(dynamodb, "orders")["ProvisionedThroughput"]["ReadCapacityUnits"] == 200
+
+
+def test_auto_scaling_does_not_move_an_updating_table(strict: StrictAws, dynamodb: Any, autoscaling: Any) -> None:
+    # GIVEN a table UPDATING from an UpdateTable
+    create_table(dynamodb, "orders", rcu=10)
+    dynamodb.update_table(TableName="orders", ProvisionedThroughput=capacity(20, 10))
+
+    # WHEN a scaling target with a minimum of 400 is registered
+    register(autoscaling, "table/orders", 400, 400)
+
+    # THEN the capacity stays at 20: the table is not active
+    assert describe(dynamodb, "orders")["ProvisionedThroughput"]["ReadCapacityUnits"] == 20
+    assert strict.scaling_activities[-1].error_code == "ResourceInUseException"
+
+
+def test_an_index_dimension_moves_the_gsi_on_its_own_counter(
+    strict: StrictAws, dynamodb: Any, autoscaling: Any
+) -> None:
+    # GIVEN a table and its GSI at 100 RCU, the table out of decreases for today
+    create_table(dynamodb, "orders", rcu=100, wcu=1, gsis=("by_day",))
+    strict.set_decreases_today("orders", MAX_DECREASES_PER_DAY)
+
+    # WHEN the GSI's read target is registered with a maximum of 50
+    register(autoscaling, "table/orders/index/by_day", 1, 50, dimension="index")
+
+    # THEN the GSI is lowered to 50 (its own decrease) and UPDATING; the table keeps 100
+    gsi = index_description(dynamodb, "orders", "by_day")
+    assert gsi["IndexStatus"] == "UPDATING"
+    assert (
+        gsi["ProvisionedThroughput"]["ReadCapacityUnits"],
+        gsi["ProvisionedThroughput"]["NumberOfDecreasesToday"],
+    ) == (
+        50,
+        1,
+    )
+    assert describe(dynamodb, "orders")["ProvisionedThroughput"]["ReadCapacityUnits"] == 100
+
+
+def test_fail_scaling_leaves_the_capacity_where_it_was(strict: StrictAws, dynamodb: Any, autoscaling: Any) -> None:
+    # GIVEN one injected refusal of Application Auto Scaling's change to "orders"
+    create_table(dynamodb, "orders", rcu=10)
+    strict.fail_scaling(1, table="orders")
+
+    # WHEN the minimum is raised twice
+    register(autoscaling, "table/orders", 400, 400)
+    first = describe(dynamodb, "orders")["ProvisionedThroughput"]["ReadCapacityUnits"]
+    register(autoscaling, "table/orders", 400, 400)
+
+    # THEN the first change was refused and the second applied
+    assert first == 10
+    assert describe(dynamodb, "orders")["ProvisionedThroughput"]["ReadCapacityUnits"] == 400
+    assert [a.error_code for a in strict.scaling_activities] == ["LimitExceededException", None]
+
+
 # ---------------------------------------------------------------------------- Data Pipeline rules
 
 

@@ -1,9 +1,12 @@
 """Capacity arithmetic and decisions: the promises that keep production tables safe.
 
 * a boosted table's export never takes the application's original capacity;
+* every share is within readThroughputPercent's range, 0.1 to 1.0;
 * a decrease is attempted only when DynamoDB's daily rule allows it, otherwise a retry time is given;
 * a restore never crashes on a deleted or on-demand table, and never fights an UPDATING one;
-* a boost never passes the plan and never lowers anything, scaling bounds included.
+* a boost never passes the plan and never lowers anything, scaling bounds included;
+* an auto-scaled table is put back by its scaling target, and only when DynamoDB would accept the
+  change Application Auto Scaling then makes.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from hippolyte.capacity import (
     boost_target,
     capacity_state_from_description,
     decide_restore,
+    decide_scaled_restore,
+    nearest_in_bounds,
     next_decrease_allowed,
     safe_read_percent,
     scaling_during_boost,
@@ -29,7 +34,8 @@ NOW = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
 MIDNIGHT = datetime(2026, 11, 29, tzinfo=UTC)
 
 rcu = st.integers(min_value=1, max_value=40_000)
-percent = st.floats(min_value=0.01, max_value=1.0, allow_nan=False)
+# DynamoDBDataNode's readThroughputPercent range: the plan and the settings stay inside it.
+percent = st.floats(min_value=0.1, max_value=1.0, allow_nan=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -43,22 +49,37 @@ def test_safe_percent_is_a_share_never_above_the_plan(original, current, planned
     # GIVEN any original and live capacity and any planned and default percent
     # WHEN the export's percent is chosen
     result = safe_read_percent(original, current, planned, default)
-    # THEN it is a share of the capacity, and never more than the plan asked
-    assert 0 < result <= 1
+    # THEN it is within readThroughputPercent's range, and never more than the plan asked
+    assert 0.1 <= result <= 1
     assert result <= planned
 
 
 @PROPERTY
 @given(original=rcu, current=rcu, planned=percent, default=percent)
-# A boost smaller than 1/10,000 of the table: the safe share rounds to 0 at four decimals.
-@example(original=20_000, current=20_001, planned=0.5, default=0.5)
+# The smallest raise that can carry a share of 0.1 without taking from the application: 1,000 / 9.
+@example(original=1_000, current=1_112, planned=0.5, default=0.5)
 def test_a_boosted_table_keeps_its_original_capacity_for_the_application(original, current, planned, default):
-    # GIVEN a table whose live capacity is above its ledger original
-    assume(current > original)
+    # GIVEN a table whose live capacity is above its ledger original by enough to carry a share of
+    # 0.1 (at least a ninth of the original)
+    assume(current > original and current * 0.9 >= original + 1e-6)
     # WHEN the export's percent is chosen
     result = safe_read_percent(original, current, planned, default)
     # THEN what the export leaves is at least the application's original capacity
     assert current * (1 - result) >= original - 1e-9
+
+
+@PROPERTY
+@given(original=rcu, extra=st.integers(1, 4_000), planned=percent, default=percent)
+# 50 RCU over 1,000 would allow a share of 0.047, outside the range Data Pipeline accepts.
+@example(original=1_000, extra=50, planned=0.5, default=0.5)
+@example(original=20_000, extra=1, planned=0.5, default=0.5)
+def test_a_raise_too_small_for_the_minimum_share_is_read_at_the_minimum(original, extra, planned, default):
+    # GIVEN a table only a little above its ledger original (a boost that partly happened)
+    assume(original + extra <= 40_000 and (original + extra) * 0.9 < original)
+    # WHEN the export's percent is chosen
+    result = safe_read_percent(original, original + extra, planned, default)
+    # THEN it is the smallest share Data Pipeline accepts, which takes the least from the application
+    assert result == 0.1
 
 
 @PROPERTY
@@ -255,6 +276,62 @@ def test_a_table_below_its_original_is_raised_back_whatever_the_decrease_count()
     # GIVEN a table someone lowered below its original, with the decrease quota used up
     # THEN it is updated (an increase is never limited)
     assert decide_restore(ORIGINAL, live(rcu=50, decreases=27, last=NOW), NOW).verdict == "update"
+
+
+# --------------------------------------------------------------------------------------------
+# decide_scaled_restore (auto-scaled tables: the owner's bounds, the capacity inside them)
+# --------------------------------------------------------------------------------------------
+
+SCALED = ORIGINAL.model_copy(update={"read_scaling": ScalingTargetState(min_capacity=5, max_capacity=200)})
+
+
+def test_a_scaled_table_above_its_owners_range_is_brought_down_by_the_scaler():
+    # GIVEN an auto-scaled table (5..200) boosted to 400, with decreases left
+    decision = decide_scaled_restore(SCALED, live(rcu=400, decreases=2, last=NOW - timedelta(minutes=1)), NOW)
+    # THEN the bounds go back and Application Auto Scaling lowers it now
+    assert decision.verdict == "update"
+
+
+def test_a_scaled_table_inside_its_owners_range_needs_no_change_whatever_its_old_capacity():
+    # GIVEN a boost that stayed inside the owner's range (150 of 5..200), decreases used up
+    decision = decide_scaled_restore(SCALED, live(rcu=150, decreases=27, last=NOW), NOW)
+    # THEN putting the bounds back changes nothing: no decrease is needed, the owner's policy adjusts
+    assert decision.verdict == "in_place"
+
+
+def test_a_scaled_table_the_decrease_limit_holds_up_waits_for_the_time_dynamodb_gives():
+    # GIVEN a boosted auto-scaled table that used 4 decreases today, the last 10 minutes ago
+    decision = decide_scaled_restore(SCALED, live(rcu=400, decreases=4, last=NOW - timedelta(minutes=10)), NOW)
+    # THEN the move down is limited until an hour after the last decrease
+    assert decision.verdict == "decrease_limited"
+    assert decision.retry_after == NOW + timedelta(minutes=50)
+
+
+def test_a_scaled_table_that_is_not_active_is_waited_for():
+    # GIVEN a boosted auto-scaled table still UPDATING (the scaler would not move it now)
+    decision = decide_scaled_restore(SCALED, live(rcu=400, status="UPDATING"), NOW)
+    # THEN the restore waits
+    assert decision.verdict == "wait" and decision.retry_after is not None
+
+
+def test_a_scaled_table_deleted_or_switched_to_on_demand_is_left_alone():
+    assert decide_scaled_restore(SCALED, None, NOW).verdict == "gone"
+    assert decide_scaled_restore(SCALED, live(rcu=0, billing="PAY_PER_REQUEST"), NOW).verdict == "now_on_demand"
+
+
+@PROPERTY
+@given(capacity=rcu, minimum=st.integers(1, 40_000), spread=st.integers(0, 40_000))
+def test_auto_scaling_moves_a_capacity_to_the_nearest_bound(capacity, minimum, spread):
+    # GIVEN any capacity and any bounds
+    maximum = minimum + spread
+    # WHEN the bounds are registered
+    placed = nearest_in_bounds(capacity, minimum, maximum)
+    # THEN the capacity ends inside them, unchanged when it already was, else at the bound it passed
+    assert minimum <= placed <= maximum
+    if minimum <= capacity <= maximum:
+        assert placed == capacity
+    else:
+        assert placed == (minimum if capacity < minimum else maximum)
 
 
 def test_capacity_state_reads_table_gsis_and_billing():

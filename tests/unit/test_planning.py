@@ -1,4 +1,10 @@
-"""The planner: its invariants (property-tested) and the cases issue 3 names."""
+"""The planner: its invariants (property-tested) and the cases issue 3 names.
+
+Every share it writes is within DynamoDBDataNode's readThroughputPercent range, 0.1 to 1.0; a
+boost never takes the application's capacity; on-demand tables are estimated at the rate the EMR
+export tool really reads them (40,000 RCU x their share x 8 KB/s) and their read requests are in
+the cost.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +12,18 @@ import math
 import random
 
 import pytest
-from hippolyte.models import Batch, Plan, PlannedTable, PlannerSettings, SkippedTable, TableSnapshot
+from hippolyte.models import Batch, Plan, PlannedTable, PlannerSettings, Prices, SkippedTable, TableSnapshot
 from hippolyte.planning import (
     boosted_capacity,
     estimate_seconds,
     extra_rcu_timeline,
+    minimum_boost,
     peak_concurrent_pipelines,
     peak_extra_rcu,
     plan_batches,
     tables_past_window,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 GIB = 2**30
@@ -53,13 +60,16 @@ def fleets(draw: st.DrawFn, max_tables: int = 40) -> list[TableSnapshot]:
 planner_settings = st.builds(
     PlannerSettings,
     window_seconds=st.integers(min_value=1800, max_value=24 * 3600),
-    read_throughput_percent=st.sampled_from([0.1, 0.25, 0.5, 0.75, 1.0]),
+    read_throughput_percent=st.sampled_from([0.1, 0.11, 0.25, 0.5, 0.75, 1.0]),
+    on_demand_read_throughput_percent=st.sampled_from([0.1, 0.5, 1.0]),
     bytes_per_rcu_second=st.sampled_from([4096.0, 8192.0]),
     max_tables_per_pipeline=st.integers(min_value=1, max_value=32),
     max_concurrent_pipelines=st.integers(min_value=1, max_value=12),
     max_extra_rcu=st.integers(min_value=0, max_value=100_000),
     table_max_rcu=st.integers(min_value=1, max_value=40_000),
     min_boosted_seconds=st.sampled_from([60, 600, 3600]),
+    # Dear capacity makes the cheapest boost the smallest one that fits.
+    prices=st.builds(Prices, rcu_hour_usd=st.sampled_from([0.00013, 0.01, 1.0])),
 )
 
 
@@ -93,9 +103,9 @@ def test_every_table_is_planned_once_or_skipped_with_a_reason(tables, config):
 def test_boosts_never_take_capacity_from_the_application(tables, config):
     # GIVEN any fleet and any settings
     plan = plan_batches(tables, config)
+    # THEN every percent, native exports' included, is within readThroughputPercent's range
+    assert all(0.1 <= table.read_throughput_percent <= 1 for table in planned_tables(plan))
     for table in pipeline_tables(plan):
-        # THEN every percent is a share of the capacity
-        assert 0 < table.read_throughput_percent <= 1
         if table.boosted:
             # AND a boosted table leaves the application at least its original capacity
             assert table.read_capacity_units * (1 - table.read_throughput_percent) >= (
@@ -111,6 +121,67 @@ def test_boosts_never_take_capacity_from_the_application(tables, config):
             # AND an unboosted table is read at the configured share of its own capacity
             assert table.read_capacity_units == table.original_read_capacity_units
             assert table.read_throughput_percent == config.read_throughput_percent
+        else:
+            # AND an on-demand table at the on-demand share of the export tool's 40,000 RCU
+            assert table.read_capacity_units == config.on_demand_assumed_rcu == 40_000
+            assert table.read_throughput_percent == config.on_demand_read_throughput_percent
+            assert table.estimated_seconds == config.activity_bootstrap_seconds + estimate_seconds(
+                table.size_bytes, 40_000, config.on_demand_read_throughput_percent, config.bytes_per_rcu_second
+            )
+
+
+@PROPERTY
+@given(
+    rcu=st.integers(min_value=9, max_value=36_000),
+    miss=st.floats(min_value=1.001, max_value=1.3),
+    percent=st.sampled_from([0.1, 0.105, 0.11]),
+    rcu_hour_usd=st.sampled_from([0.00013, 0.1, 1.0]),
+)
+def test_a_table_that_barely_misses_the_window_gets_a_boost_with_a_legal_share(rcu, miss, percent, rcu_hour_usd):
+    # GIVEN one table read at a share near 0.1 that misses the window by up to 30 %, where the
+    # smallest boost that fits is the cheapest when capacity is dear
+    config = PlannerSettings(read_throughput_percent=percent, prices=Prices(rcu_hour_usd=rcu_hour_usd))
+    room = config.window_seconds - config.emr_bootstrap_seconds - config.activity_bootstrap_seconds
+    size = int(rcu * percent * config.bytes_per_rcu_second * room * miss)
+    # WHEN it is planned
+    [planned] = planned_tables(
+        plan_batches([TableSnapshot(name="tight", read_capacity_units=rcu, size_bytes=size)], config)
+    )
+    # THEN its share is within readThroughputPercent's range and its application keeps its capacity
+    assert 0.1 <= planned.read_throughput_percent <= 1
+    assert planned.read_capacity_units * (1 - planned.read_throughput_percent) >= rcu
+
+
+@PROPERTY
+@given(tables=fleets(), config=planner_settings)
+def test_the_cost_counts_the_read_requests_of_on_demand_exports_and_nothing_else(tables, config):
+    # GIVEN any fleet and any settings
+    plan = plan_batches(tables, config)
+    # THEN the plan's on-demand read requests are a unit per 8 KB of every on-demand table that a
+    # pipeline exports (native exports and provisioned tables use none), at the on-demand price
+    units = sum(t.size_bytes for t in pipeline_tables(plan) if t.on_demand) / 8192
+    assert plan.cost.on_demand_read_units == pytest.approx(units, abs=1)
+    assert plan.cost.on_demand_read_usd == pytest.approx(units / 1e6 * 0.125, abs=1e-4)
+    assert plan.cost.total_usd == pytest.approx(
+        plan.cost.emr_usd + plan.cost.rcu_usd + plan.cost.on_demand_read_usd, abs=1e-3
+    )
+
+
+@PROPERTY
+@given(original=st.integers(0, 40_000), extra=st.integers(1, 40_000))
+@example(original=1_000, extra=50)  # 50 / 1,050 = 0.047
+@example(original=1_000, extra=105)  # 0.095, what a minimal boost at a 0.1 share used to give
+def test_a_boost_is_never_too_small_for_a_share_of_a_tenth(original, extra):
+    # GIVEN any table and any boost asked for
+    # WHEN its capacity and share are computed
+    rcu, percent = boosted_capacity(original, extra)
+    # THEN the share is within readThroughputPercent's range and the application keeps its capacity
+    assert 0.1 <= percent <= 1
+    assert rcu * (1 - percent) >= original
+    # AND the boost is what was asked, or grown to the smallest that carries 0.1: never clamped
+    assert rcu - original == max(extra, minimum_boost(original))
+    # AND that smallest boost is about a ninth of the table
+    assert minimum_boost(original) <= max(1, math.ceil(original / 9) + 1)
 
 
 @PROPERTY
@@ -222,25 +293,66 @@ def test_a_slow_table_is_boosted_to_fit_a_short_window():
     assert plan.peak_extra_rcu == planned.extra_read_capacity_units
 
 
-def test_an_on_demand_table_is_never_boosted_and_is_estimated_at_the_assumed_rate():
-    # GIVEN an on-demand table far too big for the night at the assumed rate
+def test_an_on_demand_table_is_estimated_at_the_export_tools_rate_and_its_reads_are_costed():
+    # GIVEN a 100 GiB on-demand table
+    table = TableSnapshot(name="clicks", billing_mode="PAY_PER_REQUEST", size_bytes=100 * GIB)
+    # WHEN it is planned with the defaults
+    plan = plan_batches([table], PlannerSettings())
+    [planned] = planned_tables(plan)
+    # THEN it is read as the export tool reads it: 0.1 of 40,000 RCU, 4,000 x 8 KB a second, about
+    # 55 minutes (not 4,000 RCU x 0.5, 1 h 49 min, as assumed before)
+    assert not planned.boosted
+    assert (planned.read_capacity_units, planned.read_throughput_percent) == (40_000, 0.1)
+    assert planned.estimated_seconds == 60 + math.ceil(100 * GIB / (4_000 * 8192))
+    # AND its 13.1 million read request units (one per 8 KB) are in the night's cost
+    assert plan.cost.on_demand_read_units == 100 * GIB / 8192 == 13_107_200
+    assert plan.cost.on_demand_read_usd == pytest.approx(13.1072 * 0.125)
+    assert plan.cost.total_usd == pytest.approx(plan.cost.emr_usd + plan.cost.on_demand_read_usd, abs=1e-3)
+
+
+def test_an_on_demand_table_too_big_for_the_night_runs_alone_and_is_flagged():
+    # GIVEN an on-demand table that takes longer than the night even at the tool's rate
     table = TableSnapshot(name="clicks", billing_mode="PAY_PER_REQUEST", size_bytes=2 * TIB)
     small = TableSnapshot(name="users", read_capacity_units=10, size_bytes=1000)
-    config = PlannerSettings(on_demand_assumed_rcu=1000)
     # WHEN it is planned
-    plan = plan_batches([table, small], config)
+    plan = plan_batches([table, small], PlannerSettings())
     [batch] = [b for b in plan.batches if any(t.name == "clicks" for t in b.tables)]
-    [planned] = batch.tables
-    # THEN it keeps the assumed rate and the configured percent: nothing to boost
-    assert not planned.boosted
-    assert planned.read_capacity_units == 1000
-    assert planned.read_throughput_percent == config.read_throughput_percent
-    assert planned.estimated_seconds == config.activity_bootstrap_seconds + estimate_seconds(
-        2 * TIB, 1000, 0.5, config.bytes_per_rcu_second
-    )
-    # AND it runs alone and is flagged as one that cannot be boosted
+    # THEN it runs alone, and is flagged as one that cannot be boosted
+    assert [t.name for t in batch.tables] == ["clicks"]
     [flag] = plan.flagged
-    assert flag.name == "clicks" and "on-demand" in flag.reason
+    assert flag.name == "clicks" and "on-demand" in flag.reason and "0.1 of 40000 RCU" in flag.reason
+
+
+def test_a_boost_too_small_for_a_tenth_is_sized_up_so_the_application_keeps_its_capacity():
+    # GIVEN a 1,000 RCU table read at a share of 0.1 that misses the 7 h window by a few percent,
+    # and capacity so dear that the cheapest boost is the smallest that fits: about 106 RCU, which
+    # would need a share of 0.096
+    size = int(1000 * 0.1 * 8192 * (7 * 3600 - 660) * 1.05)
+    table = TableSnapshot(name="events", read_capacity_units=1000, size_bytes=size)
+    config = PlannerSettings(read_throughput_percent=0.1, prices=Prices(rcu_hour_usd=1.0))
+    # WHEN it is planned
+    plan = plan_batches([table], config)
+    [planned] = planned_tables(plan)
+    # THEN it is boosted by at least a ninth of its capacity, so that a share of 0.1 or more reads
+    # only the boost, and it fits the window
+    assert planned.boosted
+    assert planned.extra_read_capacity_units >= 112
+    assert planned.read_throughput_percent >= 0.1
+    assert planned.read_capacity_units * (1 - planned.read_throughput_percent) >= 1000
+    assert tables_past_window(plan) == []
+
+
+def test_a_table_whose_maximum_leaves_no_room_for_a_large_enough_boost_is_not_boosted():
+    # GIVEN a 36,100 RCU table read at a share of 0.1, too slow for the night, and the 40,000
+    # maximum: the 3,900 RCU left would read faster than its own share, but only at 0.0975
+    table = TableSnapshot(name="hot", read_capacity_units=36_100, size_bytes=40 * TIB)
+    # WHEN it is planned
+    plan = plan_batches([table], PlannerSettings(read_throughput_percent=0.1))
+    [planned] = planned_tables(plan)
+    # THEN it is read unboosted at the configured share (and flagged), never at a share below 0.1
+    assert not planned.boosted
+    assert planned.read_throughput_percent == 0.1
+    assert [f.name for f in plan.flagged] == ["hot"]
 
 
 def test_a_table_too_big_even_at_its_maximum_is_planned_alone_at_its_maximum_and_flagged():

@@ -33,6 +33,7 @@ def test_the_templates_defaults_load():
         ALWAYS_BACKUP="",
         WINDOW_HOURS="7",
         READ_THROUGHPUT_PERCENT="0.5",
+        ON_DEMAND_READ_THROUGHPUT_PERCENT="0.1",
         MAX_TABLES_PER_PIPELINE="32",
         MAX_CONCURRENT_PIPELINES="100",
         MAX_EXTRA_RCU="",
@@ -42,6 +43,7 @@ def test_the_templates_defaults_load():
         EMR_CORE_INSTANCE_COUNT="1",
         EXPORT_JAR="",
         RCU_HOUR_USD="0.00013",
+        ON_DEMAND_READ_MILLION_USD="0.125",
         INSTANCE_HOUR_USD="0.240",
     )
     # WHEN the settings are loaded
@@ -69,6 +71,10 @@ def test_comma_lists_are_split_and_trimmed():
         ("EXCLUDE_PATTERNS", "tmp-.*,(unclosed"),
         ("READ_THROUGHPUT_PERCENT", "1.5"),
         ("READ_THROUGHPUT_PERCENT", "0"),
+        # DynamoDBDataNode's readThroughputPercent ranges from 0.1 to 1.0.
+        ("READ_THROUGHPUT_PERCENT", "0.05"),
+        ("ON_DEMAND_READ_THROUGHPUT_PERCENT", "0.09"),
+        ("ON_DEMAND_READ_THROUGHPUT_PERCENT", "1.5"),
         ("WINDOW_HOURS", "-2"),
         ("WINDOW_HOURS", "25"),
         ("MAX_TABLES_PER_PIPELINE", "33"),

@@ -1,7 +1,11 @@
 """Carrying out capacity decisions: DynamoDB UpdateTable and Application Auto Scaling targets.
 
 Auto-scaled tables are never fought: the read target's minimum (and maximum where needed) is
-raised for the boost and put back afterwards. Scaling policies are never deleted or changed.
+raised for the boost and put back afterwards, and Application Auto Scaling itself moves the
+table's capacity into the new bounds (RegisterScalableTarget, Application Auto Scaling API
+reference). Their capacity is never changed with UpdateTable, which would collide with that
+change (ResourceInUseException while the table is UPDATING). Scaling policies are never deleted
+or changed.
 """
 
 from __future__ import annotations
@@ -107,10 +111,14 @@ ACTIVE_POLL_SECONDS = 5.0
 
 
 def wait_until_active(
-    dynamodb: Any, table_name: str, sleep: Callable[[float], None] = time.sleep
+    dynamodb: Any,
+    table_name: str,
+    sleep: Callable[[float], None] = time.sleep,
+    ready: Callable[[dict[str, Any]], bool] | None = None,
 ) -> dict[str, Any] | None:
     """DescribeTable until the table and its indexes are ACTIVE (DynamoDB takes one update at a
-    time), for about a minute at most; returns the last description (None: the table is gone)."""
+    time) and ``ready`` holds for the description, for about a minute at most; returns the last
+    description (None: the table is gone)."""
     table: dict[str, Any] | None = None
     for _ in range(ACTIVE_POLLS):
         try:
@@ -119,11 +127,21 @@ def wait_until_active(
             if error.response["Error"]["Code"] == "ResourceNotFoundException":
                 return None
             raise
-        indexes = [index.get("IndexStatus", "ACTIVE") for index in table.get("GlobalSecondaryIndexes") or []]
-        if table.get("TableStatus") == "ACTIVE" and all(status == "ACTIVE" for status in indexes):
+        if is_active(table) and (ready is None or ready(table)):
             return table
         sleep(ACTIVE_POLL_SECONDS)
     return table
+
+
+def is_active(table: dict[str, Any]) -> bool:
+    """Whether a described table and all its indexes are ACTIVE."""
+    indexes = [index.get("IndexStatus", "ACTIVE") for index in table.get("GlobalSecondaryIndexes") or []]
+    return table.get("TableStatus") == "ACTIVE" and all(status == "ACTIVE" for status in indexes)
+
+
+def read_capacity_units(table: dict[str, Any]) -> int:
+    """A described table's provisioned read capacity (0 for on-demand)."""
+    return int((table.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits", 0))
 
 
 def is_decrease_limit(error: ClientError) -> bool:

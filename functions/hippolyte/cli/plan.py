@@ -47,8 +47,10 @@ _OPTIONS = {
     "max_extra_rcu": "--max-extra-rcu",
     "table_max_rcu": "--table-max-rcu",
     "on_demand_assumed_rcu": "--on-demand-rcu",
+    "on_demand_read_throughput_percent": "--on-demand-percent",
     "min_boosted_seconds": "--min-boosted-seconds",
     "rcu_hour_usd": "--rcu-hour-usd",
+    "on_demand_read_million_usd": "--on-demand-read-million-usd",
     "instance_hour_usd": "--instance-hour-usd",
     "instances_per_cluster": "--instances-per-cluster",
 }
@@ -144,7 +146,14 @@ def register(verbs: Any) -> None:
         "--on-demand-rcu",
         metavar="RCU",
         type=int,
-        help=f"read rate assumed for on-demand tables (default {defaults.on_demand_assumed_rcu:,})",
+        help="RCU the export tool assumes for an on-demand table "
+        f"(default {defaults.on_demand_assumed_rcu:,}, the tool's own)",
+    )
+    knobs.add_argument(
+        "--on-demand-percent",
+        metavar="P",
+        type=float,
+        help=f"share of that an on-demand table is read at (default {defaults.on_demand_read_throughput_percent})",
     )
     knobs.add_argument(
         "--min-boosted-seconds",
@@ -157,6 +166,12 @@ def register(verbs: Any) -> None:
     costs = parser.add_argument_group("prices")
     costs.add_argument(
         "--rcu-hour-usd", metavar="USD", type=float, help=f"per RCU-hour (default {prices.rcu_hour_usd})"
+    )
+    costs.add_argument(
+        "--on-demand-read-million-usd",
+        metavar="USD",
+        type=float,
+        help=f"per million on-demand read request units (default {prices.on_demand_read_million_usd})",
     )
     costs.add_argument(
         "--instance-hour-usd",
@@ -316,10 +331,12 @@ def planner_settings(args: argparse.Namespace, max_extra_rcu: int, table_max_rcu
         "max_extra_rcu": args.max_extra_rcu if args.max_extra_rcu is not None else max_extra_rcu,
         "table_max_rcu": args.table_max_rcu if args.table_max_rcu is not None else table_max_rcu,
         "on_demand_assumed_rcu": args.on_demand_rcu,
+        "on_demand_read_throughput_percent": args.on_demand_percent,
         "min_boosted_seconds": args.min_boosted_seconds,
     }
     price_options = {
         "rcu_hour_usd": args.rcu_hour_usd,
+        "on_demand_read_million_usd": args.on_demand_read_million_usd,
         "instance_hour_usd": args.instance_hour_usd,
         "instances_per_cluster": args.instances_per_cluster,
     }
@@ -358,8 +375,11 @@ def summary(plan: Plan, window_start: str = "00:00") -> str:
         + (f", {_count(len(late), 'table')} past the window." if late else "."),
         f"Boosts: {_count(len(boosted), 'table')}, peak {plan.peak_extra_rcu:,} of {plan.max_extra_rcu:,} extra RCU.",
         f"Estimated cost: ${cost.total_usd:,.2f} = EMR {cost.emr_cluster_hours:,.1f} cluster-hours "
-        f"(${cost.emr_usd:,.2f}) + {cost.extra_rcu_hours:,.0f} extra RCU-hours (${cost.rcu_usd:,.2f}), "
-        f"at ${prices.cluster_hour_usd:g} per cluster-hour and ${prices.rcu_hour_usd:g} per RCU-hour.",
+        f"(${cost.emr_usd:,.2f}) + {cost.extra_rcu_hours:,.0f} extra RCU-hours (${cost.rcu_usd:,.2f}) + "
+        f"{cost.on_demand_read_units / 1e6:,.1f} million on-demand read request units "
+        f"(${cost.on_demand_read_usd:,.2f}), at ${prices.cluster_hour_usd:g} per cluster-hour, "
+        f"${prices.rcu_hour_usd:g} per RCU-hour and ${prices.on_demand_read_million_usd:g} per million read "
+        "request units.",
     ]
     if pipelines:
         lines += [

@@ -41,6 +41,7 @@ from moto.datapipeline.models import datapipeline_backends
 from hippolyte.adapters.backup_files import MANIFEST, SUCCESS_MARKER, split_s3_uri
 from hippolyte.emr_export_format import data_file, parse_item_line, split_lines
 from hippolyte.errors import InvalidExportLineError, UnexportableItemError
+from hippolyte.models import MAX_READ_THROUGHPUT_PERCENT, MIN_READ_THROUGHPUT_PERCENT
 from hippolyte.pipelines import EXPORT_TOOL_CLASS, IMPORT_TOOL_CLASS, objects_by_id
 
 ITEMS_PER_DATA_FILE = 500
@@ -179,18 +180,21 @@ class LocalEmr:
         return _EXPRESSION.sub(value, argument)
 
     @staticmethod
-    def _check_percent(percent: str) -> None:
+    def _check_percent(percent: str, low: float = 0.0, high: float = 1.5) -> None:
+        """Fail the activity on a ratio outside ``(low, high]`` (``[low, high]`` when low > 0)."""
         try:
             value = float(percent)
         except ValueError:
             raise ActivityFailedError(f"throughput percent {percent!r} is not a number") from None
-        if not 0 < value <= 1.5:  # the connector accepts up to 1.5
+        if not (low <= value <= high and value > 0):
             raise ActivityFailedError(f"throughput percent {percent} is out of range")
 
     def _export(self, directory: str, table: str, percent: str) -> None:
         if self.before_export is not None:
             self.before_export(directory, table, percent)
-        self._check_percent(percent)
+        # The export's ratio is its DynamoDBDataNode's readThroughputPercent, "a double between 0.1
+        # and 1.0, inclusively" (AWS Data Pipeline Developer Guide, DynamoDBDataNode).
+        self._check_percent(percent, MIN_READ_THROUGHPUT_PERCENT, MAX_READ_THROUGHPUT_PERCENT)
         bucket, prefix = split_s3_uri(directory if directory.endswith("/") else directory + "/")
         try:
             pages = list(self._dynamodb.get_paginator("scan").paginate(TableName=table))
@@ -220,7 +224,7 @@ class LocalEmr:
     def _import(self, directory: str, table: str, percent: str) -> None:
         if self.before_import is not None:
             self.before_import(directory, table, percent)
-        self._check_percent(percent)
+        self._check_percent(percent)  # the connector accepts up to 1.5
         bucket, prefix = split_s3_uri(directory if directory.endswith("/") else directory + "/")
         manifest = json.loads(self._s3.get_object(Bucket=bucket, Key=prefix + MANIFEST)["Body"].read())
         try:

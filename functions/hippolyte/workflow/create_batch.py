@@ -39,13 +39,20 @@ def cluster_settings(rt: Runtime) -> ClusterSettings:
 def read_percents(
     rt: Runtime, ledger: CapacityLedger | None, request: CreateBatchRequest, batch: Batch
 ) -> dict[str, float]:
-    """Each table's read percentage for the capacity it really has now (boost applied or not)."""
+    """Each table's read percentage for the capacity it really has now (boost applied or not).
+
+    A table that is on-demand now (planned so, or switched since) is read at no more than the
+    on-demand share: the export tool reads it as if it had 40,000 RCU, whatever the plan assumed.
+    """
     dynamodb = rt.client("dynamodb")
     percents: dict[str, float] = {}
     for table in batch.tables:
-        if table.on_demand:
-            continue
         live = describe_table(dynamodb, table.name)
+        if table.on_demand or (live or {}).get("BillingModeSummary", {}).get("BillingMode") == "PAY_PER_REQUEST":
+            percents[table.name] = safe_read_percent(
+                0, 0, table.read_throughput_percent, rt.settings.on_demand_read_throughput_percent
+            )
+            continue
         current = (live or {}).get("ProvisionedThroughput", {}).get("ReadCapacityUnits", 0)
         entry = ledger.get(table.name, request.run.run_id) if ledger is not None and table.boosted else None
         # Without a ledger record the boost never happened: the table is read at the default share.

@@ -11,7 +11,7 @@ from hippolyte.adapters.run_store import document_exists, load_document, save_do
 from hippolyte.models import FailureContext, Plan, RunProgress, RunRef, TableOutcome
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.batch_starts import merge_stored_starts, pipeline_name
-from hippolyte.workflow.table_capacity import record_restore, restore_table
+from hippolyte.workflow.table_capacity import record_restore, restore_tables
 
 
 def stop_running_batches(rt: Runtime, run: RunRef, progress: RunProgress, reason: str) -> None:
@@ -48,8 +48,8 @@ def restore_run(rt: Runtime, run_id: str, progress: RunProgress | None) -> None:
     """Restore every open ledger record of a run; refusals stay pending for reconcile."""
     ledger = rt.ledger()
     now = rt.clock()
-    for entry in list(ledger.open_entries(run_id)):
-        result = restore_table(rt, ledger, entry, now)
+    entries = list(ledger.open_entries(run_id))
+    for entry, result in zip(entries, restore_tables(rt, ledger, entries, now), strict=True):
         if progress is not None:
             record_restore(progress, entry.table_name, result)
 

@@ -13,7 +13,7 @@ from hippolyte.adapters.run_store import load_document, save_document
 from hippolyte.models import Plan, RunContext, RunProgress, RunRef
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.check import loop_status
-from hippolyte.workflow.table_capacity import record_restore, restore_table
+from hippolyte.workflow.table_capacity import record_restore, restore_tables
 
 # At the end of the run, a restore that only waits for the table to be ACTIVE again is retried
 # on the run's own poll this many times before it is left to the reconcile job.
@@ -33,12 +33,15 @@ def restore_finished_tables(rt: Runtime, run: RunRef, progress: RunProgress, onl
     if not due:
         return
     ledger = rt.ledger()
+    entries = []
     for name in due:
         entry = ledger.get(name, run.run_id)
         if entry is None or not entry.is_open:
             progress.raised.pop(name, None)
             continue
-        record_restore(progress, name, restore_table(rt, ledger, entry, now))
+        entries.append(entry)
+    for entry, result in zip(entries, restore_tables(rt, ledger, entries, now), strict=True):
+        record_restore(progress, entry.table_name, result)
 
 
 def scale_down_finished(rt: Runtime, context: RunContext) -> RunContext:

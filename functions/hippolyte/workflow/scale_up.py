@@ -11,11 +11,15 @@ from hippolyte.adapters.run_store import load_document, save_document
 from hippolyte.models import BatchProgress, Plan, RunContext, RunProgress, TableOutcome, WaveItem
 from hippolyte.runtime import Runtime
 from hippolyte.waves import startable_batches
-from hippolyte.workflow.table_capacity import raise_table
+from hippolyte.workflow.table_capacity import raise_tables
 
 
 def scale_up_next_wave(rt: Runtime, context: RunContext) -> RunContext:
-    """Start the next wave: boosts first, so every pipeline is created against raised capacity."""
+    """Start the next wave: boosts first, so every pipeline is created against raised capacity.
+
+    The wave's boosts are raised together (see :func:`raise_tables`), so auto-scaled tables are
+    waited for at once rather than one after another.
+    """
     s3 = rt.client("s3")
     plan = load_document(s3, context.run, "plan", Plan)
     progress = load_document(s3, context.run, "progress", RunProgress)
@@ -26,20 +30,19 @@ def scale_up_next_wave(rt: Runtime, context: RunContext) -> RunContext:
     if progress.deadline is not None and now >= progress.deadline:
         return context.model_copy(update={"wave": [], "status": "waiting"})
     wave = startable_batches(plan, progress, rt.settings.max_concurrent_pipelines)
-    ledger = rt.ledger() if any(t.boosted for b in plan.batches if b.id in wave for t in b.tables) else None
-    for batch in (b for b in plan.batches if b.id in wave):
-        for table in batch.tables:
-            if not table.boosted or ledger is None:
-                continue
-            result = raise_table(rt, ledger, context.run, table)
-            if result.kind == "gone":
-                progress.outcomes[table.name] = TableOutcome(
-                    name=table.name, status="failed", reason=result.reason, engine=table.engine
-                )
-            elif result.kind == "raised":
-                progress.raised[table.name] = result.extra_rcu
-            if result.reason:
-                progress.notes.append(f"{table.name}: {result.reason}")
+    starting = [b for b in plan.batches if b.id in wave]
+    boosted = [table for batch in starting for table in batch.tables if table.boosted]
+    results = raise_tables(rt, rt.ledger(), context.run, boosted) if boosted else []
+    for table, result in zip(boosted, results, strict=True):
+        if result.kind == "gone":
+            progress.outcomes[table.name] = TableOutcome(
+                name=table.name, status="failed", reason=result.reason, engine=table.engine
+            )
+        elif result.kind == "raised":
+            progress.raised[table.name] = result.extra_rcu
+        if result.reason:
+            progress.notes.append(f"{table.name}: {result.reason}")
+    for batch in starting:
         earlier = progress.batches.get(batch.id, BatchProgress(batch_id=batch.id))
         progress.batches[batch.id] = earlier.model_copy(
             update={"status": "starting", "attempt": earlier.attempt + 1, "started_at": now}

@@ -1,27 +1,36 @@
-"""Raising one table's read capacity for its backup, and putting it back.
+"""Raising tables' read capacity for their backup, and putting it back.
 
 Every change is preceded by the ledger record of the table's original state, and every
 refusal from DynamoDB leaves the table pending with a reason rather than failing the run:
 reconcile finishes what the run could not.
+
+A plain table is changed with UpdateTable. An auto-scaled table is changed only through its
+scaling target: Hippolyte registers new bounds, Application Auto Scaling moves the capacity into
+them, and Hippolyte waits until the table is ACTIVE with the capacity where it should be before
+it reports the table raised or restored.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from hippolyte.adapters.capacity import (
+    is_active,
     raise_scaling_target,
     read_capacity_state,
+    read_capacity_units,
     restore_scaling_target,
     update_read_capacity,
     wait_until_active,
 )
 from hippolyte.adapters.ledger import CapacityLedger, LedgerEntry
-from hippolyte.capacity import boost_target, decide_restore
+from hippolyte.capacity import CapacityState, boost_target, decide_restore, decide_scaled_restore
 from hippolyte.errors import CapacityUpdateThrottledError
 from hippolyte.models import CapacityNote, PlannedTable, RunProgress, RunRef
 from hippolyte.runtime import Runtime
@@ -60,8 +69,35 @@ def _error_code(error: Exception) -> str:
     return error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
 
 
+@dataclass
+class _ScaledBoost:
+    """A boost handed to Application Auto Scaling, waiting to be seen on the table."""
+
+    planned: PlannedTable
+    original: CapacityState
+    target: int
+
+
+def raise_tables(rt: Runtime, ledger: CapacityLedger, run: RunRef, tables: Sequence[PlannedTable]) -> list[BoostResult]:
+    """Raise several tables' reads to what the plan asked (no more); one result per table, in order.
+
+    A plain table gets its UpdateTable at once. An auto-scaled one gets new bounds on its scaling
+    target, and Application Auto Scaling raises it; those boosts are all handed over first and
+    then waited for, so the wave waits for its slowest table rather than for the sum of them.
+    """
+    outcomes: list[BoostResult | _ScaledBoost] = [_begin_raise(rt, ledger, run, planned) for planned in tables]
+    return [
+        _finish_scaled_raise(rt, ledger, run, outcome) if isinstance(outcome, _ScaledBoost) else outcome
+        for outcome in outcomes
+    ]
+
+
 def raise_table(rt: Runtime, ledger: CapacityLedger, run: RunRef, planned: PlannedTable) -> BoostResult:
     """Record the table's original capacity, then raise its reads to what the plan asked (no more)."""
+    return raise_tables(rt, ledger, run, [planned])[0]
+
+
+def _begin_raise(rt: Runtime, ledger: CapacityLedger, run: RunRef, planned: PlannedTable) -> BoostResult | _ScaledBoost:
     dynamodb, autoscaling = rt.client("dynamodb"), rt.client("application-autoscaling")
     table = wait_until_active(dynamodb, planned.name, rt.sleep)
     if table is None:
@@ -80,7 +116,9 @@ def raise_table(rt: Runtime, ledger: CapacityLedger, run: RunRef, planned: Plann
     if table.get("TableStatus") != "ACTIVE":
         return BoostResult(kind="unchanged", reason=f"not raised: the table is {table.get('TableStatus')}")
     if original.read_scaling is not None:
+        # Application Auto Scaling moves the table to the new minimum itself.
         raise_scaling_target(autoscaling, live.table_name, original.read_scaling, target)
+        return _ScaledBoost(planned=planned, original=original, target=target)
     try:
         throttled = update_read_capacity(
             rt.client("dynamodb", retries=False),
@@ -90,7 +128,6 @@ def raise_table(rt: Runtime, ledger: CapacityLedger, run: RunRef, planned: Plann
             sleep=rt.sleep,
         )
     except (ClientError, CapacityUpdateThrottledError) as error:
-        restore_scaling_target(autoscaling, live.table_name, original.read_scaling)
         ledger.update(live.table_name, run.run_id, status="restored", reason=f"boost refused: {_error_code(error)}")
         return BoostResult(kind="unchanged", reason=f"not raised: UpdateTable refused ({_error_code(error)})")
     ledger.update(live.table_name, run.run_id, status="raised", boosted_rcu=target)
@@ -98,34 +135,86 @@ def raise_table(rt: Runtime, ledger: CapacityLedger, run: RunRef, planned: Plann
     return BoostResult(kind="raised", extra_rcu=target - original.read_capacity_units, reason=note)
 
 
+def _finish_scaled_raise(rt: Runtime, ledger: CapacityLedger, run: RunRef, boost: _ScaledBoost) -> BoostResult:
+    """Wait until Application Auto Scaling has raised the table; if it has not, put the bounds back."""
+    name, original = boost.planned.name, boost.original
+    table = wait_until_active(
+        rt.client("dynamodb"), name, rt.sleep, ready=lambda t: read_capacity_units(t) >= boost.target
+    )
+    if table is None:
+        ledger.update(name, run.run_id, status="gone", reason="the table was deleted")
+        return BoostResult(kind="gone", reason="the table was deleted before its backup")
+    current = read_capacity_units(table)
+    if is_active(table) and current >= boost.target:
+        ledger.update(name, run.run_id, status="raised", boosted_rcu=current)
+        return BoostResult(kind="raised", extra_rcu=current - original.read_capacity_units)
+    missed = f"Application Auto Scaling did not raise it to {boost.target} RCU (it has {current})"
+    restore = _restore_scaled(rt, ledger, name, run.run_id, original, table)
+    if restore.kind == "restored":
+        return BoostResult(kind="unchanged", reason=f"not raised: {missed}")
+    if restore.kind == "gone":
+        return BoostResult(kind="gone", reason=restore.reason)
+    # Whatever it holds now stays recorded as raised, so that the run puts it back with the others.
+    return BoostResult(
+        kind="raised",
+        extra_rcu=max(0, current - original.read_capacity_units),
+        reason=f"not raised as planned: {missed}; putting it back is pending: {restore.reason}",
+    )
+
+
+def restore_tables(
+    rt: Runtime, ledger: CapacityLedger, entries: Sequence[LedgerEntry], now: datetime
+) -> list[RestoreResult]:
+    """Bring tables back to their ledger originals, or leave them pending with the reason; in order.
+
+    Auto-scaled tables get their owner's scaling bounds back, all of them first, and are then
+    waited for together until Application Auto Scaling has brought each one's capacity inside.
+    """
+    outcomes = [_begin_restore(rt, ledger, entry, now) for entry in entries]
+    return [
+        _finish_scaled_restore(rt, ledger, entry.table_name, entry.run_id, entry.original)
+        if outcome is None
+        else outcome
+        for entry, outcome in zip(entries, outcomes, strict=True)
+    ]
+
+
 def restore_table(rt: Runtime, ledger: CapacityLedger, entry: LedgerEntry, now: datetime) -> RestoreResult:
     """Bring one table back to its ledger original, or leave it pending with the reason."""
-    dynamodb, autoscaling = rt.client("dynamodb"), rt.client("application-autoscaling")
-    original = entry.original
-    table = wait_until_active(dynamodb, entry.table_name, rt.sleep)
+    return restore_tables(rt, ledger, [entry], now)[0]
+
+
+def _pending(
+    ledger: CapacityLedger, name: str, run_id: str, reason: str, retry_after: datetime | None
+) -> RestoreResult:
+    ledger.update(name, run_id, status="pending", reason=reason, retry_after=retry_after)
+    return RestoreResult(kind="pending", reason=reason, retry_after=retry_after)
+
+
+def _gone(ledger: CapacityLedger, name: str, run_id: str, reason: str) -> RestoreResult:
+    ledger.update(name, run_id, status="gone", reason=reason)
+    return RestoreResult(kind="gone", reason=reason)
+
+
+def _begin_restore(rt: Runtime, ledger: CapacityLedger, entry: LedgerEntry, now: datetime) -> RestoreResult | None:
+    """Restore a plain table; for an auto-scaled one, put its bounds back and return None (to be
+    verified by :func:`_finish_scaled_restore`) unless it cannot be restored now."""
+    name, run_id, original = entry.table_name, entry.run_id, entry.original
+    table = wait_until_active(rt.client("dynamodb"), name, rt.sleep)
+    if original.read_scaling is not None:
+        return _start_scaled_restore(rt, ledger, name, run_id, original, table)
     decision = decide_restore(original, table, rt.clock())
     if decision.verdict in ("gone", "now_on_demand"):
-        ledger.update(entry.table_name, entry.run_id, status="gone", reason=decision.reason)
-        return RestoreResult(kind="gone", reason=decision.reason)
-    if decision.verdict == "wait":
-        ledger.update(
-            entry.table_name, entry.run_id, status="pending", reason=decision.reason, retry_after=decision.retry_after
-        )
-        return RestoreResult(kind="pending", reason=decision.reason, retry_after=decision.retry_after)
-    # The owner's scaling bounds go back first, so the scaler is free to follow the table down.
-    restore_scaling_target(autoscaling, entry.table_name, original.read_scaling)
-    if decision.verdict == "decrease_limited":
-        ledger.update(
-            entry.table_name, entry.run_id, status="pending", reason=decision.reason, retry_after=decision.retry_after
-        )
-        return RestoreResult(kind="pending", reason=decision.reason, retry_after=decision.retry_after)
+        return _gone(ledger, name, run_id, decision.reason)
+    if decision.verdict in ("wait", "decrease_limited"):
+        return _pending(ledger, name, run_id, decision.reason, decision.retry_after)
     note = ""
     if decision.verdict == "update":
         assert table is not None
         try:
             throttled = update_read_capacity(
                 rt.client("dynamodb", retries=False),
-                entry.table_name,
+                name,
                 original.read_capacity_units,
                 (table.get("ProvisionedThroughput") or {}).get("WriteCapacityUnits", original.write_capacity_units),
                 sleep=rt.sleep,
@@ -133,14 +222,78 @@ def restore_table(rt: Runtime, ledger: CapacityLedger, entry: LedgerEntry, now: 
         except (ClientError, CapacityUpdateThrottledError) as error:
             code = _error_code(error)
             if code == "ResourceNotFoundException":
-                ledger.update(entry.table_name, entry.run_id, status="gone", reason="the table was deleted")
-                return RestoreResult(kind="gone", reason="the table was deleted during the run")
-            reason = f"UpdateTable refused the decrease ({code})"
+                return _gone(ledger, name, run_id, "the table was deleted during the run")
             refused_by_limit = code in ("LimitExceededException", "CapacityUpdateThrottledError")
             retry_after = now + (timedelta(hours=1) if refused_by_limit else timedelta(minutes=1))
-            ledger.update(entry.table_name, entry.run_id, status="pending", reason=reason, retry_after=retry_after)
-            return RestoreResult(kind="pending", reason=reason, retry_after=retry_after)
+            return _pending(ledger, name, run_id, f"UpdateTable refused the decrease ({code})", retry_after)
         if throttled:
             note = f"restored after UpdateTable was throttled {throttled} time(s)"
-    ledger.update(entry.table_name, entry.run_id, status="restored", reason=note)
+    ledger.update(name, run_id, status="restored", reason=note)
     return RestoreResult(kind="restored", reason=note)
+
+
+def _start_scaled_restore(
+    rt: Runtime,
+    ledger: CapacityLedger,
+    name: str,
+    run_id: str,
+    original: CapacityState,
+    table: dict[str, Any] | None,
+) -> RestoreResult | None:
+    """Give an auto-scaled table its owner's bounds back; None when there is a change to wait for."""
+    assert original.read_scaling is not None
+    decision = decide_scaled_restore(original, table, rt.clock())
+    if decision.verdict in ("gone", "now_on_demand"):
+        return _gone(ledger, name, run_id, decision.reason)
+    if decision.verdict == "wait":
+        # RegisterScalableTarget does not move a table that is not ACTIVE: try again when it is.
+        return _pending(ledger, name, run_id, decision.reason, decision.retry_after)
+    # The owner's bounds and flags go back even when DynamoDB refuses the decrease today: the
+    # owner's scaling is in force again at once, and registering them again later (reconcile)
+    # makes Application Auto Scaling retry the move.
+    restore_scaling_target(rt.client("application-autoscaling"), name, original.read_scaling)
+    if decision.verdict == "decrease_limited":
+        return _pending(ledger, name, run_id, decision.reason, decision.retry_after)
+    return None
+
+
+def _finish_scaled_restore(
+    rt: Runtime, ledger: CapacityLedger, name: str, run_id: str, original: CapacityState
+) -> RestoreResult:
+    """Wait until Application Auto Scaling has the capacity inside the owner's bounds; record what it chose."""
+    scaling = original.read_scaling
+    assert scaling is not None
+    low, high = scaling.min_capacity, scaling.max_capacity
+    table = wait_until_active(
+        rt.client("dynamodb"), name, rt.sleep, ready=lambda t: low <= read_capacity_units(t) <= high
+    )
+    if table is None:
+        return _gone(ledger, name, run_id, "the table was deleted during the run")
+    current = read_capacity_units(table)
+    if not (is_active(table) and low <= current <= high):
+        reason = (
+            f"Application Auto Scaling has not brought its read capacity ({current} RCU) into the "
+            f"owner's range {low}-{high} RCU yet"
+        )
+        return _pending(ledger, name, run_id, reason, rt.clock() + timedelta(minutes=1))
+    note = ""
+    if current != original.read_capacity_units:
+        note = (
+            f"auto scaling bounds back to {low}-{high} RCU; Application Auto Scaling left its read capacity "
+            f"at {current} RCU ({original.read_capacity_units} before the backup), for its scaling policy to adjust"
+        )
+    ledger.update(name, run_id, status="restored", reason=note)
+    return RestoreResult(kind="restored", reason=note)
+
+
+def _restore_scaled(
+    rt: Runtime,
+    ledger: CapacityLedger,
+    name: str,
+    run_id: str,
+    original: CapacityState,
+    table: dict[str, Any] | None,
+) -> RestoreResult:
+    """Put an auto-scaled table's bounds back and wait for its capacity to be inside them."""
+    started = _start_scaled_restore(rt, ledger, name, run_id, original, table)
+    return started if started is not None else _finish_scaled_restore(rt, ledger, name, run_id, original)
