@@ -32,7 +32,7 @@ from hippolyte.local.aws_calls import AwsCallLog, recording_aws_calls
 from hippolyte.local.emr import LocalEmr
 from hippolyte.local.lambda_runtime import AfterInvocationHook, InvocationHook, InvocationLog, in_process_lambdas
 from hippolyte.local.native_export import LocalNativeExports
-from hippolyte.local.simulated_time import MovableClock, SimulatedClock, one_time_source
+from hippolyte.local.simulated_time import MovableClock, SkippingClock, one_time_source
 from hippolyte.local.stack import LocalStack, deploy
 from hippolyte.local.table_sizes import real_table_sizes
 
@@ -228,11 +228,12 @@ def local_session(
 
     ``clock`` is the run's one time source: the handlers' clock (tests share one with the AWS-rules
     fake), every execution's start time, and, when it can move, every Wait state (which advances it
-    instead of sleeping). Without one, a simulated clock starting now is used, so a night's polls
-    take no real time. Back-off sleeps in the handlers are recorded in ``session.sleeps``.
+    instead of sleeping). Without one, the real clock with Waits skipped ahead is used, so a
+    night's polls take no real time. Back-off sleeps in the handlers are recorded in
+    ``session.sleeps``.
     """
     if clock is None:
-        clock = SimulatedClock(runtime.utc_now())
+        clock = SkippingClock()
     with ExitStack() as stack:
         stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
         stack.enter_context(

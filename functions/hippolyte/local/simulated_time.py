@@ -84,6 +84,32 @@ class SimulatedClock:
             self._now = when
 
 
+class SkippingClock:
+    """Real time, plus every Wait skipped so far: time runs on, and Waits take none of it.
+
+    The default clock of a local session: two executions started one after the other still start
+    at different times, and a Wait of an hour moves the run on by an hour at once.
+    """
+
+    def __init__(self) -> None:
+        """Start at the real time, with nothing skipped yet."""
+        self._offset = timedelta(0)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        """The real time plus what Waits have skipped, timezone-aware UTC."""
+        with self._lock:
+            return datetime.now(UTC) + self._offset
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Skip ``delta`` (not negative) ahead and return the new time."""
+        if delta < timedelta(0):
+            raise ValueError(f"the clock cannot go back: {delta}")
+        with self._lock:
+            self._offset += delta
+        return self()
+
+
 def as_utc(moment: datetime) -> datetime:
     """``moment`` in UTC; a naive datetime is refused, since its zone is unknown."""
     if moment.tzinfo is None or moment.utcoffset() is None:

@@ -84,7 +84,8 @@ def _release_leases_of_ended_runs(
         try:
             ended = status_of(lease.holder_execution_id) != "RUNNING"
         except HippolyteError as error:
-            report.skipped.append(CapacityNote(name=lease.table_name, reason=f"lease kept for now: {error}"))
+            if lease.table_name not in {note.name for note in report.skipped}:
+                report.skipped.append(CapacityNote(name=lease.table_name, reason=f"lease kept for now: {error}"))
             continue
         if ended:
             ledger.release_lease(lease.table_name, lease.holder_run_id)
