@@ -40,22 +40,26 @@ AUTOSCALED = DemoTable("autoscaled-slow", items=160, item_bytes=10_000, rcu=1, a
 
 @pytest.fixture
 def strict_session() -> Iterator[Callable[..., tuple[LocalSession, StrictAws]]]:
-    """A deployed stack under StrictAws; its fake clock is the run's one time source."""
+    """A deployed stack under StrictAws; its fake clock is the run's one time source.
+
+    Whatever the fault, no pipeline may be activated twice: AWS would cancel its running exports
+    and start them over (StrictAws records each such call).
+    """
+    made: list[StrictAws] = []
     with ExitStack() as stack:
 
         def make(start: datetime | None = None, **options: Any) -> tuple[LocalSession, StrictAws]:
             strict = StrictAws(auto_advance_on_describe=True, clock=FakeClock(start) if start else None)
+            made.append(strict)
+            options.setdefault("parameters", TEST_PARAMETERS)
             session = stack.enter_context(
-                local_session(
-                    parameters=TEST_PARAMETERS,
-                    extra=lambda s: s.enter_context(strict),
-                    clock=strict.clock,
-                    **options,
-                )
+                local_session(extra=lambda s: s.enter_context(strict), clock=strict.clock, **options)
             )
             return session, strict
 
         yield make
+    for strict in made:
+        assert strict.reactivations == [], "a pipeline was activated again: AWS re-runs it from the start"
 
 
 def ledger_items(session: LocalSession) -> list[dict[str, str]]:
@@ -305,6 +309,43 @@ def test_pipeline_creation_refused_at_the_account_limit(
     assert (
         f"big-slow: not started before the window's deadline (Data Pipeline refused it {len(attempts)} time(s)" in body
     )
+
+
+class InternalServiceError(Exception):
+    """Named like Data Pipeline's server fault: the ASL retries a Task that reports it."""
+
+
+def test_a_create_pipeline_retried_after_its_work_leaves_the_running_exports_alone(
+    strict_session: Callable[..., tuple[LocalSession, StrictAws]],
+) -> None:
+    # GIVEN two tables, and a CreatePipeline Lambda that fails with a retried error
+    # after it has created and activated the batch's pipeline
+    failed: list[str] = []
+
+    def fail_after_work(name: str, *_: Any) -> None:
+        if name.endswith("-CreatePipelineFunction") and not failed:
+            failed.append(name)
+            raise InternalServiceError("an internal service error occurred (after the activation)")
+
+    # (a read share of 50%, inside the range DynamoDBDataNode documents)
+    session, strict = strict_session(
+        after_invoke=fail_after_work, parameters={**TEST_PARAMETERS, "ReadThroughputPercent": "0.5"}
+    )
+    build(session, [SMALL, ON_DEMAND])
+    strict.settle()
+    exported: list[str] = []
+    session.emr.before_export = lambda directory, table, percent: exported.append(table)
+
+    # WHEN the backup runs, and Step Functions retries CreatePipeline
+    result = session.run({"poll_seconds": 0}, name="retried-create", timeout=120)
+
+    # THEN the retry found the pipeline and left it running: no second activation, and each
+    # table was exported once
+    assert failed and result.status == "SUCCEEDED", (result.error, result.cause)
+    creations = [name for name, _ in session.invocations.calls if name.endswith("-CreatePipelineFunction")]
+    assert len(creations) == 2
+    assert strict.reactivations == []
+    assert sorted(exported) == ["on-demand-carts", "small-orders"]
 
 
 @pytest.mark.parametrize("start", NIGHT_STARTS, ids=str)
