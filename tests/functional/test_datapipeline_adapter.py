@@ -1,6 +1,7 @@
 """Data Pipeline calls against moto with AWS's rules enforced (tests/support/aws_rules.py StrictAws):
-idempotent creation by uniqueId, rejected definitions cleaned up, the account's pipeline limit
-reported by name, and polling in DescribePipelines' chunks of 25."""
+idempotent creation by uniqueId, no second activation of a running pipeline, rejected definitions
+cleaned up, the account's pipeline limit reported by name, polling in DescribePipelines' chunks of
+25, and a run's end read from its health and its activities' instances."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from hippolyte.adapters.datapipeline import create_and_activate, delete_pipeline, pipeline_states
+from hippolyte.adapters.datapipeline import create_and_activate, delete_pipeline, pipeline_runs
 from hippolyte.errors import PipelineCreationError, PipelineLimitReachedError
+from hippolyte.local import pipeline_runs as runs_model
 from hippolyte.models import Batch, PlannedTable
 from hippolyte.pipelines import ClusterSettings, build_pipeline_objects, pipeline_unique_id
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.datapipeline.models import datapipeline_backends
 
 from tests.support.aws_rules import StrictAws
 
@@ -77,6 +81,25 @@ def listed(datapipeline: Any) -> list[str]:
         kwargs["marker"] = page["marker"]
 
 
+def report(pipeline_id: str, component: str, status: str, error: str | None = None) -> None:
+    """Move a component's current instance along, as its EMR runner would report it."""
+    pipeline = datapipeline_backends[DEFAULT_ACCOUNT_ID][REGION].pipelines[pipeline_id]
+    (instance,) = [i for i in runs_model.current_instances(pipeline) if i.component == component]
+    assert runs_model.set_status(pipeline, instance.id, status, error)
+
+
+def instance_statuses(datapipeline: Any, pipeline_id: str) -> list[tuple[str, str]]:
+    """(component, @status) of every instance of the pipeline, as QueryObjects and DescribeObjects give them."""
+    ids = datapipeline.query_objects(pipelineId=pipeline_id, sphere="INSTANCE")["ids"]
+    objects = datapipeline.describe_objects(pipelineId=pipeline_id, objectIds=ids)["pipelineObjects"]
+    fields = [{f["key"]: f.get("stringValue", f.get("refValue")) for f in obj["fields"]} for obj in objects]
+    return sorted((f["@componentParent"], f["@status"]) for f in fields)
+
+
+def run_of(datapipeline: Any, pipeline_id: str) -> Any:
+    return dict(pipeline_runs(datapipeline, [pipeline_id]))[pipeline_id]
+
+
 def create(datapipeline: Any, batch_id: str = "b0001", objects: list[dict] | None = None) -> str:
     return create_and_activate(
         datapipeline,
@@ -99,7 +122,9 @@ def test_a_pipeline_is_created_defined_and_activated(datapipeline):
     # THEN it exists, holds the definition, and is activated
     stored = datapipeline.get_pipeline_definition(pipelineId=pipeline_id)["pipelineObjects"]
     assert sorted(o["id"] for o in stored) == sorted(o["id"] for o in definition())
-    assert dict(pipeline_states(datapipeline, [pipeline_id]))[pipeline_id] == "SCHEDULED"
+    run = run_of(datapipeline, pipeline_id)
+    assert (run.state, run.ended) == ("SCHEDULED", False)
+    assert [(a.component, a.status) for a in run.activities] == [("Export1", "WAITING_FOR_RUNNER")]
 
 
 def test_a_retried_creation_returns_the_same_pipeline(datapipeline):
@@ -110,6 +135,39 @@ def test_a_retried_creation_returns_the_same_pipeline(datapipeline):
     # THEN the same pipeline comes back, and the account holds one pipeline, not two
     assert second == first
     assert listed(datapipeline) == [first]
+
+
+def test_a_retry_leaves_a_running_pipeline_alone(aws, datapipeline):
+    # GIVEN a batch's pipeline created and activated, its export running on the cluster, and the
+    # Lambda that created it failed afterwards (Step Functions retries the Task)
+    first = create(datapipeline, objects=definition("orders", "events"))
+    report(first, "Export1", "RUNNING")
+    # WHEN the retry creates it again, with a definition computed anew (the read percentages come
+    # from the tables' live capacity, so they can differ)
+    second = create(datapipeline, objects=definition("orders"))
+    # THEN it is the same pipeline, not activated again (AWS would cancel the running export and
+    # run the pipeline from the start), and its definition is the one that runs
+    assert second == first
+    assert aws.reactivations == []
+    assert instance_statuses(datapipeline, first)[:2] == [
+        ("Cluster", "WAITING_ON_DEPENDENCIES"),
+        ("Export1", "RUNNING"),
+    ]
+    stored = datapipeline.get_pipeline_definition(pipelineId=first)["pipelineObjects"]
+    assert "Export2" in {o["id"] for o in stored}
+
+
+def test_a_retry_activates_a_pipeline_defined_but_not_yet_activated(aws, datapipeline):
+    # GIVEN an attempt that created and defined the pipeline, then died before activating it
+    pipeline_id = datapipeline.create_pipeline(
+        name="hippolyte-dev-night-1-b0001", uniqueId=pipeline_unique_id("night-1", "b0001")
+    )["pipelineId"]
+    datapipeline.put_pipeline_definition(pipelineId=pipeline_id, pipelineObjects=definition())
+    # WHEN the retry runs
+    # THEN the same pipeline is activated, once
+    assert create(datapipeline) == pipeline_id
+    assert run_of(datapipeline, pipeline_id).state == "SCHEDULED"
+    assert aws.reactivations == []
 
 
 def test_each_batch_gets_its_own_pipeline(datapipeline):
@@ -204,11 +262,109 @@ def test_deleting_a_pipeline_twice_is_harmless(datapipeline):
 
 
 # --------------------------------------------------------------------------------------------
-# pipeline_states
+# pipeline_runs
 # --------------------------------------------------------------------------------------------
 
 
-def test_states_are_read_in_chunks_of_25_and_gone_pipelines_are_none(datapipeline_client):
+def test_a_finished_on_demand_pipeline_still_reads_scheduled_and_has_ended(datapipeline):
+    # GIVEN a two-table pipeline whose exports both finished (AWS: an on-demand pipeline stays
+    # SCHEDULED after it has finished its work)
+    pipeline_id = create(datapipeline, objects=definition("orders", "events"))
+    for export in ("Export1", "Export2"):
+        report(pipeline_id, export, "RUNNING")
+        report(pipeline_id, export, "FINISHED")
+    # WHEN its run is read
+    run = run_of(datapipeline, pipeline_id)
+    # THEN it has ended, successfully, although its state is still SCHEDULED
+    assert (run.state, run.health) == ("SCHEDULED", "HEALTHY")
+    assert (run.ended, run.succeeded, run.status) == (True, True, "FINISHED")
+
+
+def test_a_run_with_an_export_still_working_has_not_ended(datapipeline):
+    # GIVEN the first export finished and the second still running
+    pipeline_id = create(datapipeline, objects=definition("orders", "events"))
+    report(pipeline_id, "Export1", "FINISHED")
+    report(pipeline_id, "Export2", "RUNNING")
+    # THEN the run goes on (the pipeline is already HEALTHY: a component has completed)
+    run = run_of(datapipeline, pipeline_id)
+    assert (run.ended, run.status, run.health) == (False, "RUNNING", "HEALTHY")
+
+
+def test_a_failed_export_ends_the_run_failed_with_its_error(datapipeline):
+    # GIVEN one export finished and the other failed on the cluster
+    pipeline_id = create(datapipeline, objects=definition("orders", "events"))
+    report(pipeline_id, "Export1", "FINISHED")
+    report(pipeline_id, "Export2", "FAILED", "Table events does not exist")
+    # WHEN the run is read
+    run = run_of(datapipeline, pipeline_id)
+    # THEN it has ended, failed, and says which export failed and why (the report shows it)
+    assert (run.state, run.health, run.ended, run.succeeded) == ("SCHEDULED", "ERROR", True, False)
+    assert run.describe() == "FAILED (health ERROR; Export2 FAILED: Table events does not exist)"
+
+
+class CountingClient:
+    """The client, counting the ids of each DescribeObjects call."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.described: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def get_paginator(self, name: str) -> Any:
+        paginator = self.client.get_paginator(name)
+        if name == "describe_objects":
+            paginate = paginator.paginate
+
+            def counting(**kwargs: Any) -> Any:
+                self.described.append(len(kwargs["objectIds"]))
+                return paginate(**kwargs)
+
+            paginator.paginate = counting
+        return paginator
+
+
+def finish_current_run(pipeline_id: str) -> None:
+    """Every instance of the pipeline's latest activation ends FINISHED, as after a good run."""
+    pipeline = datapipeline_backends[DEFAULT_ACCOUNT_ID][REGION].pipelines[pipeline_id]
+    for instance in runs_model.current_instances(pipeline):
+        assert runs_model.set_status(pipeline, instance.id, "FINISHED")
+
+
+def test_a_running_pipeline_costs_one_page_of_instances_a_poll(datapipeline):
+    # GIVEN a 32-table pipeline (97 instances) whose first export runs
+    pipeline_id = create(datapipeline, objects=definition(*(f"t{n:02d}" for n in range(32))))
+    report(pipeline_id, "Export1", "RUNNING")
+    client = CountingClient(datapipeline)
+    # WHEN its run is read
+    run = run_of(client, pipeline_id)
+    # THEN it goes on, known from one DescribeObjects call of 25 ids (Data Pipeline allows two
+    # such calls a second for the whole account)
+    assert (run.ended, run.status) == (False, "RUNNING")
+    assert client.described == [25]
+
+
+def test_a_pipeline_run_again_is_read_from_its_latest_instances(datapipeline):
+    # GIVEN a 32-table pipeline (97 instances a run) that finished, then was activated again by
+    # hand: AWS runs it again, with new instances (194 in all: QueryObjects pages by 100)
+    pipeline_id = create(datapipeline, objects=definition(*(f"t{n:02d}" for n in range(32))))
+    finish_current_run(pipeline_id)
+    datapipeline.activate_pipeline(pipelineId=pipeline_id)
+    # WHEN the new run is read while it waits for its cluster
+    # THEN it has not ended: its instances are the new ones
+    assert run_of(datapipeline, pipeline_id).ended is False
+    # AND once the new run has finished too, every activity is read, 25 ids a call, and the run
+    # succeeded
+    finish_current_run(pipeline_id)
+    client = CountingClient(datapipeline)
+    run = run_of(client, pipeline_id)
+    assert (run.ended, run.succeeded, run.health) == (True, True, "HEALTHY")
+    assert len(run.activities) == 32 and {a.status for a in run.activities} == {"FINISHED"}
+    assert sum(client.described) == 194 and max(client.described) == 25
+
+
+def test_runs_are_read_in_chunks_of_25_and_gone_pipelines_are_none(datapipeline_client):
     # GIVEN 60 pipelines, three of them deleted (one in each chunk of 25), and an id never seen
     # (a StrictAws with the default limit of 100)
     with mock_aws(), StrictAws():
@@ -217,18 +373,18 @@ def test_states_are_read_in_chunks_of_25_and_gone_pipelines_are_none(datapipelin
         for position in (3, 30, 59):
             client.delete_pipeline(pipelineId=ids[position])
         asked = [*ids, "df-NEVER0000000000000"]
-        # WHEN their states are read (StrictAws refuses more than 25 ids per call, as AWS does)
-        states = list(pipeline_states(client, asked))
+        # WHEN their runs are read (StrictAws refuses more than 25 ids per call, as AWS does)
+        runs = list(pipeline_runs(client, asked))
     # THEN every id is answered once, in order; gone ones are None, live ones have a state
-    assert [pipeline_id for pipeline_id, _ in states] == asked
+    assert [pipeline_id for pipeline_id, _ in runs] == asked
     gone = {ids[3], ids[30], ids[59], "df-NEVER0000000000000"}
-    for pipeline_id, state in states:
-        assert (state is None) == (pipeline_id in gone)
-        if state is not None:
-            assert state == "PENDING"
+    for pipeline_id, run in runs:
+        assert (run is None) == (pipeline_id in gone)
+        if run is not None:
+            assert (run.state, run.ended) == ("PENDING", False)
 
 
 def test_no_ids_makes_no_call(datapipeline):
     # GIVEN no running pipeline
     # THEN there is nothing to describe
-    assert list(pipeline_states(datapipeline, [])) == []
+    assert list(pipeline_runs(datapipeline, [])) == []

@@ -36,19 +36,23 @@ def session_factory() -> Iterator[Any]:
 
 @pytest.fixture
 def strict_session() -> Iterator[Callable[..., tuple[LocalSession, StrictAws]]]:
-    """A deployed stack under StrictAws; its fake clock is the run's one time source."""
+    """A deployed stack under StrictAws; its fake clock is the run's one time source.
+
+    Whatever the fault, no pipeline may be activated twice: AWS would cancel its running exports
+    and start them over (StrictAws records each such call).
+    """
+    made: list[StrictAws] = []
     with ExitStack() as stack:
 
         def make(start: datetime | None = None, **options: Any) -> tuple[LocalSession, StrictAws]:
             strict = StrictAws(auto_advance_on_describe=True, clock=FakeClock(start) if start else None)
+            made.append(strict)
+            options.setdefault("parameters", TEST_PARAMETERS)
             session = stack.enter_context(
-                local_session(
-                    parameters=TEST_PARAMETERS,
-                    extra=lambda s: s.enter_context(strict),
-                    clock=strict.clock,
-                    **options,
-                )
+                local_session(extra=lambda s: s.enter_context(strict), clock=strict.clock, **options)
             )
             return session, strict
 
         yield make
+    for strict in made:
+        assert strict.reactivations == [], "a pipeline was activated again: AWS re-runs it from the start"

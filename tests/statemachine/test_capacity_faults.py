@@ -22,6 +22,7 @@ from hippolyte.local.session import LocalSession
 
 from tests.statemachine.fleet_support import (
     BIG_SLOW_TABLE,
+    TEST_PARAMETERS,
     assert_capacity_restored,
     build,
     capacity_snapshot,
@@ -294,6 +295,43 @@ def test_pipeline_creation_refused_at_the_account_limit(
     assert (
         f"big-slow: not started before the window's deadline (Data Pipeline refused it {len(attempts)} time(s)" in body
     )
+
+
+class InternalServiceError(Exception):
+    """Named like Data Pipeline's server fault: the ASL retries a Task that reports it."""
+
+
+def test_a_create_pipeline_retried_after_its_work_leaves_the_running_exports_alone(
+    strict_session: Callable[..., tuple[LocalSession, StrictAws]],
+) -> None:
+    # GIVEN two tables, and a CreatePipeline Lambda that fails with a retried error
+    # after it has created and activated the batch's pipeline
+    failed: list[str] = []
+
+    def fail_after_work(name: str, *_: Any) -> None:
+        if name.endswith("-CreatePipelineFunction") and not failed:
+            failed.append(name)
+            raise InternalServiceError("an internal service error occurred (after the activation)")
+
+    # (a read share of 50%, inside the range DynamoDBDataNode documents)
+    session, strict = strict_session(
+        after_invoke=fail_after_work, parameters={**TEST_PARAMETERS, "ReadThroughputPercent": "0.5"}
+    )
+    build(session, [SMALL, ON_DEMAND])
+    strict.settle()
+    exported: list[str] = []
+    session.emr.before_export = lambda directory, table, percent: exported.append(table)
+
+    # WHEN the backup runs, and Step Functions retries CreatePipeline
+    result = session.run({"poll_seconds": 120}, name="retried-create", timeout=120)
+
+    # THEN the retry found the pipeline and left it running: no second activation, and each
+    # table was exported once
+    assert failed and result.status == "SUCCEEDED", (result.error, result.cause)
+    creations = [name for name, _ in session.invocations.calls if name.endswith("-CreatePipelineFunction")]
+    assert len(creations) == 2
+    assert strict.reactivations == []
+    assert sorted(exported) == ["on-demand-carts", "small-orders"]
 
 
 @pytest.mark.parametrize("start", NIGHT_STARTS, ids=str)

@@ -3,12 +3,13 @@
 moto 5.2.5 accepts calls that AWS refuses: a DynamoDB table never goes UPDATING, any number of
 decreases, same-value updates, throughput on on-demand tables and concurrent updates all succeed;
 Application Auto Scaling registers any bounds and never changes a table;
-Data Pipeline ignores ``uniqueId``, has no limits, returns ``[]`` for an unknown id and raises a raw
-``KeyError`` on ActivatePipeline of one. Code that is correct against moto can therefore be wrong
-against AWS. :class:`StrictAws` patches moto's backend classes (``unittest.mock.patch.object``) so
-that those calls fail the way AWS fails them, with AWS's error codes, as seen by any boto3 client
-served by ``mock_aws()``, including clients created by Lambda handlers that moto's Step Functions
-interpreter runs in its own threads::
+Data Pipeline ignores ``uniqueId``, has no limits, returns ``[]`` for an unknown id, raises a raw
+``KeyError`` on ActivatePipeline of one, has no QueryObjects, and after an activation nothing runs,
+fails or is cancelled. Code that is correct against moto can therefore be wrong against AWS.
+:class:`StrictAws` patches moto's backend classes (``unittest.mock.patch.object``) so that those
+calls fail the way AWS fails them, with AWS's error codes, as seen by any boto3 client served by
+``mock_aws()``, including clients created by Lambda handlers that moto's Step Functions interpreter
+runs in its own threads::
 
     with mock_aws(), StrictAws() as strict:
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
@@ -24,8 +25,11 @@ Rules enforced
 Sources: DynamoDB API Reference (UpdateTable, DeleteTable, ProvisionedThroughputDescription);
 DynamoDB Developer Guide, "Service, account, and table quotas" (throughput decreases, capacity-mode
 switches, per-table maximum); AWS Data Pipeline API Reference (CreatePipeline, DescribePipelines,
-PutPipelineDefinition, the errors botocore's service model lists per operation); AWS Data Pipeline
-Developer Guide, "AWS Data Pipeline Limits". Also /work/shared/reference/aws-facts.md.
+PutPipelineDefinition, ActivatePipeline, QueryObjects, DescribeObjects, the errors botocore's
+service model lists per operation); AWS Data Pipeline Developer Guide, "AWS Data Pipeline Limits",
+DynamoDBDataNode, "Interpreting Pipeline Status Codes", "Interpreting Pipeline Status Details",
+"Interpreting Pipeline and Component Health State", "Pipeline Components, Instances, and
+Attempts". Also /work/shared/reference/aws-facts.md.
 
 DynamoDB
 --------
@@ -89,18 +93,37 @@ P3 PutPipelineDefinition validates, as AWS documents ("changes to the pipeline a
    of the following validation errors exist"): more than ``max_objects_per_pipeline`` objects
    (default 100), an object with more than ``max_fields_per_object`` fields (default 50), a field
    with an empty value or with neither ``stringValue`` nor ``refValue``, a ``refValue`` naming an
-   object id absent from the definition. Errors are *returned*, not raised:
+   object id absent from the definition, a ``readThroughputPercent`` or ``writeThroughputPercent``
+   that is not a number between 0.1 and 1.0 inclusive (the DynamoDBDataNode page: "The value is a
+   double between 0.1 and 1.0, inclusively"; that AWS refuses it at validation, rather than failing
+   the activity, is this fake's reading). Errors are *returned*, not raised:
    ``{"errored": true, "validationErrors": [{"id": <object id>, "errors": [...]}]}`` (pipeline-wide
    errors carry the pipeline id); the definition is not stored and the pipeline cannot be activated.
 P4 ActivatePipeline of a pipeline with no stored definition, or whose last PutPipelineDefinition
    returned errors -> ``InvalidRequestException`` (AWS documents that an errored definition
    "cannot be activated"; the message here is ours).
-P5 Unknown ids: DescribePipelines, ActivatePipeline, GetPipelineDefinition, PutPipelineDefinition
-   and DescribeObjects -> ``PipelineNotFoundException``, or ``PipelineDeletedException`` for an id
-   deleted during this context; DeletePipeline -> ``PipelineNotFoundException`` (the only one its
-   model lists). DescribePipelines fails as a whole if any id is unknown, and answers in request order.
+P5 Unknown ids: DescribePipelines, ActivatePipeline, GetPipelineDefinition, PutPipelineDefinition,
+   DescribeObjects and QueryObjects -> ``PipelineNotFoundException``, or
+   ``PipelineDeletedException`` for an id deleted during this context; DeletePipeline ->
+   ``PipelineNotFoundException`` (the only one its model lists). DescribePipelines fails as a
+   whole if any id is unknown, and answers in request order.
 P6 DescribePipelines with more than 25 ids -> ``InvalidRequestException``.
 P7 ListPipelines pages correctly (moto drops the last pipeline when there are 50k + 1 of them).
+P8 Activating a pipeline that was activated before is accepted and re-runs it: "If you activate an
+   on-demand pipeline that is already running, it will cancel all running objects and re-run the
+   pipeline" (ActivatePipeline API reference). Its unfinished instances become CANCELED and a new
+   set of instances is created (P9), which the EMR emulation runs again. Each such call is
+   recorded in ``reactivations`` (time, pipeline, cancelled instance ids): a run that re-activates
+   has re-run exports, so tests assert the list is empty.
+P9 A pipeline's run, as :mod:`hippolyte.local.pipeline_runs` models it (installed with these
+   rules): ``@pipelineState`` is PENDING until activated, then SCHEDULED, while it works and after
+   it has finished or failed ("Interpreting Pipeline Status Codes"); each activation creates
+   instances (QueryObjects with sphere INSTANCE lists them, DescribeObjects gives their ``@status``,
+   ``@componentParent``, ``type`` and ``errorMessage``); ``@healthStatus`` appears in
+   DescribePipelines once an instance has ended FINISHED (HEALTHY) or FAILED, TIMEDOUT or CANCELED
+   (ERROR, which wins over HEALTHY) ("Interpreting Pipeline and Component Health State").
+   Instances move when their runner reports (``pipeline_runs.set_status``: the EMR emulation, or
+   a test).
 
 Fault injection
 ---------------
@@ -145,9 +168,12 @@ Not modelled
   BillingMode equal to the current mode (accepted as a no-op switch).
 - Application Auto Scaling: bounds are not validated (a minimum above the maximum is stored);
   scaling policies, scheduled actions and suspended states never change a table; only A1 does.
-- Data Pipeline call rates (about 1 call/s, burst 100) and throttling; per-field and per-object
-  byte limits; validation of object types and field names; pipeline states after activation
-  (moto's ``@pipelineState`` stays SCHEDULED); validation warnings; ``parameterObjects``.
+- Data Pipeline call rates (about 1 call/s, 2/s for QueryObjects and DescribeObjects, burst 100)
+  and throttling; per-field and per-object byte limits; validation of object types and field
+  names; validation warnings; ``parameterObjects``; DeactivatePipeline; ``@pipelineState`` values
+  other than PENDING and SCHEDULED; attempts, retries of an activity, and the up to five minutes a
+  pipeline's health may lag (see :mod:`hippolyte.local.pipeline_runs`); DescribeObjects' limit of
+  25 ids per call (its API reference states it, but the AWS CLI's list-runs sends 100).
 - Exact AWS messages, except the decrease-limit, throttle and "will not change" ones quoted above
   (the table or GSI is appended to the decrease-limit one); every error code is AWS's.
 """
@@ -167,6 +193,7 @@ from types import TracebackType
 from typing import Any, Literal, Self
 from unittest import mock
 
+from hippolyte.local import pipeline_runs
 from hippolyte.local.simulated_time import SimulatedClock, as_utc
 from moto.applicationautoscaling.models import ApplicationAutoscalingBackend, FakeScalableTarget
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -202,6 +229,11 @@ DEFAULT_MAX_FIELDS_PER_OBJECT = 50
 MAX_DESCRIBE_PIPELINE_IDS = 25
 # ListPipelines page size used by moto (AWS does not document one).
 LIST_PIPELINES_PAGE_SIZE = 50
+# AWS Data Pipeline Developer Guide, DynamoDBDataNode: readThroughputPercent and
+# writeThroughputPercent are each "a double between 0.1 and 1.0, inclusively".
+THROUGHPUT_PERCENT_FIELDS = ("readThroughputPercent", "writeThroughputPercent")
+MIN_THROUGHPUT_PERCENT = 0.1
+MAX_THROUGHPUT_PERCENT = 1.0
 
 # Application Auto Scaling's DynamoDB dimensions: (table or index, the throughput key they scale).
 SCALABLE_DIMENSIONS: dict[str, tuple[Literal["table", "index"], str]] = {
@@ -366,6 +398,17 @@ class ScalingActivity:
     """None when the change was applied, else the AWS error code DynamoDB answered."""
 
 
+@dataclass(frozen=True)
+class Reactivation:
+    """An ActivatePipeline of a pipeline already activated: AWS cancels its running objects and
+    runs it again (API Reference, ActivatePipeline)."""
+
+    at: datetime
+    pipeline_id: str
+    cancelled: tuple[str, ...]
+    """The instances that were still working and were cancelled (their ids)."""
+
+
 @dataclass
 class _InjectedFailure:
     remaining: int
@@ -421,6 +464,9 @@ class StrictAws:
         """Every UpdateTable call made inside the context, accepted or refused, in order."""
         self.scaling_activities: list[ScalingActivity] = []
         """Every capacity change Application Auto Scaling made or tried (A1), in order."""
+        self.reactivations: list[Reactivation] = []
+        """Every ActivatePipeline of an already activated pipeline (P8), in order: each re-ran an
+        export or import, so a correct run makes none."""
 
         self._lock = threading.RLock()
         # Keyed by moto's Table object: a table deleted and created again starts with fresh state.
@@ -439,6 +485,8 @@ class StrictAws:
 
     def __enter__(self) -> Self:
         stack = ExitStack()
+        # Data Pipeline's run side (P9) goes first: the rules below wrap its ActivatePipeline.
+        stack.enter_context(pipeline_runs.installed())
         patches: list[tuple[type, str, Callable[..., Any]]] = [
             (DynamoDBBackend, "update_table", self._update_table),
             (DynamoDBBackend, "describe_table", self._describe_table),
@@ -975,6 +1023,12 @@ class StrictAws:
                     f"Pipeline {pipeline_id} has no valid pipeline definition: put a definition "
                     "without validation errors before activating it",
                 )
+            if pipeline.status != "PENDING":
+                # "If you activate an on-demand pipeline that is already running, it will cancel
+                # all running objects and re-run the pipeline" (API Reference, ActivatePipeline).
+                # AWS accepts the call; pipeline_runs does the cancelling and re-running.
+                working = [i.id for i in pipeline_runs.current_instances(pipeline) if not i.ended]
+                self.reactivations.append(Reactivation(self.clock.now(), pipeline_id, tuple(working)))
             original(backend, pipeline_id)
 
     def _put_pipeline_definition(self, original: Callable[..., str], response: DataPipelineResponse) -> str:
@@ -1026,6 +1080,11 @@ class StrictAws:
                         )
                 elif not entry.get("stringValue"):
                     problems.append(f"Field '{key}' has an empty string or reference value")
+                elif key in THROUGHPUT_PERCENT_FIELDS and not _valid_throughput_percent(entry["stringValue"]):
+                    problems.append(
+                        f"Field '{key}' is {entry['stringValue']!r}: it must be a double between "
+                        f"{MIN_THROUGHPUT_PERCENT} and {MAX_THROUGHPUT_PERCENT}, inclusively"
+                    )
             if problems:
                 errors.setdefault(object_id, []).extend(problems)
         return errors
@@ -1046,6 +1105,14 @@ class StrictAws:
                     "pipelineIdList": [pipeline.to_meta_json() for pipeline in page],
                 }
             )
+
+
+def _valid_throughput_percent(value: str) -> bool:
+    try:
+        percent = float(value)
+    except ValueError:
+        return False
+    return MIN_THROUGHPUT_PERCENT <= percent <= MAX_THROUGHPUT_PERCENT
 
 
 def _record_change(unit: _Unit, change: Change, now: datetime) -> None:

@@ -14,7 +14,10 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from hippolyte.local import pipeline_runs
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.datapipeline.models import datapipeline_backends
 
 from tests.support.aws_rules import (
     DEFAULT_START,
@@ -180,6 +183,9 @@ def test_moto_alone_accepts_what_aws_refuses(dynamodb: Any, datapipeline: Any) -
     second = datapipeline.create_pipeline(name="p", uniqueId="u")["pipelineId"]
     assert first != second
     assert datapipeline.describe_pipelines(pipelineIds=["df-unknown"])["pipelineDescriptionList"] == []
+    # AND it has no QueryObjects: nothing tells how a pipeline's run goes
+    with pytest.raises(NotImplementedError):
+        datapipeline.query_objects(pipelineId=first, sphere="INSTANCE")
 
 
 def test_leaving_the_context_removes_the_rules(dynamodb: Any) -> None:
@@ -865,6 +871,7 @@ NOT_FOUND = "PipelineNotFoundException"
             id="put-definition",
         ),
         pytest.param(lambda dp, pid: dp.describe_objects(pipelineId=pid, objectIds=["Default"]), DELETED, id="objects"),
+        pytest.param(lambda dp, pid: dp.query_objects(pipelineId=pid, sphere="INSTANCE"), DELETED, id="query"),
         # DeletePipeline's model lists PipelineNotFoundException only.
         pytest.param(lambda dp, pid: dp.delete_pipeline(pipelineId=pid), NOT_FOUND, id="delete"),
     ],
@@ -907,3 +914,201 @@ def test_list_pipelines_returns_every_pipeline(strict: StrictAws, datapipeline: 
     # THEN two pages hold all 51
     assert len(pages) == 2
     assert {entry["id"] for page in pages for entry in page["pipelineIdList"]} == ids
+
+
+# ------------------------------------------------------- P3 throughput percentages of data nodes
+
+
+def data_node(key: str, value: str) -> list[dict[str, Any]]:
+    return [
+        *definition(),
+        {
+            "id": "Source",
+            "name": "Source",
+            "fields": [
+                {"key": "type", "stringValue": "DynamoDBDataNode"},
+                {"key": "tableName", "stringValue": "orders"},
+                {"key": key, "stringValue": value},
+            ],
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("readThroughputPercent", "0.05"),
+        ("readThroughputPercent", "0.099999"),
+        ("readThroughputPercent", "1.5"),
+        ("readThroughputPercent", "half"),
+        ("writeThroughputPercent", "0.09"),
+    ],
+)
+def test_a_throughput_percent_outside_0_1_to_1_is_a_validation_error(
+    strict: StrictAws, datapipeline: Any, key: str, value: str
+) -> None:
+    # GIVEN a pipeline
+    pipeline_id = datapipeline.create_pipeline(name="p", uniqueId="u")["pipelineId"]
+
+    # WHEN a data node's percentage is outside the documented range
+    response = datapipeline.put_pipeline_definition(pipelineId=pipeline_id, pipelineObjects=data_node(key, value))
+
+    # THEN the definition is returned with an error on that node, and cannot be activated
+    assert response["errored"] is True
+    (error,) = response["validationErrors"]
+    assert error["id"] == "Source" and key in error["errors"][0] and "between 0.1 and 1.0" in error["errors"][0]
+    assert code_of(lambda: datapipeline.activate_pipeline(pipelineId=pipeline_id)) == "InvalidRequestException"
+
+
+@pytest.mark.parametrize("value", ["0.1", "0.100000", "0.5", "1.0"])
+def test_a_throughput_percent_within_0_1_to_1_is_accepted(strict: StrictAws, datapipeline: Any, value: str) -> None:
+    pipeline_id = datapipeline.create_pipeline(name="p", uniqueId="u")["pipelineId"]
+
+    response = datapipeline.put_pipeline_definition(
+        pipelineId=pipeline_id, pipelineObjects=data_node("readThroughputPercent", value)
+    )
+
+    assert response["errored"] is False
+
+
+# ------------------------------------------------------------------- P8, P9 a pipeline's run
+
+
+def activated(datapipeline: Any) -> str:
+    pipeline_id = datapipeline.create_pipeline(name="p", uniqueId="u")["pipelineId"]
+    datapipeline.put_pipeline_definition(
+        pipelineId=pipeline_id, pipelineObjects=data_node("readThroughputPercent", "0.5")
+    )
+    datapipeline.activate_pipeline(pipelineId=pipeline_id)
+    return pipeline_id
+
+
+def pipeline_fields(datapipeline: Any, pipeline_id: str) -> dict[str, str]:
+    (described,) = datapipeline.describe_pipelines(pipelineIds=[pipeline_id])["pipelineDescriptionList"]
+    return {field["key"]: field["stringValue"] for field in described["fields"]}
+
+
+def instances(datapipeline: Any, pipeline_id: str) -> dict[str, dict[str, str]]:
+    """Every instance of the pipeline by id, with its fields, as QueryObjects and DescribeObjects give them."""
+    ids = datapipeline.query_objects(pipelineId=pipeline_id, sphere="INSTANCE")["ids"]
+    objects = datapipeline.describe_objects(pipelineId=pipeline_id, objectIds=ids)["pipelineObjects"]
+    return {obj["id"]: {f["key"]: f.get("stringValue", f.get("refValue")) for f in obj["fields"]} for obj in objects}
+
+
+def statuses(datapipeline: Any, pipeline_id: str) -> list[tuple[str, str]]:
+    return sorted((f["@componentParent"], f["@status"]) for f in instances(datapipeline, pipeline_id).values())
+
+
+def runner_reports(pipeline_id: str, component: str, status: str, error: str | None = None) -> None:
+    """The component's current instance moves, as its runner (EMR here) reports it."""
+    pipeline = datapipeline_backends[DEFAULT_ACCOUNT_ID][REGION].pipelines[pipeline_id]
+    (instance,) = [i for i in pipeline_runs.current_instances(pipeline) if i.component == component]
+    assert pipeline_runs.set_status(pipeline, instance.id, status, error)
+
+
+def test_an_activation_creates_instances_and_the_pipeline_reads_scheduled(strict: StrictAws, datapipeline: Any) -> None:
+    # GIVEN a defined pipeline, PENDING until activated
+    pipeline_id = datapipeline.create_pipeline(name="p", uniqueId="u")["pipelineId"]
+    datapipeline.put_pipeline_definition(
+        pipelineId=pipeline_id, pipelineObjects=data_node("readThroughputPercent", "0.5")
+    )
+    assert pipeline_fields(datapipeline, pipeline_id)["@pipelineState"] == "PENDING"
+    assert datapipeline.query_objects(pipelineId=pipeline_id, sphere="INSTANCE")["ids"] == []
+
+    # WHEN it is activated
+    datapipeline.activate_pipeline(pipelineId=pipeline_id)
+
+    # THEN it reads SCHEDULED with no health yet, and its activity, data node and cluster each have
+    # an instance waiting; the Default object has none
+    fields = pipeline_fields(datapipeline, pipeline_id)
+    assert fields["@pipelineState"] == "SCHEDULED" and "@healthStatus" not in fields
+    assert statuses(datapipeline, pipeline_id) == [
+        ("Cluster", "WAITING_ON_DEPENDENCIES"),
+        ("Export", "WAITING_FOR_RUNNER"),
+        ("Source", "WAITING_ON_DEPENDENCIES"),
+    ]
+    export = next(f for f in instances(datapipeline, pipeline_id).values() if f["@componentParent"] == "Export")
+    assert (export["@sphere"], export["type"]) == ("INSTANCE", "EmrActivity")
+    # AND the COMPONENT sphere lists the definition's objects
+    components = datapipeline.query_objects(pipelineId=pipeline_id, sphere="COMPONENT")["ids"]
+    assert sorted(components) == ["Cluster", "Default", "Export", "Source"]
+
+
+def test_a_finished_pipeline_still_reads_scheduled_and_turns_healthy(strict: StrictAws, datapipeline: Any) -> None:
+    # GIVEN an activated pipeline whose export runs
+    pipeline_id = activated(datapipeline)
+    runner_reports(pipeline_id, "Export", "RUNNING")
+    assert "@healthStatus" not in pipeline_fields(datapipeline, pipeline_id)
+
+    # WHEN its export finishes
+    runner_reports(pipeline_id, "Export", "FINISHED")
+
+    # THEN the pipeline still reads SCHEDULED (AWS: "finished performing work"), now HEALTHY, and
+    # the instance has its times
+    fields = pipeline_fields(datapipeline, pipeline_id)
+    assert (fields["@pipelineState"], fields["@healthStatus"]) == ("SCHEDULED", "HEALTHY")
+    export = next(f for f in instances(datapipeline, pipeline_id).values() if f["@componentParent"] == "Export")
+    assert export["@status"] == "FINISHED" and export["@actualStartTime"] <= export["@actualEndTime"]
+
+
+def test_a_failed_instance_turns_the_pipeline_health_to_error(strict: StrictAws, datapipeline: Any) -> None:
+    # GIVEN an activated pipeline whose data node was read
+    pipeline_id = activated(datapipeline)
+    runner_reports(pipeline_id, "Source", "FINISHED")
+
+    # WHEN its export fails
+    runner_reports(pipeline_id, "Export", "FAILED", "Table orders does not exist")
+
+    # THEN the pipeline reads SCHEDULED, its health ERROR, and the instance carries the error
+    fields = pipeline_fields(datapipeline, pipeline_id)
+    assert (fields["@pipelineState"], fields["@healthStatus"]) == ("SCHEDULED", "ERROR")
+    failed = datapipeline.query_objects(
+        pipelineId=pipeline_id,
+        sphere="INSTANCE",
+        query={"selectors": [{"fieldName": "@status", "operator": {"type": "EQ", "values": ["FAILED"]}}]},
+    )["ids"]
+    (export,) = [instances(datapipeline, pipeline_id)[object_id] for object_id in failed]
+    assert export["errorMessage"] == "Table orders does not exist"
+
+
+def test_an_ended_instance_does_not_move_again(strict: StrictAws, datapipeline: Any) -> None:
+    # GIVEN an export that finished
+    pipeline_id = activated(datapipeline)
+    runner_reports(pipeline_id, "Export", "FINISHED")
+    pipeline = datapipeline_backends[DEFAULT_ACCOUNT_ID][REGION].pipelines[pipeline_id]
+    (export,) = [i for i in pipeline_runs.current_instances(pipeline) if i.component == "Export"]
+
+    # WHEN its runner reports it again
+    # THEN nothing changes: the report is refused
+    assert pipeline_runs.set_status(pipeline, export.id, "FAILED") is False
+    assert ("Export", "FINISHED") in statuses(datapipeline, pipeline_id)
+
+
+def test_activating_an_active_pipeline_cancels_and_reruns_it_and_is_recorded(
+    strict: StrictAws, datapipeline: Any
+) -> None:
+    # GIVEN an activated pipeline whose export is running (the first activation is no re-run)
+    pipeline_id = activated(datapipeline)
+    runner_reports(pipeline_id, "Export", "RUNNING")
+    running = {i for i, f in instances(datapipeline, pipeline_id).items() if f["@componentParent"] == "Export"}
+    assert strict.reactivations == []
+
+    # WHEN it is activated again
+    strict.advance(timedelta(minutes=5))
+    datapipeline.activate_pipeline(pipelineId=pipeline_id)
+
+    # THEN AWS's answer: the running export is cancelled, and the pipeline runs again with new
+    # instances, all waiting; the call is recorded with what it cancelled
+    assert statuses(datapipeline, pipeline_id) == [
+        ("Cluster", "CANCELED"),
+        ("Cluster", "WAITING_ON_DEPENDENCIES"),
+        ("Export", "CANCELED"),
+        ("Export", "WAITING_FOR_RUNNER"),
+        ("Source", "CANCELED"),
+        ("Source", "WAITING_ON_DEPENDENCIES"),
+    ]
+    (reactivation,) = strict.reactivations
+    assert reactivation.pipeline_id == pipeline_id and reactivation.at == strict.now
+    assert running <= set(reactivation.cancelled) and len(reactivation.cancelled) == 3
+    # AND the cancelled instances turn the pipeline's health to ERROR
+    assert pipeline_fields(datapipeline, pipeline_id)["@healthStatus"] == "ERROR"

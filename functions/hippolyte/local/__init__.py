@@ -8,6 +8,9 @@ below reach into its internals; see each module). Pieces:
 * :mod:`~hippolyte.local.lambda_runtime` makes moto's Lambda run our handlers in-process;
 * :mod:`~hippolyte.local.emr` plays the EMR clusters: it runs the activities of every activated
   pipeline from its definition and writes the export tool's files;
+* :mod:`~hippolyte.local.pipeline_runs` gives moto Data Pipeline's run side: the instances an
+  activation creates, their statuses (QueryObjects, DescribeObjects), the pipeline's health, and
+  the re-run a second activation causes;
 * :mod:`~hippolyte.local.native_export` plays DynamoDB's ExportTableToPointInTime, writing AWS's
   export layout (moto's writes no manifests);
 * :mod:`~hippolyte.local.table_sizes` gives moto's tables the size of the items they hold;

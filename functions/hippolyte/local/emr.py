@@ -1,9 +1,12 @@
 """Playing the EMR clusters of the local run: every activated pipeline's activities, for real.
 
 moto's Data Pipeline stores definitions and reports ``SCHEDULED`` after activation, then nothing
-more happens. :class:`LocalEmr` watches for activated pipelines, reads each one's definition back
-through the Data Pipeline API (the same objects that would go to AWS), and runs each
-``EmrActivity``'s step on its cluster, one after another:
+more happens. :mod:`hippolyte.local.pipeline_runs` adds what Data Pipeline does on activation: one
+instance per activity, data node and cluster, whose statuses QueryObjects and DescribeObjects
+report. :class:`LocalEmr` is the runner those instances wait for: it watches for activities
+WAITING_FOR_RUNNER, reads the pipeline's definition back through the Data Pipeline API (the same
+objects that would go to AWS), and runs each ``EmrActivity``'s step on its cluster, one after
+another:
 
 * ``DynamoDBExport``: scans the input ``DynamoDBDataNode``'s table and writes the export tool's
   files to the output ``S3DataNode``'s directory: data files of one item per line, each line
@@ -15,13 +18,16 @@ through the Data Pipeline API (the same objects that would go to AWS), and runs 
   tool does, and fails where it would: a line in standard DynamoDB JSON (``{"S": ...}``) fails
   the activity, as DynamoDB refuses the empty values Gson reads from it.
 
-A wrong ref, an unknown step class, a missing table or a bad ``readThroughputPercent`` fails the
-activity, and the pipeline ends ``FAILED``, as it would on EMR. The pipeline's state is then set
-in moto's backend (``datapipeline_backends[account][region].pipelines[id].status``), the one
-attribute DescribePipelines reports.
+It reports as Data Pipeline would: the cluster's instance RUNNING while it works, then FINISHED;
+each activity's instance RUNNING, then FINISHED, or FAILED with an ``errorMessage`` (a wrong ref,
+an unknown step class, a missing table or a bad ``readThroughputPercent`` fail it, as on EMR);
+its input data node FINISHED when the step starts, its output FINISHED, or CASCADE_FAILED after a
+failure. The pipeline's ``@pipelineState`` stays SCHEDULED, as AWS documents for an on-demand
+pipeline that has finished its work; its ``@healthStatus`` follows the instances. A pipeline
+activated again gets new instances (the old ones CANCELED), and its activities run again.
 
 What is not emulated: the read rate (exports run as fast as moto answers), EMR bootstrap time,
-retries of a failed activity, and the per-instance status QueryObjects would give.
+retries of a failed activity, and attempt objects.
 """
 
 from __future__ import annotations
@@ -32,15 +38,18 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 import boto3
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.datapipeline.models import datapipeline_backends
+from moto.datapipeline.models import Pipeline, datapipeline_backends
 
 from hippolyte.adapters.backup_files import MANIFEST, SUCCESS_MARKER, split_s3_uri
 from hippolyte.emr_export_format import data_file, parse_item_line, split_lines
 from hippolyte.errors import InvalidExportLineError, UnexportableItemError
+from hippolyte.local import pipeline_runs
+from hippolyte.local.pipeline_runs import WAITING_FOR_RUNNER, Instance
 from hippolyte.models import MAX_READ_THROUGHPUT_PERCENT, MIN_READ_THROUGHPUT_PERCENT
 from hippolyte.pipelines import EXPORT_TOOL_CLASS, IMPORT_TOOL_CLASS, objects_by_id
 
@@ -50,7 +59,7 @@ _EXPRESSION = re.compile(r"#\{(input|output)\.(\w+)\}")
 
 
 class ActivityFailedError(Exception):
-    """An activity's step could not run (the pipeline ends FAILED)."""
+    """An activity's step could not run (its instance ends FAILED, the pipeline's health ERROR)."""
 
 
 class LocalEmr:
@@ -73,16 +82,18 @@ class LocalEmr:
         # tests can look at the account, or change it, while a table's step runs.
         self.before_export: StepHook | None = None
         self.before_import: StepHook | None = None
-        self.seen: set[str] = set()
+        # How each pipeline's last run ended (FINISHED or FAILED), and its activities' errors.
         self.finished: dict[str, str] = {}
         self.errors: dict[str, list[str]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._patches = ExitStack()
         self._datapipeline = boto3.client("datapipeline", region_name=region)
         self._dynamodb = boto3.client("dynamodb", region_name=region)
         self._s3 = boto3.client("s3", region_name=region)
 
     def __enter__(self) -> LocalEmr:
+        self._patches.enter_context(pipeline_runs.installed())
         self._thread = threading.Thread(target=self._loop, name="local-emr", daemon=True)
         self._thread.start()
         return self
@@ -91,53 +102,89 @@ class LocalEmr:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self._patches.close()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             self.run_activated()
             self._stop.wait(0.02)
 
-    def _set_state(self, pipeline_id: str, state: str) -> None:
-        pipeline = datapipeline_backends[self.account_id][self.region].pipelines.get(pipeline_id)
-        if pipeline is not None:
-            pipeline.status = state
+    def _pipeline(self, pipeline_id: str) -> Pipeline | None:
+        return datapipeline_backends[self.account_id][self.region].pipelines.get(pipeline_id)
 
     def run_activated(self) -> None:
-        """Run every pipeline activated since the last look (one at a time)."""
+        """Run every pipeline whose activities wait for a runner (one pipeline at a time)."""
         backend = datapipeline_backends[self.account_id][self.region]
-        activated = [
-            pid for pid, p in list(backend.pipelines.items()) if p.status == "SCHEDULED" and pid not in self.seen
-        ]
-        for pipeline_id in sorted(activated):
-            if self.hold is not None and self.hold(pipeline_id):
+        for pipeline_id, pipeline in sorted(list(backend.pipelines.items())):
+            waiting = [
+                i for i in pipeline_runs.current_instances(pipeline) if i.is_activity and i.status == WAITING_FOR_RUNNER
+            ]
+            if not waiting or (self.hold is not None and self.hold(pipeline_id)):
                 continue
-            self.seen.add(pipeline_id)
             self.run_pipeline(pipeline_id)
 
     def run_pipeline(self, pipeline_id: str) -> str:
-        """Run one pipeline's activities in definition order; returns its final state."""
+        """Run the waiting activities of a pipeline's latest activation, in definition order.
+
+        Returns how they ended: FINISHED, FAILED, CANCELED when an activation cancelled them
+        meanwhile (its new instances run next), or DELETED.
+        """
+        pipeline = self._pipeline(pipeline_id)
         try:
             definition = self._datapipeline.get_pipeline_definition(pipelineId=pipeline_id)["pipelineObjects"]
         except Exception:
             return "DELETED"
+        if pipeline is None:
+            return "DELETED"
         objects = objects_by_id(definition)
+        instances = {i.component: i for i in pipeline_runs.current_instances(pipeline)}
+        activities = [
+            object_id
+            for object_id, fields in objects.items()
+            if fields.get("type") == "EmrActivity"
+            and object_id in instances
+            and instances[object_id].status == WAITING_FOR_RUNNER
+        ]
+        clusters = [i for i in instances.values() if i.type == "EmrCluster"]
+        for cluster in clusters:
+            self._report(pipeline, cluster, "RUNNING")
         errors: list[str] = []
-        for object_id, fields in objects.items():
-            if fields.get("type") != "EmrActivity":
-                continue
+        for object_id in activities:
+            fields = objects[object_id]
+            if not self._report(pipeline, instances[object_id], "RUNNING"):
+                return "CANCELED"
+            self._report(pipeline, instances.get(self._ref(fields, "input")), "FINISHED")
+            error: str | None = None
             try:
                 self._run_activity(objects, object_id, fields)
-            except ActivityFailedError as error:
-                errors.append(f"{object_id}: {error}")
-            except Exception as error:
-                errors.append(f"{object_id}: {type(error).__name__}: {error}")
-            if self._stop.is_set() or pipeline_id not in datapipeline_backends[self.account_id][self.region].pipelines:
+            except ActivityFailedError as failure:
+                error = str(failure)
+            except Exception as failure:
+                error = f"{type(failure).__name__}: {failure}"
+            if self._stop.is_set() or self._pipeline(pipeline_id) is None:
                 return "DELETED"
+            if error is not None:
+                errors.append(f"{object_id}: {error}")
+            if not self._report(pipeline, instances[object_id], "FAILED" if error else "FINISHED", error):
+                return "CANCELED"
+            output = instances.get(self._ref(fields, "output"))
+            self._report(pipeline, output, "CASCADE_FAILED" if error else "FINISHED")
+        for cluster in clusters:
+            self._report(pipeline, cluster, "FINISHED")
         state = "FAILED" if errors else "FINISHED"
         self.errors[pipeline_id] = errors
         self.finished[pipeline_id] = state
-        self._set_state(pipeline_id, state)
         return state
+
+    @staticmethod
+    def _ref(fields: dict[str, Any], key: str) -> str:
+        ref = fields.get(key)
+        return str(ref["ref"]) if isinstance(ref, dict) else ""
+
+    @staticmethod
+    def _report(pipeline: Pipeline, instance: Instance | None, status: str, error: str | None = None) -> bool:
+        """Report an instance's status to Data Pipeline; False when it had ended (cancelled)."""
+        return instance is not None and pipeline_runs.set_status(pipeline, instance.id, status, error)
 
     def _resolve(
         self, objects: dict[str, dict[str, Any]], fields: dict[str, Any], key: str, kind: str

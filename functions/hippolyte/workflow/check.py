@@ -10,13 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from hippolyte.adapters.backup_files import inspect_backup
-from hippolyte.adapters.datapipeline import (
-    SUCCESS_STATES,
-    TERMINAL_STATES,
-    delete_pipeline,
-    pipeline_ids_by_name,
-    pipeline_states,
-)
+from hippolyte.adapters.datapipeline import delete_pipeline, pipeline_ids_by_name, pipeline_runs
 from hippolyte.adapters.run_store import load_document, save_document
 from hippolyte.models import Plan, RunContext, RunProgress, TableOutcome
 from hippolyte.pipelines import output_directory
@@ -69,18 +63,18 @@ def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
     if past_deadline and unfinished_starts:
         _end_unfinished_starts(rt, context, progress, plan, unfinished_starts, now)
     pipeline_running = {bid: s for bid, s in running.items() if s.pipeline_id}
-    states = dict(
-        pipeline_states(rt.client("datapipeline"), [s.pipeline_id for s in pipeline_running.values() if s.pipeline_id])
+    runs = dict(
+        pipeline_runs(rt.client("datapipeline"), [s.pipeline_id for s in pipeline_running.values() if s.pipeline_id])
     )
     for batch_id, state in pipeline_running.items():
-        pipeline_state = states.get(state.pipeline_id or "")
-        state.pipeline_state = pipeline_state or "GONE"
-        ended = pipeline_state is None or pipeline_state in TERMINAL_STATES
+        run = runs.get(state.pipeline_id or "")
+        state.pipeline_state = run.status if run is not None else "GONE"
+        ended = run is None or run.ended
         if ended:
             failure = (
                 None
-                if pipeline_state in SUCCESS_STATES
-                else f"pipeline {state.pipeline_id} ended {state.pipeline_state}"
+                if run is not None and run.succeeded
+                else f"pipeline {state.pipeline_id} ended {run.describe() if run is not None else 'GONE'}"
             )
         elif past_deadline:
             failure = f"pipeline {state.pipeline_id} did not finish inside the window (stopped at the deadline)"

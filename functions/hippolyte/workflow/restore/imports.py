@@ -8,13 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from hippolyte.adapters.datapipeline import (
-    SUCCESS_STATES,
-    TERMINAL_STATES,
-    create_and_activate,
-    delete_pipeline,
-    pipeline_states,
-)
+from hippolyte.adapters.datapipeline import create_and_activate, delete_pipeline, pipeline_runs
 from hippolyte.backup_manifest import import_table_parameters
 from hippolyte.errors import BackupNotRestorableError, RestoreImportFailedError
 from hippolyte.export_format import EXPORT_DIRECTORY, export_id
@@ -88,15 +82,15 @@ def check_import(rt: Runtime, context: RestoreContext) -> RestoreContext:
             update={"import_status": "done", "items_restored": description.get("ImportedItemCount")}
         )
     datapipeline = rt.client("datapipeline")
-    state = dict(pipeline_states(datapipeline, [import_id])).get(import_id)
-    if state is not None and state not in TERMINAL_STATES:
+    run = dict(pipeline_runs(datapipeline, [import_id])).get(import_id)
+    if run is not None and not run.ended:
         return context.model_copy(update={"import_status": "running"})
     # The pipeline's logs stay in the bucket (pipelineLogUri); the pipeline itself holds a slot
     # of the account's 100 and goes once it has ended.
     delete_pipeline(datapipeline, import_id)
-    if state not in SUCCESS_STATES:
+    if run is None or not run.succeeded:
         raise RestoreImportFailedError(
-            f"import pipeline {import_id} ended {state or 'deleted'}; "
+            f"import pipeline {import_id} ended {run.describe() if run is not None else 'deleted'}; "
             f"its logs are under s3://{context.bucket}/runs/restore-{context.execution_name}/logs/"
         )
     return context.model_copy(update={"import_status": "done"})

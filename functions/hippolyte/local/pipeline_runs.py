@@ -1,0 +1,323 @@
+"""Data Pipeline's side of a run, which moto does not model: the instances an activation creates,
+their statuses, the pipeline's health, and what a second ActivatePipeline does.
+
+moto stores definitions and sets ``@pipelineState`` to SCHEDULED on activation, nothing more: it
+has no QueryObjects, and its DescribeObjects knows only the definition's components. What AWS
+documents, and what :func:`installed` makes moto answer:
+
+* "A pipeline has a SCHEDULED status if it is ready (the pipeline definition passed validation),
+  currently performing work, or finished performing work" (Developer Guide, "Interpreting Pipeline
+  Status Codes"): ``@pipelineState`` stays SCHEDULED after the run; nothing here changes it.
+* When it runs a pipeline, Data Pipeline "compiles the pipeline components to create a set of
+  actionable instances" (Developer Guide, "Pipeline Components, Instances, and Attempts"). Each
+  activation here creates one instance per activity, data node and resource, with AWS's fields
+  (``@componentParent``, ``@sphere`` INSTANCE, ``type``, ``@status``, ``@scheduledStartTime``,
+  ``@actualStartTime``, ``@actualEndTime``, ``errorMessage``) and an id ``@<component>_<time>``
+  (the AWS CLI's own list-runs fixtures show these). Activities start WAITING_FOR_RUNNER (their
+  inputs have no preconditions), data nodes and resources WAITING_ON_DEPENDENCIES ("Scheduling
+  Pipelines": resources wait until an activity is scheduled). QueryObjects (sphere INSTANCE or
+  COMPONENT) lists ids and DescribeObjects describes components and instances alike.
+* A component's health is HEALTHY when its last instance to end FINISHED (or MARK_FINISHED), ERROR
+  when it ended FAILED, TIMEDOUT or CANCELED; the pipeline's ``@healthStatus`` (in
+  DescribePipelines) is ERROR when any component's is, HEALTHY otherwise once a component has one,
+  and absent before ("Interpreting Pipeline and Component Health State").
+* "If you activate an on-demand pipeline that is already running, it will cancel all running
+  objects and re-run the pipeline" (API Reference, ActivatePipeline): a second activation sets
+  every unfinished instance CANCELED and creates a new set of instances, which the EMR emulation
+  then runs again.
+
+The EMR emulation (:mod:`hippolyte.local.emr`) moves instances along with :func:`set_status`.
+:func:`installed` patches moto's internals (``DataPipelineBackend.activate_pipeline``,
+``DataPipelineResponse.describe_objects``, a ``query_objects`` handler, ``Pipeline.to_json``), which
+is why the ``local`` extra pins moto exactly. It is re-entrant: the EMR emulation and the tests'
+StrictAws both install it, and the patches stay until the last one leaves. Run state is kept per
+moto ``Pipeline`` object, so a deleted pipeline, or a new ``mock_aws()``, starts clean.
+
+Not modelled: attempts (sphere ATTEMPT lists nothing), retries of a failed activity, the up to five
+minutes a pipeline's health may lag behind its components', components' own runtime fields
+(``@healthStatus`` on a component), instances of preconditions and actions, QueryObjects
+selectors other than EQ and REF_EQ, DeactivatePipeline, and scheduled (cron or time-series)
+pipelines: every activation runs once, as an on-demand one.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from unittest import mock
+
+from moto.core.exceptions import JsonRESTError
+from moto.datapipeline.models import DataPipelineBackend, Pipeline
+from moto.datapipeline.responses import DataPipelineResponse
+
+WAITING_FOR_RUNNER = "WAITING_FOR_RUNNER"
+WAITING_ON_DEPENDENCIES = "WAITING_ON_DEPENDENCIES"
+CANCELED = "CANCELED"
+# Developer Guide, "Interpreting Pipeline Status Details": statuses after which an instance does
+# no more work. MARK_FINISHED is a FINISHED set by a person ("Interpreting Pipeline and Component
+# Health State").
+END_STATUSES = frozenset({"FINISHED", "MARK_FINISHED", "FAILED", "CASCADE_FAILED", CANCELED, "TIMEDOUT", "SKIPPED"})
+# "Interpreting Pipeline and Component Health State": what makes a component HEALTHY or ERROR.
+HEALTHY_STATUSES = frozenset({"FINISHED", "MARK_FINISHED"})
+ERROR_STATUSES = frozenset({"FAILED", "TIMEDOUT", CANCELED})
+RESOURCE_TYPES = frozenset({"EmrCluster", "Ec2Resource"})
+SPHERES = frozenset({"COMPONENT", "INSTANCE", "ATTEMPT"})
+# QueryObjects API reference: "The default value is 100."
+DEFAULT_QUERY_LIMIT = 100
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
+@dataclass
+class Instance:
+    """One instance of a pipeline component, as DescribeObjects shows it."""
+
+    id: str
+    component: str
+    type: str
+    status: str
+    scheduled_start: str
+    actual_start: str | None = None
+    actual_end: str | None = None
+    error_message: str | None = None
+
+    @property
+    def ended(self) -> bool:
+        """Whether the instance does no more work."""
+        return self.status in END_STATUSES
+
+    @property
+    def is_activity(self) -> bool:
+        """Activities are the components that do a pipeline's work (EmrActivity here)."""
+        return self.type.endswith("Activity")
+
+    def to_json(self) -> dict[str, Any]:
+        """The instance as a DescribeObjects pipeline object."""
+        fields = [
+            {"key": "@componentParent", "refValue": self.component},
+            {"key": "parent", "refValue": self.component},
+            {"key": "@sphere", "stringValue": "INSTANCE"},
+            {"key": "type", "stringValue": self.type},
+            {"key": "@version", "stringValue": "1"},
+            {"key": "@status", "stringValue": self.status},
+            {"key": "@scheduledStartTime", "stringValue": self.scheduled_start},
+        ]
+        optional = {
+            "@actualStartTime": self.actual_start,
+            "@actualEndTime": self.actual_end,
+            "errorMessage": self.error_message,
+        }
+        fields += [{"key": key, "stringValue": value} for key, value in optional.items() if value]
+        return {"id": self.id, "name": self.id, "fields": fields}
+
+
+@dataclass
+class _Run:
+    """Every instance of one pipeline, over all its activations, in creation order."""
+
+    instances: list[Instance]
+    current: list[Instance]
+    scheduled: datetime
+
+    def component_health(self) -> dict[str, str]:
+        health: dict[str, str] = {}
+        ended = sorted((i for i in self.instances if i.actual_end), key=lambda i: i.actual_end or "")
+        for instance in ended:
+            if instance.status in HEALTHY_STATUSES:
+                health[instance.component] = "HEALTHY"
+            elif instance.status in ERROR_STATUSES:
+                health[instance.component] = "ERROR"
+        return health
+
+
+class _Installation:
+    """The patches and the run state, shared by every :func:`installed` context."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.users = 0
+        self.stack: ExitStack | None = None
+        self.runs: weakref.WeakKeyDictionary[Pipeline, _Run] = weakref.WeakKeyDictionary()
+
+
+_STATE = _Installation()
+
+
+@contextmanager
+def installed() -> Iterator[None]:
+    """Make moto answer Data Pipeline's run-time calls as AWS documents (see the module docstring)."""
+    with _STATE.lock:
+        if _STATE.users == 0:
+            stack = ExitStack()
+            stack.enter_context(mock.patch.object(DataPipelineBackend, "activate_pipeline", _activate_pipeline))
+            stack.enter_context(mock.patch.object(DataPipelineResponse, "describe_objects", _describe_objects))
+            # moto has no QueryObjects: its dispatcher finds handlers by name on the response class.
+            stack.enter_context(mock.patch.object(DataPipelineResponse, "query_objects", _query_objects, create=True))
+            stack.enter_context(mock.patch.object(Pipeline, "to_json", _pipeline_to_json(Pipeline.to_json)))
+            _STATE.stack = stack
+        _STATE.users += 1
+    try:
+        yield
+    finally:
+        with _STATE.lock:
+            _STATE.users -= 1
+            if _STATE.users == 0 and _STATE.stack is not None:
+                _STATE.stack.close()
+                _STATE.stack = None
+
+
+def current_instances(pipeline: Pipeline) -> list[Instance]:
+    """Copies of the instances of the pipeline's latest activation ([] before the first)."""
+    with _STATE.lock:
+        run = _STATE.runs.get(pipeline)
+        return [replace(instance) for instance in run.current] if run else []
+
+
+def all_instances(pipeline: Pipeline) -> list[Instance]:
+    """Copies of every instance the pipeline's activations created, in creation order."""
+    with _STATE.lock:
+        run = _STATE.runs.get(pipeline)
+        return [replace(instance) for instance in run.instances] if run else []
+
+
+def set_status(pipeline: Pipeline, instance_id: str, status: str, error_message: str | None = None) -> bool:
+    """Move an instance to ``status``, as its runner reports it; False when the instance has ended
+    already (a re-activation cancelled it, say) or is unknown, and then nothing changes."""
+    with _STATE.lock:
+        run = _STATE.runs.get(pipeline)
+        instance = next((i for i in run.instances if i.id == instance_id), None) if run else None
+        if instance is None or instance.ended:
+            return False
+        now = _now()
+        instance.status = status
+        if status == "RUNNING" and instance.actual_start is None:
+            instance.actual_start = now
+        if instance.ended:
+            instance.actual_start = instance.actual_start or now
+            instance.actual_end = now
+            instance.error_message = error_message
+        return True
+
+
+def pipeline_health(pipeline: Pipeline) -> str | None:
+    """The pipeline's ``@healthStatus``: ERROR, HEALTHY, or None before any component has one."""
+    with _STATE.lock:
+        run = _STATE.runs.get(pipeline)
+        health = set(run.component_health().values()) if run else set()
+    if "ERROR" in health:
+        return "ERROR"
+    return "HEALTHY" if health else None
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime(TIME_FORMAT)
+
+
+def _fields(objects: list[Any]) -> dict[str, dict[str, Any]]:
+    by_id: dict[str, dict[str, Any]] = {}
+    for obj in objects:
+        by_id[obj.object_id] = {
+            field["key"]: field.get("stringValue", field.get("refValue")) for field in obj.fields or []
+        }
+    return by_id
+
+
+def _instance_status(component_type: str) -> str | None:
+    if component_type.endswith("Activity"):
+        return WAITING_FOR_RUNNER
+    if component_type.endswith("DataNode") or component_type in RESOURCE_TYPES:
+        return WAITING_ON_DEPENDENCIES
+    return None
+
+
+def _activate_pipeline(self: DataPipelineBackend, pipeline_id: str) -> None:
+    pipeline = self.get_pipeline(pipeline_id)
+    with _STATE.lock:
+        pipeline.activate()
+        run = _STATE.runs.get(pipeline)
+        now = datetime.now(UTC).replace(microsecond=0)
+        if run is not None:
+            # An on-demand pipeline activated again: its unfinished objects are cancelled and the
+            # pipeline runs again (API Reference, ActivatePipeline).
+            for instance in run.current:
+                if not instance.ended:
+                    instance.status, instance.actual_end = CANCELED, now.strftime(TIME_FORMAT)
+            # Instance ids carry the scheduled start to the second: a re-run within the same
+            # second still gets ids of its own.
+            now = max(now, run.scheduled + timedelta(seconds=1))
+        scheduled = now.strftime(TIME_FORMAT)
+        created = []
+        for component, fields in _fields(pipeline.objects).items():
+            status = _instance_status(str(fields.get("type", "")))
+            if status is not None:
+                created.append(
+                    Instance(
+                        id=f"@{component}_{scheduled}",
+                        component=component,
+                        type=str(fields["type"]),
+                        status=status,
+                        scheduled_start=scheduled,
+                    )
+                )
+        if run is None:
+            _STATE.runs[pipeline] = _Run(instances=created, current=created, scheduled=now)
+        else:
+            run.instances.extend(created)
+            run.current, run.scheduled = created, now
+
+
+def _query_objects(self: DataPipelineResponse) -> str:
+    pipeline = self.datapipeline_backend.get_pipeline(self._get_param("pipelineId"))
+    sphere = self._get_param("sphere")
+    if sphere not in SPHERES:
+        raise JsonRESTError("InvalidRequestException", f"sphere must be one of {sorted(SPHERES)}, got {sphere!r}")
+    if sphere == "COMPONENT":
+        objects = [obj.to_json() for obj in pipeline.objects]
+    elif sphere == "INSTANCE":
+        objects = [instance.to_json() for instance in all_instances(pipeline)]
+    else:
+        objects = []
+    selectors = (self._get_param("query") or {}).get("selectors") or []
+    matching = [obj["id"] for obj in objects if all(_matches(obj, selector) for selector in selectors)]
+    marker = self._get_param("marker")
+    start = int(marker) if marker else 0
+    limit = int(self._get_param("limit") or DEFAULT_QUERY_LIMIT)
+    page = matching[start : start + limit]
+    more = start + limit < len(matching)
+    return json.dumps({"ids": page, "hasMoreResults": more, "marker": str(start + limit) if more else None})
+
+
+def _matches(obj: dict[str, Any], selector: dict[str, Any]) -> bool:
+    operator = selector.get("operator") or {}
+    kind = operator.get("type")
+    if kind not in ("EQ", "REF_EQ"):
+        raise NotImplementedError(f"QueryObjects operator {kind} is not modelled by the local run")
+    key = selector.get("fieldName")
+    values = {field.get("stringValue", field.get("refValue")) for field in obj["fields"] if field["key"] == key}
+    if key == "name":
+        values.add(obj["name"])
+    return bool(values & set(operator.get("values") or []))
+
+
+def _describe_objects(self: DataPipelineResponse) -> str:
+    pipeline = self.datapipeline_backend.get_pipeline(self._get_param("pipelineId"))
+    known = {obj.object_id: obj.to_json() for obj in pipeline.objects}
+    known.update({instance.id: instance.to_json() for instance in all_instances(pipeline)})
+    found = [known[object_id] for object_id in self._get_param("objectIds") or [] if object_id in known]
+    return json.dumps({"hasMoreResults": False, "marker": None, "pipelineObjects": found})
+
+
+def _pipeline_to_json(original: Any) -> Any:
+    def to_json(self: Pipeline) -> dict[str, Any]:
+        description: dict[str, Any] = original(self)
+        health = pipeline_health(self)
+        if health is not None:
+            description["fields"].append({"key": "@healthStatus", "stringValue": health})
+        return description
+
+    return to_json
