@@ -36,8 +36,8 @@ test: $(STAMP) $(SAM_STAMP)
 	HIPPOLYTE_REQUIRE_SAM=1 $(PY) -m pytest -n 3
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check functions tests bench
-	$(VENV)/bin/mypy functions/hippolyte
+	$(VENV)/bin/ruff check functions tools tests bench
+	$(VENV)/bin/mypy functions/hippolyte tools/hippolyte_local tools/hippolyte_cli
 
 bench: $(STAMP)
 	$(PY) bench/planner_bench.py

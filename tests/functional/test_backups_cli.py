@@ -19,8 +19,8 @@ from hippolyte.backup_manifest import (
     TableSchema,
     manifest_key,
 )
-from hippolyte.cli import main
 from hippolyte.errors import ConfigurationError
+from hippolyte_cli import main
 from moto import mock_aws
 
 REGION = "us-east-1"

@@ -15,9 +15,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from hippolyte.adapters.datapipeline import create_and_activate, delete_pipeline, pipeline_runs
 from hippolyte.errors import PipelineCreationError, PipelineLimitReachedError
-from hippolyte.local import pipeline_runs as runs_model
 from hippolyte.models import Batch, PlannedTable
 from hippolyte.pipelines import ClusterSettings, build_pipeline_objects, pipeline_unique_id
+from hippolyte_local import pipeline_runs as runs_model
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.datapipeline.models import datapipeline_backends

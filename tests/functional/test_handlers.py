@@ -23,7 +23,6 @@ from hippolyte.adapters.run_store import save_document
 from hippolyte.capacity import CapacityState
 from hippolyte.errors import ConfigurationError, InvalidExecutionInputError, UnknownTableError
 from hippolyte.handlers import discover_tables, notify_result, reconcile_capacity
-from hippolyte.local.lambda_runtime import LocalLambdaContext
 from hippolyte.models import (
     CapacityNote,
     Inventory,
@@ -33,6 +32,7 @@ from hippolyte.models import (
     TableOutcome,
     TableSnapshot,
 )
+from hippolyte_local.lambda_runtime import LocalLambdaContext
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 

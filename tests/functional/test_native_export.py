@@ -1,5 +1,5 @@
 """The native export engine's two steps (start, then poll and verify) under moto, with DynamoDB's
-export emulated in AWS's own layout (hippolyte.local.native_export)."""
+export emulated in AWS's own layout (hippolyte_local.native_export)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ import pytest
 from hippolyte.adapters import clients
 from hippolyte.adapters.backup_catalog import get_manifest, list_backups
 from hippolyte.backup_manifest import manifest_key
-from hippolyte.local.native_export import LocalNativeExports, export_items
-from hippolyte.local.verify import same_items, table_items
 from hippolyte.models import Batch, BatchProgress, CreateBatchRequest, PlannedTable, RunContext, RunProgress, RunRef
 from hippolyte.pipelines import output_directory
 from hippolyte.runtime import Runtime
 from hippolyte.settings import StackSettings
 from hippolyte.workflow.native_export import check_exports, start_exports
+from hippolyte_local.native_export import LocalNativeExports, export_items
+from hippolyte_local.verify import same_items, table_items
 from moto import mock_aws
 
 REGION = "us-east-1"

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
-from hippolyte.cli import main
+from hippolyte_cli import main
 from moto import mock_aws
 
 GIB = 2**30

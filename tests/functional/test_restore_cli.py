@@ -8,19 +8,19 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from hippolyte.cli import main
 
 # Imported at collection: the handlers' powertools Logger binds sys.stdout when it is created, and
 # the stream capsys gives one test is closed after it.
 from hippolyte.handlers import observability  # noqa: F401
-from hippolyte.local.emr import ActivityFailedError
-from hippolyte.local.fleet import DemoTable, create_table
-from hippolyte.local.session import LocalSession, local_session
-from hippolyte.local.verify import same_items, table_items
 from hippolyte.models import RunRef, TableOutcome
 from hippolyte.pipelines import output_directory
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.backup_manifest import write_backup_manifest
+from hippolyte_cli import main
+from hippolyte_local.emr import ActivityFailedError
+from hippolyte_local.fleet import DemoTable, create_table
+from hippolyte_local.session import LocalSession, local_session
+from hippolyte_local.verify import same_items, table_items
 
 from tests.statemachine.fleet_support import TEST_PARAMETERS
 

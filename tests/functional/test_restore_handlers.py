@@ -13,8 +13,8 @@ import pytest
 from hippolyte.adapters import clients
 from hippolyte.errors import InvalidRestoreRequestError
 from hippolyte.handlers import restore_find_backup
-from hippolyte.local.lambda_runtime import LocalLambdaContext
 from hippolyte.restore_models import RestoreContext, RestoreRequest
+from hippolyte_local.lambda_runtime import LocalLambdaContext
 from moto import mock_aws
 
 from tests.functional.test_backups_cli import BUCKET, REGION, put_backup

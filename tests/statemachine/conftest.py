@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from hippolyte.local.session import LocalSession, local_session
+from hippolyte_local.session import LocalSession, local_session
 
 from tests.statemachine.fleet_support import TEST_PARAMETERS
 from tests.support.aws_rules import FakeClock, StrictAws

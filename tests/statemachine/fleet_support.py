@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hippolyte.local.fleet import DemoTable, create_table
-from hippolyte.local.session import LocalSession
-from hippolyte.local.stack import ACCOUNT_ID
+from hippolyte_local.fleet import DemoTable, create_table
+from hippolyte_local.session import LocalSession
+from hippolyte_local.stack import ACCOUNT_ID
 from moto.sns.models import sns_backends
 
 # One-hour window and a 10% share (the least DynamoDBDataNode accepts): a 3.2 MB table at 1 RCU

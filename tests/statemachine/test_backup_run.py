@@ -8,9 +8,9 @@ import json
 from typing import Any
 
 import pytest
-from hippolyte.local.fleet import DemoTable, demo_fleet
-from hippolyte.local.session import LocalSession
-from hippolyte.local.verify import backup_items, same_items, table_items
+from hippolyte_local.fleet import DemoTable, demo_fleet
+from hippolyte_local.session import LocalSession
+from hippolyte_local.verify import backup_items, same_items, table_items
 
 from tests.statemachine.fleet_support import BIG_SLOW_TABLE, build, capacity_snapshot, sent_messages
 

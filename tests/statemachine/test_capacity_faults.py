@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 from hippolyte.adapters.ledger import LEASE_KEY
-from hippolyte.local.fleet import DemoTable
-from hippolyte.local.session import LocalSession
+from hippolyte_local.fleet import DemoTable
+from hippolyte_local.session import LocalSession
 
 from tests.statemachine.fleet_support import (
     BIG_SLOW_TABLE,

@@ -13,8 +13,8 @@ import json
 import re
 from typing import Any
 
-from hippolyte.local.fleet import DemoTable
-from hippolyte.local.session import LocalSession
+from hippolyte_local.fleet import DemoTable
+from hippolyte_local.session import LocalSession
 
 from tests.statemachine.fleet_support import build
 

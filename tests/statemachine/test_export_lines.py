@@ -24,10 +24,10 @@ from hippolyte.backup_manifest import (
 )
 from hippolyte.emr_export_format import parse_data_file
 from hippolyte.export_format import item_from_export_line
-from hippolyte.local.native_export import export_items
-from hippolyte.local.session import ExecutionResult, LocalSession, local_session
-from hippolyte.local.verify import backup_items, same_items, table_items
 from hippolyte.pipelines import output_directory
+from hippolyte_local.native_export import export_items
+from hippolyte_local.session import ExecutionResult, LocalSession, local_session
+from hippolyte_local.verify import backup_items, same_items, table_items
 
 from tests.fixtures import dynamodb_export_4_11_0 as fixture
 from tests.statemachine.fleet_support import TEST_PARAMETERS

@@ -20,12 +20,12 @@ from unittest import mock
 
 import pytest
 from hippolyte import restore_plan
-from hippolyte.local.emr import ActivityFailedError
-from hippolyte.local.fleet import DemoTable
-from hippolyte.local.session import LocalSession, local_session
-from hippolyte.local.stack import ACCOUNT_ID, repo_root
-from hippolyte.local.template import load_template
 from hippolyte.workflow import create_batch
+from hippolyte_local.emr import ActivityFailedError
+from hippolyte_local.fleet import DemoTable
+from hippolyte_local.session import LocalSession, local_session
+from hippolyte_local.stack import ACCOUNT_ID, repo_root
+from hippolyte_local.template import load_template
 
 from tests.statemachine.fleet_support import BIG_SLOW_TABLE, TEST_PARAMETERS, build, sent_messages
 from tests.statemachine.test_restore_roundtrip import create_source, restore

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hippolyte.local.session import LocalSession, local_session
-from hippolyte.local.verify import same_items, table_items
+from hippolyte_local.session import LocalSession, local_session
+from hippolyte_local.verify import same_items, table_items
 
 from tests.statemachine.fleet_support import TEST_PARAMETERS
 from tests.statemachine.test_restore_roundtrip import EXPORT_TABLE, PIPELINE_TABLE, _item, create_source, restore

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hippolyte.local.session import local_session
-from hippolyte.local.verify import same_items, table_items
+from hippolyte_local.session import local_session
+from hippolyte_local.verify import same_items, table_items
 
 from tests.statemachine.fleet_support import TEST_PARAMETERS
 from tests.statemachine.test_restore_roundtrip import create_source, restore

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from hippolyte import restore_plan
 from hippolyte.backup_manifest import schema_from_description, shape_differences
-from hippolyte.local.session import ExecutionResult, LocalSession, local_session
-from hippolyte.local.stack import ACCOUNT_ID
-from hippolyte.local.verify import same_items, table_items
+from hippolyte_local.session import ExecutionResult, LocalSession, local_session
+from hippolyte_local.stack import ACCOUNT_ID
+from hippolyte_local.verify import same_items, table_items
 from moto.dynamodb.models import dynamodb_backends
 
 from tests.statemachine.fleet_support import TEST_PARAMETERS, sent_messages

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hippolyte.local.fleet import DemoTable
-from hippolyte.local.lambda_runtime import LambdaServiceError
-from hippolyte.local.session import LocalSession, local_session
-from hippolyte.local.verify import same_items, table_items
+from hippolyte_local.fleet import DemoTable
+from hippolyte_local.lambda_runtime import LambdaServiceError
+from hippolyte_local.session import LocalSession, local_session
+from hippolyte_local.verify import same_items, table_items
 
 from tests.statemachine.fleet_support import (
     BIG_SLOW_TABLE,

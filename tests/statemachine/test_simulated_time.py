@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
-from hippolyte.local.simulated_time import one_time_source
+from hippolyte_local.simulated_time import one_time_source
 from moto import mock_aws
 
 from tests.support.aws_rules import FakeClock

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hippolyte.local.template import load_template
+from hippolyte_local.template import load_template
 
 from tests.static.asl_graph import END, ROOT, START, all_state_sets, graph, load, mermaid_edges, transitions
 

@@ -83,11 +83,15 @@ def test_sam_build_packages_a_function_for_python312_on_arm64(sam: Path, tmp_pat
     built = tmp_path / "build" / "DiscoverTablesFunction"
     assert (built / "hippolyte" / "handlers" / "discover_tables.py").exists()
     assert list(built.glob("pydantic_core/_pydantic_core.cpython-312-aarch64-linux-gnu.so"))
+    # AND nothing of the local harness, the CLI or moto, which no Lambda imports
+    assert not list(built.glob("hippolyte_local*")) and not list(built.glob("hippolyte_cli*"))
+    assert not (built / "hippolyte" / "local").exists() and not (built / "hippolyte" / "cli").exists()
+    assert not (built / "moto").exists()
 
 
 def test_ruff_is_clean() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "functions", "tests", "bench"],
+        [sys.executable, "-m", "ruff", "check", "functions", "tools", "tests", "bench"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -98,6 +102,10 @@ def test_ruff_is_clean() -> None:
 
 def test_mypy_is_clean() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "functions/hippolyte"], cwd=ROOT, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "mypy", "functions/hippolyte", "tools/hippolyte_local", "tools/hippolyte_cli"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-5000:]

@@ -115,7 +115,7 @@ P8 Activating a pipeline that was activated before is accepted and re-runs it: "
    set of instances is created (P9), which the EMR emulation runs again. Each such call is
    recorded in ``reactivations`` (time, pipeline, cancelled instance ids): a run that re-activates
    has re-run exports, so tests assert the list is empty.
-P9 A pipeline's run, as :mod:`hippolyte.local.pipeline_runs` models it (installed with these
+P9 A pipeline's run, as :mod:`hippolyte_local.pipeline_runs` models it (installed with these
    rules): ``@pipelineState`` is PENDING until activated, then SCHEDULED, while it works and after
    it has finished or failed ("Interpreting Pipeline Status Codes"); each activation creates
    instances (QueryObjects with sphere INSTANCE lists them, DescribeObjects gives their ``@status``,
@@ -172,7 +172,7 @@ Not modelled
   and throttling; per-field and per-object byte limits; validation of object types and field
   names; validation warnings; ``parameterObjects``; DeactivatePipeline; ``@pipelineState`` values
   other than PENDING and SCHEDULED; attempts, retries of an activity, and the up to five minutes a
-  pipeline's health may lag (see :mod:`hippolyte.local.pipeline_runs`); DescribeObjects' limit of
+  pipeline's health may lag (see :mod:`hippolyte_local.pipeline_runs`); DescribeObjects' limit of
   25 ids per call (its API reference states it, but the AWS CLI's list-runs sends 100).
 - Exact AWS messages, except the decrease-limit, throttle and "will not change" ones quoted above
   (the table or GSI is appended to the decrease-limit one); every error code is AWS's.
@@ -193,8 +193,8 @@ from types import TracebackType
 from typing import Any, Literal, Self
 from unittest import mock
 
-from hippolyte.local import pipeline_runs
-from hippolyte.local.simulated_time import SimulatedClock, as_utc
+from hippolyte_local import pipeline_runs
+from hippolyte_local.simulated_time import SimulatedClock, as_utc
 from moto.applicationautoscaling.models import ApplicationAutoscalingBackend, FakeScalableTarget
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.exceptions import JsonRESTError

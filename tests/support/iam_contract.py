@@ -1,7 +1,7 @@
 """The IAM contract: every AWS call a function makes is allowed by that function's policy in template.yaml.
 
 The local run records each handler's calls (``LocalSession.aws_calls``, see
-``hippolyte.local.aws_calls``). This module turns each call into the IAM permissions it needs (an
+``hippolyte_local.aws_calls``). This module turns each call into the IAM permissions it needs (an
 action on a resource ARN), expands each function's ``Policies`` from template.yaml (SAM policy
 templates included) into statements resolved against the deployed local stack, and reports every
 needed permission that no statement allows.
@@ -30,9 +30,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from hippolyte.local.aws_calls import AwsCall
-from hippolyte.local.stack import LocalStack
-from hippolyte.local.template import Resolver, load_template
+from hippolyte_local.aws_calls import AwsCall
+from hippolyte_local.stack import LocalStack
+from hippolyte_local.template import Resolver, load_template
 
 # SAM policy templates the stack uses, as aws/serverless-application-model defines them in
 # samtranslator/policy_templates_data/policy_templates.json (commit 7000d0a3b0e5e0d9fca014ce135850718aad1290).

@@ -14,7 +14,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from hippolyte.local import pipeline_runs
+from hippolyte_local import pipeline_runs
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.datapipeline.models import datapipeline_backends

@@ -17,17 +17,17 @@ from typing import Any, NoReturn
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import ValidationError
-
 from hippolyte.adapters.account_limits import extra_rcu_budget, read_account_limits
 from hippolyte.adapters.tables import list_table_names, read_table
-from hippolyte.cli import JOB_FAILED, USAGE_ERROR, one_line
 from hippolyte.discovery import DiscoveryRules, skip_reason
 from hippolyte.errors import InvalidInventoryError
 from hippolyte.models import Plan, PlannerSettings, Prices, SkippedTable, TableSnapshot
 from hippolyte.plan_report import render_plan_html
 from hippolyte.planning import peak_concurrent_pipelines, plan_batches, tables_past_window
 from hippolyte.table_description import snapshots_from_inventory_json
+from pydantic import ValidationError
+
+from hippolyte_cli import JOB_FAILED, USAGE_ERROR, one_line
 
 # The inventory file's budget when no account is asked: DescribeLimits' default
 # AccountMaxReadCapacityUnits (80,000), as issue 3 specifies for planning from a file.

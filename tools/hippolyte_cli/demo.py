@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from hippolyte.cli import JOB_FAILED
+from hippolyte_cli import JOB_FAILED
 
 
 def register(verbs: Any) -> None:
@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     if args.tables < 2:
         raise ValueError("--tables: must be at least 2")
     # Imported here: the local run needs moto (the `local` extra); the other verbs do not.
-    from hippolyte.local.demo import print_summary, run_demo  # noqa: PLC0415
+    from hippolyte_local.demo import print_summary, run_demo  # noqa: PLC0415
 
     result = run_demo(args.tables, quiet=args.quiet or args.json)
     if args.json:

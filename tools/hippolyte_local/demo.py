@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from hippolyte.backup_manifest import schema_from_description, shape_differences
-from hippolyte.local.fleet import DemoTable, create_table, demo_fleet
-from hippolyte.local.native_export import export_items
-from hippolyte.local.session import ExecutionResult, LocalSession, execution_states, local_session
-from hippolyte.local.verify import backup_items, same_items, table_items
 from hippolyte.models import RunProgress
+
+from hippolyte_local.fleet import DemoTable, create_table, demo_fleet
+from hippolyte_local.native_export import export_items
+from hippolyte_local.session import ExecutionResult, LocalSession, execution_states, local_session
+from hippolyte_local.verify import backup_items, same_items, table_items
 
 # The demo's stack: a one-hour window and a 25% read share, so that the planner has a reason to
 # raise one table's capacity (a 7 MB table at 1 RCU) without the demo fleet taking long to build.

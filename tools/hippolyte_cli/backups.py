@@ -18,7 +18,6 @@ from typing import Any, TextIO
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
-
 from hippolyte.adapters.backup_catalog import list_backups
 from hippolyte.adapters.stack_outputs import stack_name, stack_output
 from hippolyte.restore_models import BackupListing

@@ -25,12 +25,12 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import ValidationError
-
 from hippolyte.adapters.stack_outputs import stack_name, stack_output
-from hippolyte.cli import JOB_FAILED, USAGE_ERROR
 from hippolyte.history_budget import MIN_RESTORE_POLL_SECONDS
 from hippolyte.restore_models import RestoreRequest
+from pydantic import ValidationError
+
+from hippolyte_cli import JOB_FAILED, USAGE_ERROR
 
 # Errors FindBackup raises for input a person can fix: exit 2, like a bad option.
 REFUSALS = frozenset(

@@ -23,18 +23,18 @@ from unittest import mock
 
 import boto3
 import botocore.endpoint
+from hippolyte import runtime
+from hippolyte.adapters import clients
 from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
-from hippolyte import runtime
-from hippolyte.adapters import clients
-from hippolyte.local.aws_calls import AwsCallLog, recording_aws_calls
-from hippolyte.local.emr import LocalEmr
-from hippolyte.local.lambda_runtime import AfterInvocationHook, InvocationHook, InvocationLog, in_process_lambdas
-from hippolyte.local.native_export import LocalNativeExports
-from hippolyte.local.simulated_time import MovableClock, SkippingClock, one_time_source
-from hippolyte.local.stack import LocalStack, deploy
-from hippolyte.local.table_sizes import real_table_sizes
+from hippolyte_local.aws_calls import AwsCallLog, recording_aws_calls
+from hippolyte_local.emr import LocalEmr
+from hippolyte_local.lambda_runtime import AfterInvocationHook, InvocationHook, InvocationLog, in_process_lambdas
+from hippolyte_local.native_export import LocalNativeExports
+from hippolyte_local.simulated_time import MovableClock, SkippingClock, one_time_source
+from hippolyte_local.stack import LocalStack, deploy
+from hippolyte_local.table_sizes import real_table_sizes
 
 RUNNING = "RUNNING"
 

@@ -1,7 +1,7 @@
 """Playing the EMR clusters of the local run: every activated pipeline's activities, for real.
 
 moto's Data Pipeline stores definitions and reports ``SCHEDULED`` after activation, then nothing
-more happens. :mod:`hippolyte.local.pipeline_runs` adds what Data Pipeline does on activation: one
+more happens. :mod:`hippolyte_local.pipeline_runs` adds what Data Pipeline does on activation: one
 instance per activity, data node and cluster, whose statuses QueryObjects and DescribeObjects
 report. :class:`LocalEmr` is the runner those instances wait for: it watches for activities
 WAITING_FOR_RUNNER, reads the pipeline's definition back through the Data Pipeline API (the same
@@ -42,16 +42,16 @@ from contextlib import ExitStack
 from typing import Any
 
 import boto3
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.datapipeline.models import Pipeline, datapipeline_backends
-
 from hippolyte.adapters.backup_files import MANIFEST, SUCCESS_MARKER, split_s3_uri
 from hippolyte.emr_export_format import data_file, parse_item_line, split_lines
 from hippolyte.errors import InvalidExportLineError, UnexportableItemError
-from hippolyte.local import pipeline_runs
-from hippolyte.local.pipeline_runs import WAITING_FOR_RUNNER, Instance
 from hippolyte.models import MAX_READ_THROUGHPUT_PERCENT, MIN_READ_THROUGHPUT_PERCENT
 from hippolyte.pipelines import EXPORT_TOOL_CLASS, IMPORT_TOOL_CLASS, objects_by_id
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.datapipeline.models import Pipeline, datapipeline_backends
+
+from hippolyte_local import pipeline_runs
+from hippolyte_local.pipeline_runs import WAITING_FOR_RUNNER, Instance
 
 ITEMS_PER_DATA_FILE = 500
 StepHook = Callable[[str, str, str], None]

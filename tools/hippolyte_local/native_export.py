@@ -53,6 +53,7 @@ from typing import Any
 from unittest import mock
 
 import boto3
+from hippolyte.export_format import export_data_line, item_from_export_line
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
@@ -60,8 +61,6 @@ from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, PointInTimeRecoveryUnava
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table_import import TableImport
 from moto.dynamodb.responses import DynamoHandler
-
-from hippolyte.export_format import export_data_line, item_from_export_line
 
 ITEMS_PER_DATA_FILE = 200
 _NAME_CHARS = string.ascii_lowercase + string.digits
@@ -368,7 +367,7 @@ def _import_json_lines(self: TableImport, s3_backend: Any, bucket: Any) -> None:
 def export_items(s3: Any, directory: str) -> list[dict[str, Any]]:
     """Every item of a native export under a backup directory, read through its files manifest.
 
-    The counterpart of :func:`hippolyte.local.verify.backup_items` for the export engine's layout.
+    The counterpart of :func:`hippolyte_local.verify.backup_items` for the export engine's layout.
     """
     bucket, _, prefix = directory.removeprefix("s3://").partition("/")
     prefix = prefix if prefix.endswith("/") else prefix + "/"

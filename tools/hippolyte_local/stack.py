@@ -1,7 +1,7 @@
 """Deploying ``template.yaml`` into moto: resources, functions and the state machine.
 
 The functions are created from the template (name, handler, environment) and run by
-:mod:`hippolyte.local.lambda_runtime`. A function with ``AutoPublishAlias`` (itself or in
+:mod:`hippolyte_local.lambda_runtime`. A function with ``AutoPublishAlias`` (itself or in
 ``Globals``) gets what SAM makes of it: a published version and an alias pointing at it, so that
 ``!Ref <Function>.Version`` and ``!Ref <Function>.Alias`` resolve to their ARNs, and moto's Lambda
 runs the version an ARN names (its own copy of the handler). The state machines are created from
@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from hippolyte.local.template import Resolver, load_template
+from hippolyte_local.template import Resolver, load_template
 
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID
 IGNORED_TYPES = {"AWS::S3::BucketPolicy", "AWS::SNS::Subscription"}

@@ -32,7 +32,7 @@ from unittest import mock
 from moto.awslambda.models import LambdaFunction
 from moto.core.exceptions import JsonRESTError
 
-from hippolyte.local.aws_calls import invoking
+from hippolyte_local.aws_calls import invoking
 
 InvocationHook = Callable[[str, dict[str, Any]], None]
 # Called with (function name, event, result) after the handler returned; may raise to report an

@@ -26,7 +26,7 @@ documents, and what :func:`installed` makes moto answer:
   every unfinished instance CANCELED and creates a new set of instances, which the EMR emulation
   then runs again.
 
-The EMR emulation (:mod:`hippolyte.local.emr`) moves instances along with :func:`set_status`.
+The EMR emulation (:mod:`hippolyte_local.emr`) moves instances along with :func:`set_status`.
 :func:`installed` patches moto's internals (``DataPipelineBackend.activate_pipeline``,
 ``DataPipelineResponse.describe_objects``, a ``query_objects`` handler, ``Pipeline.to_json``), which
 is why the ``local`` extra pins moto exactly. It is re-entrant: the EMR emulation and the tests'

@@ -11,11 +11,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pydantic import ValidationError
-
 from hippolyte import __version__
 from hippolyte.errors import HippolyteError
 from hippolyte.models import first_error
+from pydantic import ValidationError
 
 USAGE_ERROR = 2
 JOB_FAILED = 1
@@ -23,8 +22,8 @@ JOB_FAILED = 1
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every verb registered."""
-    # Imported here: each verb module imports hippolyte.cli for its exit codes.
-    from hippolyte.cli import backups, demo, plan, restore  # noqa: PLC0415
+    # Imported here: each verb module imports hippolyte_cli for its exit codes.
+    from hippolyte_cli import backups, demo, plan, restore  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(
         prog="hippolyte",
