@@ -220,30 +220,17 @@ class CapacityLedger:
         state), or when the holder's lease has run out. Otherwise the current holder's lease is
         returned, and nothing changes.
         """
-        now = self._clock()
-        try:
-            self._table.put_item(
-                Item={
-                    "table_name": table_name,
-                    "run_id": LEASE_KEY,
-                    "holder_run_id": run_id,
-                    "holder_execution_id": execution_id,
-                    "until": until.isoformat(),
-                    # DynamoDB's TTL removes a lease left behind long after it ran out.
-                    "expires_at": int((until + timedelta(days=1)).timestamp()),
-                },
-                ConditionExpression="attribute_not_exists(table_name) OR holder_run_id = :me OR #u < :now",
-                ExpressionAttributeNames={"#u": "until"},
-                ExpressionAttributeValues={":me": run_id, ":now": now.isoformat()},
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            held = self.lease(table_name)
-            if held is not None:
-                return held
-            return self.take_lease(table_name, run_id, execution_id, until)
-        return Lease(table_name=table_name, holder_run_id=run_id, holder_execution_id=execution_id, until=until)
+        lease = Lease(table_name=table_name, holder_run_id=run_id, holder_execution_id=execution_id, until=until)
+        taken = self._put_lease(
+            lease,
+            "attribute_not_exists(table_name) OR holder_run_id = :me OR #u < :now",
+            {":me": run_id, ":now": self._clock().isoformat()},
+            {"#u": "until"},
+        )
+        if taken:
+            return lease
+        held = self.lease(table_name)
+        return held if held is not None else self.take_lease(table_name, run_id, execution_id, until)
 
     def take_over_lease(
         self, table_name: str, from_run_id: str, run_id: str, execution_id: str, until: datetime
@@ -253,24 +240,35 @@ class CapacityLedger:
         Conditional on ``from_run_id`` still holding it, so two runs taking over at once cannot
         both win.
         """
+        lease = Lease(table_name=table_name, holder_run_id=run_id, holder_execution_id=execution_id, until=until)
+        if self._put_lease(lease, "holder_run_id = :old", {":old": from_run_id}):
+            return lease
+        return self.take_lease(table_name, run_id, execution_id, until)
+
+    def _put_lease(
+        self, lease: Lease, condition: str, values: dict[str, str], names: dict[str, str] | None = None
+    ) -> bool:
+        """Write a lease if ``condition`` holds; False when it does not."""
         try:
             self._table.put_item(
                 Item={
-                    "table_name": table_name,
+                    "table_name": lease.table_name,
                     "run_id": LEASE_KEY,
-                    "holder_run_id": run_id,
-                    "holder_execution_id": execution_id,
-                    "until": until.isoformat(),
-                    "expires_at": int((until + timedelta(days=1)).timestamp()),
+                    "holder_run_id": lease.holder_run_id,
+                    "holder_execution_id": lease.holder_execution_id,
+                    "until": lease.until.isoformat(),
+                    # DynamoDB's TTL removes a lease left behind long after it ran out.
+                    "expires_at": int((lease.until + timedelta(days=1)).timestamp()),
                 },
-                ConditionExpression="holder_run_id = :old",
-                ExpressionAttributeValues={":old": from_run_id},
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                **({"ExpressionAttributeNames": names} if names else {}),
             )
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            return self.take_lease(table_name, run_id, execution_id, until)
-        return Lease(table_name=table_name, holder_run_id=run_id, holder_execution_id=execution_id, until=until)
+            return False
+        return True
 
     def lease(self, table_name: str) -> Lease | None:
         """A table's lease, if any run holds one."""
