@@ -409,16 +409,21 @@ class FailureContext(Model):
         return StateError.model_validate(error) if isinstance(error, dict) else StateError()
 
 
-class RunReport(Model):
-    """What NotifyResult sends and returns."""
+class PublishedReport(Model):
+    """A message sent to the report topic: its subject, and the id SNS gave it."""
 
     subject: str
+    message_id: str | None = None
+
+
+class RunReport(PublishedReport):
+    """What NotifyResult sends and returns."""
+
     outcome: Literal["SUCCEEDED", "FAILED"]
     backed_up: NonNegativeInt
     failed: NonNegativeInt
     skipped: NonNegativeInt
     capacity_pending: NonNegativeInt = 0
-    message_id: str | None = None
     error: StateError | None = None
 
 

@@ -14,7 +14,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator, model_
 
 from hippolyte.backup_manifest import Throughput
 from hippolyte.history_budget import MIN_RESTORE_POLL_SECONDS
-from hippolyte.models import Engine, Model, NonNegativeInt, StateError, TableName
+from hippolyte.models import Engine, Model, NonNegativeInt, PublishedReport, StateError, TableName
 
 
 def parse_restore_time(text: str) -> datetime | None:
@@ -161,16 +161,14 @@ class RestoreFailure(Model):
         return {key: value for key, value in self.state.items() if key != "error"}
 
 
-class RestoreReport(Model):
+class RestoreReport(PublishedReport):
     """What NotifyRestored and NotifyRestoreFailed send and return."""
 
     model_config = ConfigDict(extra="forbid")
 
-    subject: str
     outcome: Literal["SUCCEEDED", "FAILED"]
     table: str | None = None
     target: str | None = None
     backup: str | None = None
     items: NonNegativeInt | None = None
-    message_id: str | None = None
     error: StateError | None = None

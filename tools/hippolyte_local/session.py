@@ -149,8 +149,11 @@ class LocalSession:
         """Follow an execution until it ends (or the deadline passes: then it is stopped).
 
         On a simulated clock the execution's own ``TimeoutSeconds`` is enforced in simulated time,
-        as Step Functions enforces it: past it, the execution ends TIMED_OUT (emulated here by
-        stopping it with ``States.Timeout``), so a run that never ends fails in seconds.
+        as Step Functions enforces it ("If the execution runs longer than the specified time, the
+        execution fails with a States.Timeout error", Step Functions Developer Guide, "State
+        machine structure in Amazon States Language"): past it, the execution ends TIMED_OUT
+        (emulated here by stopping it with ``States.Timeout``), so a run that never ends fails in
+        seconds.
         """
         sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout

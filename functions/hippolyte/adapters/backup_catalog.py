@@ -12,6 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from hippolyte.adapters.run_store import load_stored
 from hippolyte.backup_manifest import MANIFEST_NAME, BackupManifest, intact_problem
 from hippolyte.models import Engine
 from hippolyte.restore_models import BackupListing
@@ -38,15 +39,11 @@ def put_manifest(s3: Any, bucket: str, key: str, manifest: BackupManifest) -> No
 
 
 def get_manifest(s3: Any, bucket: str, key: str) -> BackupManifest | None:
-    """A backup's manifest, or None when it has none."""
-    try:
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except ClientError as error:
-        if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
-            return None
-        raise
-    # Backups outlive versions: a manifest written by a newer version (fields it added) still reads.
-    return BackupManifest.model_validate_json(body, extra="ignore")
+    """A backup's manifest, or None when it has none.
+
+    Backups outlive versions: a manifest written by a newer version (fields it added) still reads.
+    """
+    return load_stored(s3, bucket, key, BackupManifest)
 
 
 def _guess_engine(keys: list[str]) -> Engine | None:

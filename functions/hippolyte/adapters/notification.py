@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+from hippolyte.adapters.run_store import load_stored, store
+from hippolyte.models import PublishedReport
 
 SNS_MESSAGE_LIMIT = 256 * 1024  # SNS: a message is at most 256 KB
 
@@ -16,3 +19,25 @@ def publish_report(sns: Any, topic_arn: str, subject: str, body: str) -> str | N
         tail = b"\n... (cut: the full report is in the backup bucket, see the run's report.txt)\n"
         body = encoded[: SNS_MESSAGE_LIMIT - len(tail) - 1024].decode(errors="ignore") + tail.decode()
     return sns.publish(TopicArn=topic_arn, Subject=subject, Message=body)["MessageId"]
+
+
+ReportT = TypeVar("ReportT", bound=PublishedReport)
+
+
+def publish_report_once(
+    sns: Any, s3: Any, topic_arn: str, report: ReportT, body: str, sent_at: tuple[str, str] | None
+) -> ReportT:
+    """Publish a report unless an earlier attempt did; returns what was sent.
+
+    ``sent_at`` is the (bucket, key) where the sent report is kept, so that a notify Step Functions
+    retries after it published (the Lambda failed on the way back) finds it instead of sending the
+    same message twice. None publishes without keeping it (a run that left nothing in the account).
+    """
+    if sent_at is not None:
+        sent = load_stored(s3, *sent_at, type(report))
+        if sent is not None:
+            return sent
+    report = report.model_copy(update={"message_id": publish_report(sns, topic_arn, report.subject, body)})
+    if sent_at is not None:
+        store(s3, *sent_at, report)
+    return report

@@ -27,15 +27,10 @@ def save_document(s3: Any, run: RunRef, name: str, document: BaseModel) -> str:
 def load_document(s3: Any, run: RunRef, name: str, model: type[DocumentT]) -> DocumentT:
     """Read and validate one document of the run."""
     key = run.key(name)
-    try:
-        body = s3.get_object(Bucket=run.bucket, Key=key)["Body"].read()
-    except ClientError as error:
-        if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
-            raise RunDocumentMissingError(f"s3://{run.bucket}/{key} does not exist") from None
-        raise
-    # A newer version of the functions may have written it (a deploy during a run, reconcile after
-    # an upgrade): fields it added are ignored rather than refused. Execution input stays strict.
-    return model.model_validate_json(body, extra="ignore")
+    document = load_stored(s3, run.bucket, key, model)
+    if document is None:
+        raise RunDocumentMissingError(f"s3://{run.bucket}/{key} does not exist")
+    return document
 
 
 def document_exists(s3: Any, run: RunRef, name: str) -> bool:
@@ -55,7 +50,9 @@ def load_stored(s3: Any, bucket: str, key: str, model: type[DocumentT]) -> Docum
         if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
             return None
         raise
-    return model.model_validate_json(body)
+    # A newer version of the functions may have written it (a deploy during a run, reconcile after
+    # an upgrade): fields it added are ignored rather than refused. Execution input stays strict.
+    return model.model_validate_json(body, extra="ignore")
 
 
 def store(s3: Any, bucket: str, key: str, document: BaseModel) -> None:

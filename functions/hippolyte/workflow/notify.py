@@ -2,13 +2,13 @@
 
 A report that was published is stored as the run's ``sent/result`` (or ``sent/failure``)
 document; a retried notify (Step Functions re-runs it when the Lambda fails after publishing)
-finds it and returns it instead of sending the same message twice.
+finds it and returns it instead of sending the same message twice (publish_report_once).
 """
 
 from __future__ import annotations
 
-from hippolyte.adapters.notification import publish_report
-from hippolyte.adapters.run_store import document_exists, load_document, save_document
+from hippolyte.adapters.notification import publish_report_once
+from hippolyte.adapters.run_store import document_exists, load_document
 from hippolyte.models import Inventory, RunProgress, RunRef, RunReport, StateError
 from hippolyte.report import final_outcomes, render_report
 from hippolyte.runtime import Runtime, account_of
@@ -19,9 +19,6 @@ def notify_run(
 ) -> RunReport:
     """Build the report from the run's documents, store it next to them and publish it (once)."""
     s3 = rt.client("s3")
-    sent = f"sent/{'failure' if error else 'result'}"
-    if run is not None and document_exists(s3, run, sent):
-        return load_document(s3, run, sent, RunReport)
     inventory = (
         load_document(s3, run, "inventory", Inventory) if run and document_exists(s3, run, "inventory") else None
     )
@@ -43,13 +40,13 @@ def notify_run(
     )
     if run is not None:  # a run rejected at its first state leaves nothing in the account
         s3.put_object(Bucket=run.bucket, Key=f"{run.prefix}report.txt", Body=body.encode(), ContentType="text/plain")
-    message_id = publish_report(rt.client("sns"), rt.settings.topic_arn, report.subject, body)
-    report = report.model_copy(update={"message_id": message_id, "error": error})
-    if run is not None:
-        save_document(s3, run, sent, report)
-        # The night is over for its tables: the next run (or a manual re-run) may take them.
-        if inventory is not None:
-            ledger = rt.ledger()
-            for table in inventory.tables:
-                ledger.release_lease(table.name, run.run_id)
+    sent_at = (run.bucket, run.key(f"sent/{'failure' if error else 'result'}")) if run is not None else None
+    report = publish_report_once(
+        rt.client("sns"), s3, rt.settings.topic_arn, report.model_copy(update={"error": error}), body, sent_at
+    )
+    # The night is over for its tables: the next run (or a manual re-run) may take them.
+    if run is not None and inventory is not None:
+        ledger = rt.ledger()
+        for table in inventory.tables:
+            ledger.release_lease(table.name, run.run_id)
     return report

@@ -7,8 +7,7 @@ instead of sending the same message twice.
 
 from __future__ import annotations
 
-from hippolyte.adapters.notification import publish_report
-from hippolyte.adapters.run_store import load_stored, store
+from hippolyte.adapters.notification import publish_report_once
 from hippolyte.report import SUBJECT_LIMIT
 from hippolyte.restore_models import RestoreContext, RestoreFailure, RestoreReport
 from hippolyte.runtime import Runtime
@@ -26,16 +25,9 @@ def _sent_key(execution_name: str, outcome: str) -> str:
 
 def _publish_once(rt: Runtime, execution_name: str, report: RestoreReport, body: str) -> RestoreReport:
     """Publish a restore's report unless an earlier attempt did; returns what was sent."""
-    s3, bucket, key = rt.client("s3"), rt.settings.backup_bucket, _sent_key(execution_name, report.outcome)
-    sent = load_stored(s3, bucket, key, RestoreReport) if bucket else None
-    if sent is not None:
-        return sent
-    report = report.model_copy(
-        update={"message_id": publish_report(rt.client("sns"), rt.settings.topic_arn, report.subject, body)}
-    )
-    if bucket:
-        store(s3, bucket, key, report)
-    return report
+    bucket = rt.settings.backup_bucket
+    sent_at = (bucket, _sent_key(execution_name, report.outcome)) if bucket else None
+    return publish_report_once(rt.client("sns"), rt.client("s3"), rt.settings.topic_arn, report, body, sent_at)
 
 
 def notify_restored(rt: Runtime, context: RestoreContext) -> RestoreReport:
