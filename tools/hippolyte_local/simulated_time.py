@@ -9,7 +9,8 @@ clock stamps executions with that clock too.
 
 When the clock can also move (it has ``advance``), Wait states advance it instead of sleeping: a
 Wait of 300 s takes no real time and moves the night on by 300 s, as the Step Functions
-documentation describes a Wait ("delays the state machine from continuing for a specified time").
+Developer Guide's "Wait workflow state" page describes one ("delays the state machine from
+continuing for a specified time").
 A test of a whole night then runs in seconds on any machine, whatever today's date and hour.
 """
 
