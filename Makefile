@@ -33,7 +33,7 @@ demo: $(STAMP)
 	$(VENV)/bin/hippolyte demo
 
 test: $(STAMP) $(SAM_STAMP)
-	HIPPOLYTE_REQUIRE_SAM=1 $(PY) -m pytest -n 3
+	HIPPOLYTE_REQUIRE_SAM=1 $(PY) -m pytest -n 3 --dist loadgroup
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check functions tools tests bench

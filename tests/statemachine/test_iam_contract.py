@@ -41,6 +41,9 @@ from tests.support.iam_contract import (
     violations,
 )
 
+# One worker runs this module's tests, so that the recorded scenarios (a module fixture) are recorded once.
+pytestmark = pytest.mark.xdist_group("iam_contract")
+
 TEMPLATE = repo_root() / "template.yaml"
 AUTOSCALED_SLOW = DemoTable("autoscaled-slow", items=160, item_bytes=20_000, rcu=1, autoscaled=True)
 ON_DEMAND = DemoTable("on-demand-carts", items=5, item_bytes=200, rcu=None)

@@ -181,6 +181,10 @@ RESTORE_FUNCTIONS = {
 }
 
 
+# The restore cases share one backed-up account (a module fixture): one worker runs them all.
+RESTORE_WORKER = pytest.mark.xdist_group("retried-restores")
+
+
 @dataclass
 class BackedUpAccount:
     """A stack whose night backed up one table per engine, with a fault hook tests can set."""
@@ -211,6 +215,7 @@ def backed_up() -> Iterator[BackedUpAccount]:
         yield BackedUpAccount(session=session, strict=strict_rules, fault=fault)
 
 
+@RESTORE_WORKER
 @pytest.mark.parametrize(("state", "table", "code"), RESTORE_STATES, ids=[s for s, _, _ in RESTORE_STATES])
 def test_a_restore_state_retried_after_its_work_restores_once(
     backed_up: BackedUpAccount, state: str, table: str, code: str
@@ -247,6 +252,7 @@ def test_a_restore_state_retried_after_its_work_restores_once(
     assert [subject.endswith("SUCCEEDED") for subject, _ in new_messages] == [True]
 
 
+@RESTORE_WORKER
 def test_a_refused_restore_retried_in_its_notification_tells_once(backed_up: BackedUpAccount) -> None:
     # GIVEN a restore that must be refused (no such table), and NotifyRestoreFailed failing once
     # after it published
@@ -264,3 +270,43 @@ def test_a_refused_restore_retried_in_its_notification_tells_once(backed_up: Bac
     assert result.status == "FAILED" and result.error == "UnknownTableError"
     new_messages = sent_messages(session)[messages_before:]
     assert len(new_messages) == 1 and new_messages[0][0].endswith("FAILED")
+
+
+@RESTORE_WORKER
+def test_the_restore_failure_path_retried_after_its_work_stops_the_import_and_tells_once(
+    backed_up: BackedUpAccount,
+) -> None:
+    # GIVEN a restore whose first CheckImport fails with an error the ASL does not retry while the
+    # import pipeline runs with the target's write capacity raised, and StopImportAndLowerCapacity
+    # failing once after it deleted the pipeline and put the capacity back
+    session = backed_up.session
+    crashed: list[dict[str, Any]] = []
+    faulted: list[dict[str, Any]] = []
+
+    def crash_first_check(name: str, event: dict[str, Any], _result: Any) -> None:
+        if name.endswith("-RestoreCheckImportFunction") and not crashed:
+            crashed.append(event)
+            raise RuntimeError("injected crash in CheckImport")
+
+    backed_up.fault[:] = [crash_first_check, fail_once_after_work("RestoreCleanup", "ServiceException", faulted)]
+    target = f"{PIPELINE_TABLE}-cleanup-retried"
+    messages_before = len(sent_messages(session))
+
+    # WHEN it is restored into a new table
+    result = restore(session, PIPELINE_TABLE, target, "restore-cleanup-retried")
+    backed_up.fault.clear()
+
+    # THEN the cleanup ran again with the same input, and the restore ends FAILED with the real error
+    assert crashed and faulted, "the faults were never injected"
+    assert invocations_of(session, "RestoreCleanup", faulted[0]) >= 2
+    assert result.status == "FAILED" and result.error == "RuntimeError"
+    # AND no import pipeline is left running, and the target's write capacity is the original's
+    assert session.client("datapipeline").list_pipelines()["pipelineIdList"] == []
+    backed_up.strict.settle()
+    assert described(session, target)["ProvisionedThroughput"]["WriteCapacityUnits"] == described(
+        session, PIPELINE_TABLE
+    )["ProvisionedThroughput"]["WriteCapacityUnits"]
+    # AND exactly one failure message went out, naming the error
+    new_messages = sent_messages(session)[messages_before:]
+    assert len(new_messages) == 1 and new_messages[0][0].endswith("FAILED")
+    assert "injected crash in CheckImport" in new_messages[0][1]

@@ -27,6 +27,7 @@ from hippolyte import runtime
 from hippolyte.adapters import clients
 from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from hippolyte_local.aws_calls import AwsCallLog, recording_aws_calls
 from hippolyte_local.emr import LocalEmr
@@ -68,6 +69,19 @@ class ExecutionResult:
 
 def _no_sleep_time() -> types.SimpleNamespace:
     return types.SimpleNamespace(sleep=lambda seconds: None, time=time.time, monotonic=time.monotonic)
+
+
+# Definitions moto's parser has accepted in this process. Checking one is a full ANTLR parse, and
+# every session deploys the same two state machines: a definition that parsed once parses again.
+_ACCEPTED_DEFINITIONS: set[str] = set()
+_validate_definition = StepFunctionsParserBackend._validate_definition
+
+
+def _validate_definition_once(definition: str) -> None:
+    """moto's CreateStateMachine validation, run once per distinct definition (a refusal is never cached)."""
+    if definition not in _ACCEPTED_DEFINITIONS:
+        _validate_definition(definition)
+        _ACCEPTED_DEFINITIONS.add(definition)
 
 
 def execution_states(sfn: Any, arn: str) -> list[StateRun]:
@@ -253,6 +267,11 @@ def local_session(
         stack.enter_context(mock.patch.object(runtime, "CLOCK", clock))
         waits = stack.enter_context(one_time_source(clock))
         stack.enter_context(real_table_sizes())
+        stack.enter_context(
+            mock.patch.object(
+                StepFunctionsParserBackend, "_validate_definition", staticmethod(_validate_definition_once)
+            )
+        )
         stack.enter_context(mock.patch.object(retrier_decl, "time", _no_sleep_time()))
         sdk_sleeps: list[float] = []
         sdk_time = types.SimpleNamespace(sleep=sdk_sleeps.append, time=time.time, monotonic=time.monotonic)

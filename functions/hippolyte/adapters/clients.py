@@ -23,8 +23,16 @@ _NO_RETRY = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 
 @cache
+def _session() -> boto3.session.Session:
+    # One session for every client: botocore loads each service's model and the endpoint rules
+    # once per session, so clients made from one session share them (a faster cold start, and a
+    # local run that does not re-read the models for every client it makes).
+    return boto3.session.Session()
+
+
+@cache
 def _client(service: str, retries: bool) -> Any:
-    return boto3.session.Session().client(service, config=_CONFIG if retries else _NO_RETRY)
+    return _session().client(service, config=_CONFIG if retries else _NO_RETRY)
 
 
 def client(service: str, retries: bool = True) -> Any:
@@ -36,7 +44,7 @@ def client(service: str, retries: bool = True) -> Any:
 def ledger_table(name: str) -> Any:
     """The capacity ledger as a boto3 ``Table`` resource."""
     with _lock:
-        return boto3.session.Session().resource("dynamodb", config=_CONFIG).Table(name)
+        return _session().resource("dynamodb", config=_CONFIG).Table(name)
 
 
 def reset() -> None:
