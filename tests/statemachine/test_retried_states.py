@@ -303,9 +303,10 @@ def test_the_restore_failure_path_retried_after_its_work_stops_the_import_and_te
     # AND no import pipeline is left running, and the target's write capacity is the original's
     assert session.client("datapipeline").list_pipelines()["pipelineIdList"] == []
     backed_up.strict.settle()
-    assert described(session, target)["ProvisionedThroughput"]["WriteCapacityUnits"] == described(
-        session, PIPELINE_TABLE
-    )["ProvisionedThroughput"]["WriteCapacityUnits"]
+    assert (
+        described(session, target)["ProvisionedThroughput"]["WriteCapacityUnits"]
+        == described(session, PIPELINE_TABLE)["ProvisionedThroughput"]["WriteCapacityUnits"]
+    )
     # AND exactly one failure message went out, naming the error
     new_messages = sent_messages(session)[messages_before:]
     assert len(new_messages) == 1 and new_messages[0][0].endswith("FAILED")
