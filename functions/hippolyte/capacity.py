@@ -22,6 +22,7 @@ the decisions out. The rules, and where they come from:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -66,7 +67,7 @@ class CapacityState(BaseModel):
     read_scaling: ScalingTargetState | None = None
 
 
-def capacity_state_from_description(table: dict[str, Any], read_scaling: ScalingTargetState | None) -> CapacityState:
+def capacity_state_from_description(table: Mapping[str, Any], read_scaling: ScalingTargetState | None) -> CapacityState:
     """A :class:`CapacityState` from DescribeTable's ``Table`` and the scaling target (if any)."""
     throughput = table.get("ProvisionedThroughput") or {}
     return CapacityState(
@@ -141,7 +142,7 @@ class RestoreDecision(BaseModel):
     retry_after: datetime | None = None
 
 
-def _unrestorable(original: CapacityState, table: dict[str, Any] | None) -> RestoreDecision | None:
+def _unrestorable(original: CapacityState, table: Mapping[str, Any] | None) -> RestoreDecision | None:
     """The verdict for a table that is gone or now on-demand, else None."""
     if table is None:
         return RestoreDecision(verdict="gone", reason="the table was deleted during the run")
@@ -153,7 +154,7 @@ def _unrestorable(original: CapacityState, table: dict[str, Any] | None) -> Rest
     return None
 
 
-def _decrease_limited(table: dict[str, Any], now: datetime) -> RestoreDecision | None:
+def _decrease_limited(table: Mapping[str, Any], now: datetime) -> RestoreDecision | None:
     """The verdict when DynamoDB refuses a decrease of the table now, else None."""
     throughput = table.get("ProvisionedThroughput") or {}
     last = throughput.get("LastDecreaseDateTime")
@@ -167,13 +168,13 @@ def _decrease_limited(table: dict[str, Any], now: datetime) -> RestoreDecision |
     )
 
 
-def _not_active(table: dict[str, Any], now: datetime) -> RestoreDecision:
+def _not_active(table: Mapping[str, Any], now: datetime) -> RestoreDecision:
     return RestoreDecision(
         verdict="wait", reason=f"table is {table.get('TableStatus')}", retry_after=now + timedelta(minutes=1)
     )
 
 
-def decide_restore(original: CapacityState, table: dict[str, Any] | None, now: datetime) -> RestoreDecision:
+def decide_restore(original: CapacityState, table: Mapping[str, Any] | None, now: datetime) -> RestoreDecision:
     """Decide how to bring a table back to its original read capacity.
 
     ``table`` is DescribeTable's ``Table`` now (None: the table was deleted).
@@ -206,7 +207,7 @@ def nearest_in_bounds(capacity: int, minimum: int, maximum: int) -> int:
     return min(max(capacity, minimum), maximum)
 
 
-def decide_scaled_restore(original: CapacityState, table: dict[str, Any] | None, now: datetime) -> RestoreDecision:
+def decide_scaled_restore(original: CapacityState, table: Mapping[str, Any] | None, now: datetime) -> RestoreDecision:
     """Decide how to bring an auto-scaled table back: the owner's bounds, its capacity inside them.
 
     ``original.read_scaling`` is the owner's target. Verdicts: ``in_place`` (the capacity already

@@ -34,8 +34,38 @@ class PipelineCreationError(HippolyteError):
     """Data Pipeline rejected a pipeline definition or its activation."""
 
 
-class CapacityUpdateThrottledError(HippolyteError):
+class CapacityUpdateRefusedError(HippolyteError):
+    """DynamoDB refused a capacity change (UpdateTable).
+
+    ``code`` is AWS's error code (or this error's class name), ``table_gone`` says the table was
+    deleted, and ``limited`` that an account or table limit refused it (worth trying much later).
+    """
+
+    def __init__(self, message: str, code: str, *, table_gone: bool = False, limited: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.table_gone = table_gone
+        self.limited = limited
+
+
+class CapacityUpdateThrottledError(CapacityUpdateRefusedError):
     """DynamoDB kept refusing UpdateTable with LimitExceededException after retries."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, type(self).__name__, limited=True)
+
+
+class ExportRefusedError(HippolyteError):
+    """DynamoDB refused to start an export (ExportTableToPointInTime); ``code`` and ``reason`` say why."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+class ExportLimitReachedError(ExportRefusedError):
+    """DynamoDB refused an export at the account's limit of exports in flight."""
 
 
 class ExecutionStatusUnknownError(HippolyteError):

@@ -13,6 +13,7 @@ pipeline (3 per table + 2, so 32 tables at most) and 50 fields per object.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -196,7 +197,7 @@ def build_pipeline_objects(
     return objects
 
 
-def objects_by_id(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def objects_by_id(objects: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """A definition's objects as ``{id: {key: value}}``; refs are kept as ``{"ref": id}``.
 
     Used by the local EMR emulation and by tests, which read definitions the way AWS does.

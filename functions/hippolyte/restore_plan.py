@@ -6,7 +6,7 @@ Pure: no AWS calls. The workflow steps in :mod:`hippolyte.workflow.restore` carr
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -90,12 +90,12 @@ def capacity_of(schema: TableSchema) -> CapacitySpec:
     )
 
 
-def capacity_from_description(table: dict[str, Any]) -> CapacitySpec:
+def capacity_from_description(table: Mapping[str, Any]) -> CapacitySpec:
     """A live table's capacity (DescribeTable's ``Table``)."""
     if (table.get("BillingModeSummary") or {}).get("BillingMode") == "PAY_PER_REQUEST":
         return CapacitySpec(billing_mode="PAY_PER_REQUEST")
 
-    def throughput(source: dict[str, Any]) -> Throughput:
+    def throughput(source: Mapping[str, Any]) -> Throughput:
         values = source.get("ProvisionedThroughput") or {}
         return Throughput(
             read_capacity_units=values.get("ReadCapacityUnits", 0),

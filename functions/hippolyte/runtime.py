@@ -11,12 +11,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Literal, overload
 
 from hippolyte.adapters import clients
 from hippolyte.adapters.ledger import CapacityLedger
 from hippolyte.errors import ConfigurationError
 from hippolyte.settings import StackSettings, load_settings
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+    from types_boto3_application_autoscaling import ApplicationAutoScalingClient
+    from types_boto3_cloudformation import CloudFormationClient
+    from types_boto3_datapipeline import DataPipelineClient
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_s3 import S3Client
+    from types_boto3_sns import SNSClient
+    from types_boto3_stepfunctions import SFNClient
 
 
 def utc_now() -> datetime:
@@ -39,7 +49,24 @@ class Runtime:
     clock: Callable[[], datetime] = field(default=utc_now)
     sleep: Callable[[float], None] = time.sleep
 
-    def client(self, service: str, retries: bool = True) -> Any:
+    # The same typed overloads as clients.client: a step's client is checked like an adapter's.
+    @overload
+    def client(
+        self, service: Literal["application-autoscaling"], retries: bool = True
+    ) -> ApplicationAutoScalingClient: ...
+    @overload
+    def client(self, service: Literal["cloudformation"], retries: bool = True) -> CloudFormationClient: ...
+    @overload
+    def client(self, service: Literal["datapipeline"], retries: bool = True) -> DataPipelineClient: ...
+    @overload
+    def client(self, service: Literal["dynamodb"], retries: bool = True) -> DynamoDBClient: ...
+    @overload
+    def client(self, service: Literal["s3"], retries: bool = True) -> S3Client: ...
+    @overload
+    def client(self, service: Literal["sns"], retries: bool = True) -> SNSClient: ...
+    @overload
+    def client(self, service: Literal["stepfunctions"], retries: bool = True) -> SFNClient: ...
+    def client(self, service: clients.ServiceName, retries: bool = True) -> BaseClient:
         """A boto3 client for one service (``retries=False``: the caller handles every error)."""
         return clients.client(service, retries)
 

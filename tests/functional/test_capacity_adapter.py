@@ -14,7 +14,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 from hippolyte.adapters.capacity import (
     BASE_DELAY_SECONDS,
     READ_DIMENSION,
@@ -26,7 +25,7 @@ from hippolyte.adapters.capacity import (
     update_read_capacity,
 )
 from hippolyte.capacity import ScalingTargetState
-from hippolyte.errors import CapacityUpdateThrottledError
+from hippolyte.errors import CapacityUpdateRefusedError, CapacityUpdateThrottledError
 from moto import mock_aws
 
 from tests.support.aws_rules import StrictAws
@@ -139,8 +138,10 @@ def test_throttling_past_the_attempts_raises_a_named_error(aws, dynamodb):
     delays: list[float] = []
     # WHEN the boost is applied
     # THEN after 5 attempts the state machine gets CapacityUpdateThrottledError naming the table
-    with pytest.raises(CapacityUpdateThrottledError, match="orders"):
+    with pytest.raises(CapacityUpdateThrottledError, match="orders") as raised:
         update_read_capacity(dynamodb, "orders", 400, 10, sleep=delays.append, rng=random.Random(1))
+    # AND callers that catch every refusal see it as one made by a limit
+    assert isinstance(raised.value, CapacityUpdateRefusedError) and raised.value.limited
     # AND the table is unchanged, after 4 waits (none after the last refusal)
     assert read_capacity(dynamodb) == 100
     assert len(delays) == UPDATE_ATTEMPTS - 1
@@ -153,21 +154,47 @@ def test_an_updating_table_is_not_retried(aws, dynamodb):
     update_read_capacity(dynamodb, "orders", 200, 10, sleep=no_sleep)
     delays: list[float] = []
     # WHEN another change is attempted at once
-    # THEN ResourceInUseException reaches the caller (which keeps the table pending), without waiting
-    with pytest.raises(ClientError) as raised:
+    # THEN the refusal reaches the caller (which keeps the table pending) naming
+    # ResourceInUseException, without waiting
+    with pytest.raises(CapacityUpdateRefusedError) as raised:
         update_read_capacity(dynamodb, "orders", 400, 10, sleep=delays.append)
-    assert raised.value.response["Error"]["Code"] == "ResourceInUseException"
+    assert raised.value.code == "ResourceInUseException"
+    assert not raised.value.table_gone and not raised.value.limited
     assert delays == []
     assert read_capacity(dynamodb) == 200
+
+
+def test_the_daily_decrease_limit_is_refused_at_once_as_a_limit(aws, dynamodb):
+    # GIVEN a table whose four decreases of the day are used up
+    for target in (90, 80, 70, 60):
+        update_read_capacity(dynamodb, "orders", target, 10, sleep=no_sleep)
+        aws.settle()
+    # WHEN a fifth decrease is attempted within the hour
+    # THEN it is refused without waiting (retrying today cannot help), marked as a limit
+    with pytest.raises(CapacityUpdateRefusedError) as raised:
+        update_read_capacity(dynamodb, "orders", 50, 10, sleep=no_sleep)
+    assert raised.value.code == "LimitExceededException"
+    assert raised.value.limited and not raised.value.table_gone
+    assert read_capacity(dynamodb) == 60
+
+
+def test_a_deleted_table_is_refused_as_gone(aws, dynamodb):
+    # GIVEN a table deleted before its capacity is changed
+    dynamodb.delete_table(TableName="orders")
+    # WHEN its capacity is updated
+    # THEN the refusal says the table is gone
+    with pytest.raises(CapacityUpdateRefusedError) as raised:
+        update_read_capacity(dynamodb, "orders", 400, 10, sleep=no_sleep)
+    assert raised.value.code == "ResourceNotFoundException" and raised.value.table_gone
 
 
 def test_a_no_op_update_is_refused_by_aws(dynamodb):
     # GIVEN a table at 100 RCU
     # WHEN it is "updated" to 100
     # THEN AWS's ValidationException reaches the caller (callers must not ask for no-op updates)
-    with pytest.raises(ClientError) as raised:
+    with pytest.raises(CapacityUpdateRefusedError) as raised:
         update_read_capacity(dynamodb, "orders", 100, 10, sleep=no_sleep)
-    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    assert raised.value.code == "ValidationException"
 
 
 # --------------------------------------------------------------------------------------------

@@ -131,8 +131,13 @@ class LocalSession:
         return self.stack.region
 
     def client(self, service: str) -> Any:
-        """A boto3 client served by the session's moto."""
-        return boto3.client(service, region_name=self.region)
+        """A boto3 client served by the session's moto.
+
+        Untyped on purpose: tests call any service through it and read its answers freely; the
+        typed clients are the functions' own (hippolyte.adapters.clients).
+        """
+        make_client: Callable[..., Any] = boto3.client
+        return make_client(service, region_name=self.region)
 
     def invoke(self, logical_id: str, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Invoke one of the stack's functions through the Lambda API (as a schedule would: its alias)."""

@@ -17,12 +17,15 @@ import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from hippolyte_local.template import Resolver, load_template
+
+if TYPE_CHECKING:
+    from types_boto3_s3.literals import BucketLocationConstraintType
 
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID
 IGNORED_TYPES = {"AWS::S3::BucketPolicy", "AWS::SNS::Subscription"}
@@ -94,17 +97,27 @@ def deploy(region: str = "us-east-1", parameters: dict[str, str] | None = None, 
     resolver = Resolver(params, stack.refs, attributes, pseudo)
     stack.resolver = resolver
     resources = template["Resources"]
-    s3, sns, dynamodb = (boto3.client(s, region_name=region) for s in ("s3", "sns", "dynamodb"))
-    iam, awslambda, sfn = (boto3.client(s, region_name=region) for s in ("iam", "lambda", "stepfunctions"))
+    s3, sns, dynamodb = (
+        boto3.client("s3", region_name=region),
+        boto3.client("sns", region_name=region),
+        boto3.client("dynamodb", region_name=region),
+    )
+    iam, awslambda, sfn = (
+        boto3.client("iam", region_name=region),
+        boto3.client("lambda", region_name=region),
+        boto3.client("stepfunctions", region_name=region),
+    )
 
     for logical_id, resource in resources.items():
         kind, props = resource["Type"], resource.get("Properties", {})
         if kind == "AWS::S3::Bucket":
             name = f"hippolyte-{stage}-{logical_id.lower()}"
-            s3.create_bucket(
-                Bucket=name,
-                **({} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}),
-            )
+            if region == "us-east-1":  # S3 refuses a LocationConstraint naming its default region
+                s3.create_bucket(Bucket=name)
+            else:
+                # The stubs list the regions S3 knew of when they were made; moto takes any.
+                location = cast("BucketLocationConstraintType", region)
+                s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": location})
             stack.refs[logical_id] = name
             attributes[f"{logical_id}.Arn"] = f"arn:aws:s3:::{name}"
         elif kind == "AWS::SNS::Topic":

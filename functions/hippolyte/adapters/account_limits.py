@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from botocore.exceptions import ClientError
 
 from hippolyte.models import TableSnapshot
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
 
 # AWS's default quotas (DynamoDB service quotas, "Throughput default quotas"): 80,000 RCU per
 # account for provisioned tables and 40,000 RCU per table, in most regions. Accounts can raise them.
@@ -39,7 +42,7 @@ class AccountLimits:
     note: str | None = None
 
 
-def read_account_limits(dynamodb: Any) -> AccountLimits:
+def read_account_limits(dynamodb: DynamoDBClient) -> AccountLimits:
     """DescribeLimits' AccountMaxReadCapacityUnits and TableMaxReadCapacityUnits.
 
     Falls back to AWS's default quotas (with a note saying why) when the caller is not allowed to

@@ -8,7 +8,7 @@ was verified reads no data: only each backup's small manifest is fetched.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -18,8 +18,13 @@ from hippolyte.models import Engine
 from hippolyte.restore_models import BackupListing
 from hippolyte.restore_plan import timestamp_of
 
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_dynamodb.type_defs import TableDescriptionTypeDef, TimeToLiveDescriptionTypeDef
+    from types_boto3_s3 import S3Client
 
-def list_prefix(s3: Any, bucket: str, prefix: str) -> dict[str, tuple[int, str]]:
+
+def list_prefix(s3: S3Client, bucket: str, prefix: str) -> dict[str, tuple[int, str]]:
     """Every object under a prefix: key -> (size, ETag)."""
     found: dict[str, tuple[int, str]] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
@@ -28,7 +33,7 @@ def list_prefix(s3: Any, bucket: str, prefix: str) -> dict[str, tuple[int, str]]
     return found
 
 
-def put_manifest(s3: Any, bucket: str, key: str, manifest: BackupManifest) -> None:
+def put_manifest(s3: S3Client, bucket: str, key: str, manifest: BackupManifest) -> None:
     """Write a backup's manifest (AES256 like the bucket's default encryption)."""
     s3.put_object(
         Bucket=bucket,
@@ -38,7 +43,7 @@ def put_manifest(s3: Any, bucket: str, key: str, manifest: BackupManifest) -> No
     )
 
 
-def get_manifest(s3: Any, bucket: str, key: str) -> BackupManifest | None:
+def get_manifest(s3: S3Client, bucket: str, key: str) -> BackupManifest | None:
     """A backup's manifest, or None when it has none.
 
     Backups outlive versions: a manifest written by a newer version (fields it added) still reads.
@@ -54,7 +59,7 @@ def _guess_engine(keys: list[str]) -> Engine | None:
     return None
 
 
-def list_backups(s3: Any, bucket: str, table: str) -> list[BackupListing]:
+def list_backups(s3: S3Client, bucket: str, table: str) -> list[BackupListing]:
     """Every backup directory of a table, newest first, each with whether it can be restored."""
     prefix = f"{table}/"
     listing = list_prefix(s3, bucket, prefix)
@@ -103,8 +108,8 @@ def list_backups(s3: Any, bucket: str, table: str) -> list[BackupListing]:
 
 
 def read_table_schema_parts(
-    dynamodb: Any, table_name: str
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]] | None:
+    dynamodb: DynamoDBClient, table_name: str
+) -> tuple[TableDescriptionTypeDef, TimeToLiveDescriptionTypeDef, dict[str, str]] | None:
     """DescribeTable's ``Table``, DescribeTimeToLive's description and the tags; None when gone."""
     try:
         table = dynamodb.describe_table(TableName=table_name)["Table"]

@@ -15,13 +15,16 @@ table in CheckPipelines (about 15 MB/s in CPython), where counting lines only st
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from hippolyte.emr_export_format import count_items as count_item_lines
 from hippolyte.errors import InvalidExportLineError
 from hippolyte.models import NonNegativeInt
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
 
 SUCCESS_MARKER = "_SUCCESS"
 MANIFEST = "manifest"
@@ -52,7 +55,7 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def list_directory(s3: Any, bucket: str, prefix: str) -> dict[str, int]:
+def list_directory(s3: S3Client, bucket: str, prefix: str) -> dict[str, int]:
     """Object keys (relative to the directory) and sizes directly or deeper under a prefix."""
     found: dict[str, int] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
@@ -61,7 +64,13 @@ def list_directory(s3: Any, bucket: str, prefix: str) -> dict[str, int]:
     return found
 
 
-def inspect_backup(s3: Any, directory_uri: str, count_items: bool = True) -> BackupCheck:
+def manifest_urls(s3: S3Client, bucket: str, prefix: str) -> list[str]:
+    """The data files (``s3://`` URLs) the EMR export's ``manifest`` under ``prefix`` lists."""
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=prefix + MANIFEST)["Body"].read())
+    return [entry["url"] for entry in manifest.get("entries", [])]
+
+
+def inspect_backup(s3: S3Client, directory_uri: str, count_items: bool = True) -> BackupCheck:
     """Check a table's export directory: marker, manifest, data files (and items when small)."""
     bucket, prefix = split_s3_uri(directory_uri if directory_uri.endswith("/") else directory_uri + "/")
     files = list_directory(s3, bucket, prefix)
@@ -69,8 +78,7 @@ def inspect_backup(s3: Any, directory_uri: str, count_items: bool = True) -> Bac
         return BackupCheck(complete=False, reason=f"no {SUCCESS_MARKER} marker in {directory_uri}")
     if MANIFEST not in files:
         return BackupCheck(complete=False, reason=f"no manifest in {directory_uri}")
-    manifest = json.loads(s3.get_object(Bucket=bucket, Key=prefix + MANIFEST)["Body"].read())
-    data_files = [entry["url"] for entry in manifest.get("entries", [])]
+    data_files = manifest_urls(s3, bucket, prefix)
     missing = [url for url in data_files if split_s3_uri(url)[1][len(prefix) :] not in files]
     if missing:
         return BackupCheck(complete=False, reason=f"manifest lists {len(missing)} missing data file(s)")

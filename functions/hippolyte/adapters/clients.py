@@ -2,16 +2,36 @@
 
 Not created at import time, so that tests and the local run (moto) can start their in-memory AWS
 first and call :func:`reset` to drop clients made for another mock.
+
+Each service name Hippolyte uses has an overload giving its typed client (the ``types-boto3``
+stubs, a development dependency only): mypy then checks every call an adapter makes. The stubs
+are imported only while type checking, so the Lambda package needs nothing more at run time.
 """
 
 from __future__ import annotations
 
 import threading
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Literal, overload
 
 import boto3
 from botocore.config import Config
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+    from types_boto3_application_autoscaling import ApplicationAutoScalingClient
+    from types_boto3_cloudformation import CloudFormationClient
+    from types_boto3_datapipeline import DataPipelineClient
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_dynamodb.service_resource import Table
+    from types_boto3_s3 import S3Client
+    from types_boto3_sns import SNSClient
+    from types_boto3_stepfunctions import SFNClient
+
+# Every AWS service Hippolyte calls: a name outside this list is a mistake mypy reports.
+ServiceName = Literal[
+    "application-autoscaling", "cloudformation", "datapipeline", "dynamodb", "s3", "sns", "stepfunctions"
+]
 
 _lock = threading.Lock()
 # Standard retry mode backs off on throttling errors of every service we call.
@@ -31,17 +51,31 @@ def _session() -> boto3.session.Session:
 
 
 @cache
-def _client(service: str, retries: bool) -> Any:
+def _client(service: ServiceName, retries: bool) -> BaseClient:
     return _session().client(service, config=_CONFIG if retries else _NO_RETRY)
 
 
-def client(service: str, retries: bool = True) -> Any:
+@overload
+def client(service: Literal["application-autoscaling"], retries: bool = True) -> ApplicationAutoScalingClient: ...
+@overload
+def client(service: Literal["cloudformation"], retries: bool = True) -> CloudFormationClient: ...
+@overload
+def client(service: Literal["datapipeline"], retries: bool = True) -> DataPipelineClient: ...
+@overload
+def client(service: Literal["dynamodb"], retries: bool = True) -> DynamoDBClient: ...
+@overload
+def client(service: Literal["s3"], retries: bool = True) -> S3Client: ...
+@overload
+def client(service: Literal["sns"], retries: bool = True) -> SNSClient: ...
+@overload
+def client(service: Literal["stepfunctions"], retries: bool = True) -> SFNClient: ...
+def client(service: ServiceName, retries: bool = True) -> BaseClient:
     """The process's client for one AWS service."""
     with _lock:  # boto3 client creation is not thread-safe
         return _client(service, retries)
 
 
-def ledger_table(name: str) -> Any:
+def ledger_table(name: str) -> Table:
     """The capacity ledger as a boto3 ``Table`` resource."""
     with _lock:
         return _session().resource("dynamodb", config=_CONFIG).Table(name)

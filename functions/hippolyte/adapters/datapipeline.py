@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
 from hippolyte.errors import PipelineCreationError, PipelineLimitReachedError
+
+if TYPE_CHECKING:
+    from types_boto3_datapipeline import DataPipelineClient
+    from types_boto3_datapipeline.type_defs import (
+        PipelineDescriptionTypeDef,
+        PipelineObjectOutputTypeDef,
+        PipelineObjectTypeDef,
+    )
 
 DESCRIBE_CHUNK = 25  # DescribePipelines and DescribeObjects accept at most 25 ids per call
 GONE = ("PipelineNotFoundException", "PipelineDeletedException")
@@ -125,7 +133,7 @@ class PipelineRun:
 
 
 def create_and_activate(
-    datapipeline: Any, name: str, unique_id: str, objects: list[dict[str, Any]], tags: dict[str, str]
+    datapipeline: DataPipelineClient, name: str, unique_id: str, objects: list[dict[str, Any]], tags: dict[str, str]
 ) -> str:
     """Create (or find again, by uniqueId), define and activate a pipeline; returns its id.
 
@@ -147,7 +155,9 @@ def create_and_activate(
     try:
         if _pipeline_state(datapipeline, pipeline_id) != NOT_ACTIVATED:
             return pipeline_id
-        result = datapipeline.put_pipeline_definition(pipelineId=pipeline_id, pipelineObjects=objects)
+        # pipelines.py builds the objects as plain dicts (id, name, fields), the API's shape.
+        definition = cast("list[PipelineObjectTypeDef]", objects)
+        result = datapipeline.put_pipeline_definition(pipelineId=pipeline_id, pipelineObjects=definition)
         if not result.get("errored"):
             datapipeline.activate_pipeline(pipelineId=pipeline_id)
             return pipeline_id
@@ -165,12 +175,14 @@ def create_and_activate(
     raise PipelineCreationError(f"pipeline definition rejected: {errors or 'no detail'}")
 
 
-def _pipeline_state(datapipeline: Any, pipeline_id: str) -> str | None:
+def _pipeline_state(datapipeline: DataPipelineClient, pipeline_id: str) -> str | None:
     described = datapipeline.describe_pipelines(pipelineIds=[pipeline_id])["pipelineDescriptionList"]
     return _fields(described[0]).get("@pipelineState") if described else None
 
 
-def pipeline_runs(datapipeline: Any, pipeline_ids: Iterable[str]) -> Iterator[tuple[str, PipelineRun | None]]:
+def pipeline_runs(
+    datapipeline: DataPipelineClient, pipeline_ids: Iterable[str]
+) -> Iterator[tuple[str, PipelineRun | None]]:
     """(pipeline id, its :class:`PipelineRun`) for each id, in order; None when the pipeline is gone.
 
     DescribePipelines, in chunks of 25, gives each pipeline's state and health; each activated
@@ -202,14 +214,14 @@ def pipeline_runs(datapipeline: Any, pipeline_ids: Iterable[str]) -> Iterator[tu
             yield pipeline_id, PipelineRun(pipeline_id, state, fields.get("@healthStatus"), activities)
 
 
-def _describe_one(datapipeline: Any, pipeline_id: str) -> list[dict[str, Any]]:
+def _describe_one(datapipeline: DataPipelineClient, pipeline_id: str) -> list[PipelineDescriptionTypeDef]:
     try:
         return datapipeline.describe_pipelines(pipelineIds=[pipeline_id])["pipelineDescriptionList"]
     except ClientError:
         return []
 
 
-def pipeline_ids_by_name(datapipeline: Any, prefix: str) -> dict[str, str]:
+def pipeline_ids_by_name(datapipeline: DataPipelineClient, prefix: str) -> dict[str, str]:
     """Pipelines whose name starts with ``prefix`` (a run's), by name; ListPipelines pages by 50."""
     found: dict[str, str] = {}
     kwargs: dict[str, Any] = {}
@@ -221,11 +233,11 @@ def pipeline_ids_by_name(datapipeline: Any, prefix: str) -> dict[str, str]:
         kwargs["marker"] = page["marker"]
 
 
-def _fields(obj: dict[str, Any]) -> dict[str, str]:
+def _fields(obj: Mapping[str, Any]) -> dict[str, str]:
     return {field["key"]: field.get("stringValue", field.get("refValue", "")) for field in obj.get("fields", [])}
 
 
-def _activity_instances(datapipeline: Any, pipeline_id: str) -> tuple[ActivityInstance, ...] | None:
+def _activity_instances(datapipeline: DataPipelineClient, pipeline_id: str) -> tuple[ActivityInstance, ...] | None:
     """The latest instance of each activity of the pipeline (see :class:`PipelineRun`); None when
     the pipeline is gone."""
     try:
@@ -235,7 +247,7 @@ def _activity_instances(datapipeline: Any, pipeline_id: str) -> tuple[ActivityIn
             working = _latest_activities(objects)
             if working:
                 return working
-        everything: list[dict[str, Any]] = []
+        everything: list[PipelineObjectOutputTypeDef] = []
         for objects in _described(datapipeline, pipeline_id, _instance_ids(datapipeline, pipeline_id)):
             everything.extend(objects)
     except ClientError as error:
@@ -245,7 +257,7 @@ def _activity_instances(datapipeline: Any, pipeline_id: str) -> tuple[ActivityIn
     return _latest_activities(everything)
 
 
-def _instance_ids(datapipeline: Any, pipeline_id: str, statuses: tuple[str, ...] = ()) -> list[str]:
+def _instance_ids(datapipeline: DataPipelineClient, pipeline_id: str, statuses: tuple[str, ...] = ()) -> list[str]:
     kwargs: dict[str, Any] = {"pipelineId": pipeline_id, "sphere": "INSTANCE"}
     if statuses:
         kwargs["query"] = {
@@ -258,10 +270,12 @@ def _instance_ids(datapipeline: Any, pipeline_id: str, statuses: tuple[str, ...]
     ]
 
 
-def _described(datapipeline: Any, pipeline_id: str, ids: list[str]) -> Iterator[list[dict[str, Any]]]:
+def _described(
+    datapipeline: DataPipelineClient, pipeline_id: str, ids: list[str]
+) -> Iterator[list[PipelineObjectOutputTypeDef]]:
     """The objects, 25 ids a DescribeObjects call, one list per call."""
     for start in range(0, len(ids), DESCRIBE_CHUNK):
-        objects: list[dict[str, Any]] = []
+        objects: list[PipelineObjectOutputTypeDef] = []
         for page in datapipeline.get_paginator("describe_objects").paginate(
             pipelineId=pipeline_id, objectIds=ids[start : start + DESCRIBE_CHUNK]
         ):
@@ -269,7 +283,7 @@ def _described(datapipeline: Any, pipeline_id: str, ids: list[str]) -> Iterator[
         yield objects
 
 
-def _latest_activities(objects: list[dict[str, Any]]) -> tuple[ActivityInstance, ...]:
+def _latest_activities(objects: Sequence[Mapping[str, Any]]) -> tuple[ActivityInstance, ...]:
     latest: dict[str, dict[str, str]] = {}
     for obj in objects:
         fields = _fields(obj)
@@ -293,7 +307,7 @@ def _newer(candidate: dict[str, str], current: dict[str, str]) -> bool:
     return rank(candidate) > rank(current)
 
 
-def delete_pipeline(datapipeline: Any, pipeline_id: str) -> None:
+def delete_pipeline(datapipeline: DataPipelineClient, pipeline_id: str) -> None:
     """Delete a pipeline; one already gone is fine."""
     try:
         datapipeline.delete_pipeline(pipelineId=pipeline_id)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from hippolyte.errors import ExecutionStatusUnknownError
+
+if TYPE_CHECKING:
+    from types_boto3_stepfunctions import SFNClient
 
 # DescribeExecution's error for an execution Step Functions does not know (Step Functions API
 # Reference, DescribeExecution, Errors). Only this one means the execution is gone: throttling,
@@ -16,7 +19,7 @@ EXECUTION_GONE_CODE = "ExecutionDoesNotExist"
 GONE = "GONE"
 
 
-def execution_status(sfn: Any, execution_arn: str) -> str:
+def execution_status(sfn: SFNClient, execution_arn: str) -> str:
     """An execution's status (RUNNING, SUCCEEDED, ...), or ``GONE`` when Step Functions has no record.
 
     Raises :class:`ExecutionStatusUnknownError` for any other error, naming its code.
@@ -31,7 +34,7 @@ def execution_status(sfn: Any, execution_arn: str) -> str:
     return status
 
 
-def execution_status_reader(sfn: Any) -> Callable[[str], str]:
+def execution_status_reader(sfn: SFNClient) -> Callable[[str], str]:
     """A cached :func:`execution_status`: each execution is described once per pass."""
     cache: dict[str, str] = {}
 

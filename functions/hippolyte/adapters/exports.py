@@ -5,45 +5,64 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
+from hippolyte.adapters.aws_errors import error_code, error_message
 from hippolyte.adapters.backup_catalog import list_prefix
+from hippolyte.errors import ExportLimitReachedError, ExportRefusedError
 from hippolyte.export_format import SUMMARY_NAME, ExportCheck, check_export, export_root
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_dynamodb.type_defs import ExportDescriptionTypeDef
+    from types_boto3_s3 import S3Client
 
 # The data files' MD5s are recomputed (the export read back in full) up to this total size;
 # beyond it the check relies on the ETags S3 reports, which the files manifest lists too.
 MD5_CHECK_UP_TO_BYTES = 512 * 1024**2
 
 
-def start_export(dynamodb: Any, table_arn: str, bucket: str, prefix: str, client_token: str) -> str:
+def start_export(dynamodb: DynamoDBClient, table_arn: str, bucket: str, prefix: str, client_token: str) -> str:
     """ExportTableToPointInTime of the table as it is now, into ``s3://bucket/prefix/``; returns the ARN.
 
     The same ``client_token`` with the same parameters returns the same export (for 8 hours,
-    DynamoDB API reference), so a retried state never starts a second export.
+    DynamoDB API reference), so a retried state never starts a second export. A refusal raises
+    :class:`ExportLimitReachedError` at the account's limit of exports in flight (its
+    LimitExceededException: 300 exports, or 100 TB, DynamoDB service quotas), and
+    :class:`ExportRefusedError` otherwise (PITR off, the table gone, ...).
     """
-    description = dynamodb.export_table_to_point_in_time(
-        TableArn=table_arn,
-        ClientToken=client_token,
-        S3Bucket=bucket,
-        S3Prefix=prefix,
-        S3SseAlgorithm="AES256",
-        ExportFormat="DYNAMODB_JSON",
-        ExportType="FULL_EXPORT",
-    )["ExportDescription"]
+    try:
+        description = dynamodb.export_table_to_point_in_time(
+            TableArn=table_arn,
+            ClientToken=client_token,
+            S3Bucket=bucket,
+            S3Prefix=prefix,
+            S3SseAlgorithm="AES256",
+            ExportFormat="DYNAMODB_JSON",
+            ExportType="FULL_EXPORT",
+        )["ExportDescription"]
+    except ClientError as error:
+        code = error_code(error)
+        refusal = ExportLimitReachedError if code == "LimitExceededException" else ExportRefusedError
+        raise refusal(code, error_message(error)) from error
     return str(description["ExportArn"])
 
 
-def describe_export(dynamodb: Any, export_arn: str) -> dict[str, Any]:
+def describe_export(dynamodb: DynamoDBClient, export_arn: str) -> ExportDescriptionTypeDef:
     """DescribeExport's ``ExportDescription``."""
-    description: dict[str, Any] = dynamodb.describe_export(ExportArn=export_arn)["ExportDescription"]
-    return description
+    return dynamodb.describe_export(ExportArn=export_arn)["ExportDescription"]
 
 
 def _md5_base64(body: bytes) -> str:
     return base64.b64encode(hashlib.md5(body).digest()).decode()
 
 
-def read_export(s3: Any, description: dict[str, Any], md5_up_to_bytes: int = MD5_CHECK_UP_TO_BYTES) -> ExportCheck:
+def read_export(
+    s3: S3Client, description: Mapping[str, Any], md5_up_to_bytes: int = MD5_CHECK_UP_TO_BYTES
+) -> ExportCheck:
     """Read a COMPLETED export's manifests and listing, and check it (see export_format)."""
     bucket, arn = description["S3Bucket"], description["ExportArn"]
     root = export_root(description.get("S3Prefix", ""), arn)

@@ -18,13 +18,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
 from hippolyte.capacity import CapacityState
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb.service_resource import Table
 
 LedgerStatus = Literal["recorded", "raised", "restored", "pending", "gone", "superseded"]
 OPEN_STATUSES: frozenset[str] = frozenset({"recorded", "raised", "pending"})
@@ -101,7 +104,7 @@ def _from_item(item: dict[str, Any]) -> LedgerEntry:
 class CapacityLedger:
     """Reads and writes ledger entries; ``table`` is a boto3 DynamoDB ``Table`` resource."""
 
-    def __init__(self, table: Any, clock: Any = None) -> None:
+    def __init__(self, table: Table, clock: Any = None) -> None:
         self._table = table
         self._clock = clock or (lambda: datetime.now(UTC))
 
@@ -188,7 +191,7 @@ class CapacityLedger:
 
     def open_entries(self, run_id: str | None = None) -> Iterator[LedgerEntry]:
         """Records whose table may still be off its original capacity (optionally of one run)."""
-        condition = Attr("status").is_in(sorted(OPEN_STATUSES))
+        condition: ConditionBase = Attr("status").is_in(sorted(OPEN_STATUSES))
         if run_id is not None:
             condition = condition & Attr("run_id").eq(run_id)
         kwargs: dict[str, Any] = {"FilterExpression": condition, "ConsistentRead": True}
@@ -249,6 +252,8 @@ class CapacityLedger:
         self, lease: Lease, condition: str, values: dict[str, str], names: dict[str, str] | None = None
     ) -> bool:
         """Write a lease if ``condition`` holds; False when it does not."""
+        # DynamoDB refuses an empty ExpressionAttributeNames: it is left out when there are none.
+        named: dict[str, Any] = {"ExpressionAttributeNames": names} if names else {}
         try:
             self._table.put_item(
                 Item={
@@ -262,7 +267,7 @@ class CapacityLedger:
                 },
                 ConditionExpression=condition,
                 ExpressionAttributeValues=values,
-                **({"ExpressionAttributeNames": names} if names else {}),
+                **named,
             )
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":

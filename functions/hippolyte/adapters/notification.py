@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from hippolyte.adapters.run_store import load_stored, store
 from hippolyte.models import PublishedReport
 
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+    from types_boto3_sns import SNSClient
+
 SNS_MESSAGE_LIMIT = 256 * 1024  # SNS: a message is at most 256 KB
 
 
-def publish_report(sns: Any, topic_arn: str, subject: str, body: str) -> str | None:
+def publish_report(sns: SNSClient, topic_arn: str, subject: str, body: str) -> str | None:
     """Publish one message; a body too long for SNS is cut, saying where the full report is."""
     if not topic_arn:
         return None
@@ -25,7 +29,7 @@ ReportT = TypeVar("ReportT", bound=PublishedReport)
 
 
 def publish_report_once(
-    sns: Any, s3: Any, topic_arn: str, report: ReportT, body: str, sent_at: tuple[str, str] | None
+    sns: SNSClient, s3: S3Client, topic_arn: str, report: ReportT, body: str, sent_at: tuple[str, str] | None
 ) -> ReportT:
     """Publish a report unless an earlier attempt did; returns what was sent.
 

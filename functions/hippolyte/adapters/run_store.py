@@ -6,7 +6,7 @@ strongly consistent for reads after writes, so the next state always sees the la
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
@@ -14,17 +14,27 @@ from pydantic import BaseModel
 from hippolyte.errors import RunDocumentMissingError
 from hippolyte.models import RunRef
 
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+
 DocumentT = TypeVar("DocumentT", bound=BaseModel)
 
 
-def save_document(s3: Any, run: RunRef, name: str, document: BaseModel) -> str:
+def save_document(s3: S3Client, run: RunRef, name: str, document: BaseModel) -> str:
     """Write one document of the run; returns its key."""
     key = run.key(name)
     s3.put_object(Bucket=run.bucket, Key=key, Body=document.model_dump_json().encode(), ContentType="application/json")
     return key
 
 
-def load_document(s3: Any, run: RunRef, name: str, model: type[DocumentT]) -> DocumentT:
+def save_report_text(s3: S3Client, run: RunRef, body: str) -> str:
+    """Write the run's report as plain text (``report.txt``, next to its documents); returns its key."""
+    key = f"{run.prefix}report.txt"
+    s3.put_object(Bucket=run.bucket, Key=key, Body=body.encode(), ContentType="text/plain")
+    return key
+
+
+def load_document(s3: S3Client, run: RunRef, name: str, model: type[DocumentT]) -> DocumentT:
     """Read and validate one document of the run."""
     key = run.key(name)
     document = load_stored(s3, run.bucket, key, model)
@@ -33,7 +43,7 @@ def load_document(s3: Any, run: RunRef, name: str, model: type[DocumentT]) -> Do
     return document
 
 
-def document_exists(s3: Any, run: RunRef, name: str) -> bool:
+def document_exists(s3: S3Client, run: RunRef, name: str) -> bool:
     """Whether the run has written this document yet."""
     try:
         s3.head_object(Bucket=run.bucket, Key=run.key(name))
@@ -42,7 +52,7 @@ def document_exists(s3: Any, run: RunRef, name: str) -> bool:
     return True
 
 
-def load_stored(s3: Any, bucket: str, key: str, model: type[DocumentT]) -> DocumentT | None:
+def load_stored(s3: S3Client, bucket: str, key: str, model: type[DocumentT]) -> DocumentT | None:
     """A document stored at ``key``, or None when there is none yet."""
     try:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
@@ -55,6 +65,6 @@ def load_stored(s3: Any, bucket: str, key: str, model: type[DocumentT]) -> Docum
     return model.model_validate_json(body, extra="ignore")
 
 
-def store(s3: Any, bucket: str, key: str, document: BaseModel) -> None:
+def store(s3: S3Client, bucket: str, key: str, document: BaseModel) -> None:
     """Write a document at ``key``."""
     s3.put_object(Bucket=bucket, Key=key, Body=document.model_dump_json().encode(), ContentType="application/json")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from hippolyte.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from types_boto3_cloudformation import CloudFormationClient
 
 STACK_ENVIRONMENT_VARIABLE = "HIPPOLYTE_STACK"
 
@@ -22,7 +25,7 @@ def stack_name(given: str | None) -> str:
     return name
 
 
-def stack_output(cloudformation: Any, name: str, output: str) -> str:
+def stack_output(cloudformation: CloudFormationClient, name: str, output: str) -> str:
     """One output of a stack; ConfigurationError naming the stack when it or the output is missing."""
     try:
         stacks = cloudformation.describe_stacks(StackName=name)["Stacks"]

@@ -1,23 +1,36 @@
-"""Reading the account's DynamoDB tables (read-only calls)."""
+"""The account's DynamoDB tables: reading them, and the changes Hippolyte makes besides capacity.
+
+Those changes are point-in-time recovery for the export engine, and the restore's target table
+(create it, tag it, its capacity and stream, its TTL). Capacity boosts are in adapters/capacity.py.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from hippolyte.adapters.aws_errors import error_code
 from hippolyte.models import Engine, TableSnapshot
 from hippolyte.table_description import snapshot_from_description
 
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_dynamodb.type_defs import ScanInputTypeDef, TableDescriptionTypeDef
 
-def list_table_names(dynamodb: Any) -> Iterator[str]:
+MAX_COUNT_SEGMENTS = 16
+BYTES_PER_COUNT_SEGMENT = 1024**3
+
+
+def list_table_names(dynamodb: DynamoDBClient) -> Iterator[str]:
     """Every table name in the region, following ListTables' pages of up to 100."""
     for page in dynamodb.get_paginator("list_tables").paginate():
         yield from page.get("TableNames", [])
 
 
-def table_tags(dynamodb: Any, table_arn: str) -> dict[str, str]:
+def table_tags(dynamodb: DynamoDBClient, table_arn: str) -> dict[str, str]:
     """A table's tags as a dict (ListTagsOfResource pages with NextToken)."""
     tags: dict[str, str] = {}
     kwargs: dict[str, Any] = {"ResourceArn": table_arn}
@@ -29,14 +42,21 @@ def table_tags(dynamodb: Any, table_arn: str) -> dict[str, str]:
         kwargs["NextToken"] = page["NextToken"]
 
 
-def pitr_enabled(dynamodb: Any, table_name: str) -> bool:
+def pitr_enabled(dynamodb: DynamoDBClient, table_name: str) -> bool:
     """Whether point-in-time recovery is on (the native export engine needs it)."""
     description = dynamodb.describe_continuous_backups(TableName=table_name)["ContinuousBackupsDescription"]
     status = (description.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus")
     return status == "ENABLED"
 
 
-def describe_table(dynamodb: Any, table_name: str) -> dict[str, Any] | None:
+def enable_point_in_time_recovery(dynamodb: DynamoDBClient, table_name: str) -> None:
+    """Turn point-in-time recovery on (the export engine reads the table's PITR data)."""
+    dynamodb.update_continuous_backups(
+        TableName=table_name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+
+
+def describe_table(dynamodb: DynamoDBClient, table_name: str) -> TableDescriptionTypeDef | None:
     """DescribeTable's ``Table``, or None when the table does not exist (any more)."""
     try:
         return dynamodb.describe_table(TableName=table_name)["Table"]
@@ -47,7 +67,7 @@ def describe_table(dynamodb: Any, table_name: str) -> dict[str, Any] | None:
 
 
 def read_table(
-    dynamodb: Any, table_name: str, default_engine: Engine = "datapipeline"
+    dynamodb: DynamoDBClient, table_name: str, default_engine: Engine = "datapipeline"
 ) -> tuple[TableSnapshot, dict[str, str]] | None:
     """One table's snapshot and tags, or None when it does not exist."""
     description = describe_table(dynamodb, table_name)
@@ -58,3 +78,72 @@ def read_table(
         description, tags, default_engine=default_engine, pitr_enabled=pitr_enabled(dynamodb, table_name)
     )
     return snapshot, tags
+
+
+def has_items(dynamodb: DynamoDBClient, table_name: str) -> bool:
+    """Whether a table holds at least one item (one Scan of one item, counted)."""
+    page = dynamodb.scan(TableName=table_name, Limit=1, Select="COUNT")
+    # An item counted, or a page still to read, shows the table is not empty.
+    return bool(page.get("Count", 0) or page.get("LastEvaluatedKey"))
+
+
+def count_items(dynamodb: DynamoDBClient, table_name: str, size_bytes: int) -> int:
+    """Every item of a table, counted by a parallel Scan (one segment per GiB, at most 16)."""
+    segments = max(1, min(MAX_COUNT_SEGMENTS, size_bytes // BYTES_PER_COUNT_SEGMENT))
+
+    def count(segment: int) -> int:
+        total = 0
+        request: ScanInputTypeDef = {
+            "TableName": table_name,
+            "Select": "COUNT",
+            "Segment": segment,
+            "TotalSegments": segments,
+        }
+        while True:
+            page = dynamodb.scan(**request)
+            total += page.get("Count", 0)
+            if "LastEvaluatedKey" not in page:
+                return total
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    with ThreadPoolExecutor(max_workers=segments) as pool:
+        return sum(pool.map(count, range(segments)))
+
+
+def create_table(dynamodb: DynamoDBClient, request: Mapping[str, Any]) -> bool:
+    """CreateTable with ``request``'s parameters; False when a table of that name exists already."""
+    try:
+        dynamodb.create_table(**request)
+    except ClientError as error:
+        if error_code(error) != "ResourceInUseException":
+            raise
+        return False
+    return True
+
+
+def tag_table(dynamodb: DynamoDBClient, table_arn: str, tags: Mapping[str, str]) -> None:
+    """Add tags to a table (TagResource), in the order of their keys."""
+    dynamodb.tag_resource(
+        ResourceArn=table_arn, Tags=[{"Key": key, "Value": value} for key, value in sorted(tags.items())]
+    )
+
+
+def update_table(dynamodb: DynamoDBClient, table_name: str, changes: Mapping[str, Any]) -> None:
+    """UpdateTable with ``changes`` (capacities of the table and its indexes, or its stream)."""
+    dynamodb.update_table(TableName=table_name, **changes)
+
+
+def ttl_attribute(dynamodb: DynamoDBClient, table_name: str) -> str | None:
+    """The attribute TTL reads, when TTL is on (or being turned on); otherwise None."""
+    description = dynamodb.describe_time_to_live(TableName=table_name).get("TimeToLiveDescription", {})
+    if description.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+        attribute = description.get("AttributeName")
+        return str(attribute) if attribute else None
+    return None
+
+
+def enable_ttl(dynamodb: DynamoDBClient, table_name: str, attribute: str) -> None:
+    """Turn TTL on, reading expiry times from ``attribute``."""
+    dynamodb.update_time_to_live(
+        TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
+    )

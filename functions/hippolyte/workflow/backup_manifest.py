@@ -9,10 +9,8 @@ to them is noticed before a restore (see :func:`hippolyte.backup_manifest.intact
 
 from __future__ import annotations
 
-import json
-
 from hippolyte.adapters.backup_catalog import list_prefix, put_manifest, read_table_schema_parts
-from hippolyte.adapters.backup_files import MANIFEST, SUCCESS_MARKER, split_s3_uri
+from hippolyte.adapters.backup_files import MANIFEST, SUCCESS_MARKER, manifest_urls, split_s3_uri
 from hippolyte.backup_manifest import (
     BackupFacts,
     BackupManifest,
@@ -32,10 +30,9 @@ def _pipeline_files(rt: Runtime, directory: str) -> tuple[list[DataFile], list[s
     s3 = rt.client("s3")
     bucket, prefix = split_s3_uri(directory)
     listing = list_prefix(s3, bucket, prefix)
-    entries = json.loads(s3.get_object(Bucket=bucket, Key=prefix + MANIFEST)["Body"].read()).get("entries", [])
     files = []
-    for entry in entries:
-        key = split_s3_uri(entry["url"])[1]
+    for url in manifest_urls(s3, bucket, prefix):
+        key = split_s3_uri(url)[1]
         size, etag = listing[key]
         files.append(DataFile(key=key, size=size, etag=normalise_etag(etag)))
     return files, [prefix + SUCCESS_MARKER, prefix + MANIFEST]

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from hippolyte.adapters.executions import execution_status_reader
 from hippolyte.adapters.run_store import save_document
-from hippolyte.adapters.tables import list_table_names, read_table
+from hippolyte.adapters.tables import enable_point_in_time_recovery, list_table_names, read_table
 from hippolyte.discovery import DiscoveryRules, missing_tables, split_selected
 from hippolyte.errors import (
     ExecutionStatusUnknownError,
@@ -60,9 +60,7 @@ def _require_pitr(rt: Runtime, snapshot: TableSnapshot) -> str | None:
         return None
     if not rt.settings.enable_pitr:
         return "the export engine needs point-in-time recovery, which is off (set EnablePitr to turn it on)"
-    rt.client("dynamodb").update_continuous_backups(
-        TableName=snapshot.name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
-    )
+    enable_point_in_time_recovery(rt.client("dynamodb"), snapshot.name)
     return None
 
 

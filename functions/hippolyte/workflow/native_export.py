@@ -13,14 +13,14 @@ manifests present, every listed data file present with its ETag and MD5, item co
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from hippolyte.adapters.exports import describe_export, read_export, start_export
 from hippolyte.adapters.run_store import document_exists, load_document, save_document
 from hippolyte.adapters.tables import describe_table
+from hippolyte.errors import ExportLimitReachedError, ExportRefusedError
 from hippolyte.export_format import export_client_token, export_id
 from hippolyte.models import (
     Batch,
@@ -36,8 +36,8 @@ from hippolyte.pipelines import backup_timestamp, output_directory
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.backup_manifest import write_backup_manifest
 
-# ExportTableToPointInTime's LimitExceededException: at most 300 exports (or 100 TB) in flight
-# per account (DynamoDB service quotas). The batch waits like a batch at the pipeline limit.
+# An export refused at the account's limit (ExportLimitReachedError: at most 300 exports, or
+# 100 TB, in flight, DynamoDB service quotas) makes the batch wait like one at the pipeline limit.
 LIMIT_ERROR = "PipelineLimitReachedError"
 START_ERROR = "ExportStartError"
 
@@ -72,15 +72,14 @@ def start_exports(rt: Runtime, request: CreateBatchRequest, batch: Batch) -> Sta
                 f"{table.name}/{backup_timestamp(run.started_at)}",
                 export_client_token(run.run_id, table.name),
             )
-        except ClientError as error:
-            code, message = error.response["Error"]["Code"], error.response["Error"].get("Message", "")
-            if code == "LimitExceededException":
-                return StartedBatch(
-                    batch_id=batch.id,
-                    error=LIMIT_ERROR,
-                    cause=f"ExportTableToPointInTime refused {table.name}: {message}",
-                )
-            failures[table.name] = f"ExportTableToPointInTime refused: {code}: {message}"
+        except ExportLimitReachedError as error:
+            return StartedBatch(
+                batch_id=batch.id,
+                error=LIMIT_ERROR,
+                cause=f"ExportTableToPointInTime refused {table.name}: {error.reason}",
+            )
+        except ExportRefusedError as error:
+            failures[table.name] = f"ExportTableToPointInTime refused: {error}"
     if failures:
         save_document(rt.client("s3"), run, _failures_document(batch.id), ExportStartFailures(failures=failures))
     if not arns:
@@ -97,7 +96,9 @@ def _start_failures(rt: Runtime, context: RunContext, batch_id: str) -> dict[str
     return load_document(s3, context.run, name, ExportStartFailures).failures
 
 
-def _verify(rt: Runtime, context: RunContext, progress: RunProgress, table: str, description: dict[str, Any]) -> None:
+def _verify(
+    rt: Runtime, context: RunContext, progress: RunProgress, table: str, description: Mapping[str, Any]
+) -> None:
     check = read_export(rt.client("s3"), description)
     if not check.complete:
         progress.outcomes[table] = TableOutcome(

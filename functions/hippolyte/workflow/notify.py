@@ -8,7 +8,7 @@ finds it and returns it instead of sending the same message twice (publish_repor
 from __future__ import annotations
 
 from hippolyte.adapters.notification import publish_report_once
-from hippolyte.adapters.run_store import document_exists, load_document
+from hippolyte.adapters.run_store import document_exists, load_document, save_report_text
 from hippolyte.models import Inventory, RunProgress, RunRef, RunReport, StateError
 from hippolyte.report import final_outcomes, render_report
 from hippolyte.runtime import Runtime, account_of
@@ -39,7 +39,7 @@ def notify_run(
         error=f"{error.error}: {error.cause}" if error else None,
     )
     if run is not None:  # a run rejected at its first state leaves nothing in the account
-        s3.put_object(Bucket=run.bucket, Key=f"{run.prefix}report.txt", Body=body.encode(), ContentType="text/plain")
+        save_report_text(s3, run, body)
     sent_at = (run.bucket, run.key(f"sent/{'failure' if error else 'result'}")) if run is not None else None
     report = publish_report_once(
         rt.client("sns"), s3, rt.settings.topic_arn, report.model_copy(update={"error": error}), body, sent_at

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
+from hippolyte.adapters.aws_errors import AwsCallError, error_code
 from hippolyte.adapters.executions import execution_status_reader
 from hippolyte.adapters.ledger import CapacityLedger, LedgerEntry
 from hippolyte.adapters.notification import publish_report
@@ -62,12 +62,12 @@ def reconcile_capacity(rt: Runtime) -> ReconcileReport:
     for entry in sorted(ledger.open_entries(), key=lambda e: (e.table_name, e.run_id)):
         try:
             _reconcile_entry(rt, ledger, entry, status_of(entry.execution_id), now, report)
-        except (ClientError, HippolyteError) as error:
+        except (AwsCallError, HippolyteError) as error:
             # One run's trouble never blocks the others: it is reported and tried next hour.
-            code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
             report.skipped.append(
                 CapacityNote(
-                    name=entry.table_name, reason=f"run {entry.run_id} left for the next pass: {code}: {error}"
+                    name=entry.table_name,
+                    reason=f"run {entry.run_id} left for the next pass: {error_code(error)}: {error}",
                 )
             )
     _release_leases_of_ended_runs(ledger, status_of, report)

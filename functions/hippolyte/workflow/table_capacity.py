@@ -12,12 +12,11 @@ it reports the table raised or restored.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from hippolyte.adapters.capacity import (
@@ -31,7 +30,7 @@ from hippolyte.adapters.capacity import (
 )
 from hippolyte.adapters.ledger import CapacityLedger, LedgerEntry
 from hippolyte.capacity import CapacityState, boost_target, decide_restore, decide_scaled_restore
-from hippolyte.errors import CapacityUpdateThrottledError
+from hippolyte.errors import CapacityUpdateRefusedError
 from hippolyte.models import CapacityNote, PlannedTable, RunProgress, RunRef
 from hippolyte.runtime import Runtime
 
@@ -63,10 +62,6 @@ def record_restore(progress: RunProgress, name: str, result: RestoreResult) -> N
         progress.restored.append(name)
     if result.reason:
         progress.notes.append(f"{name}: {result.reason}")
-
-
-def _error_code(error: Exception) -> str:
-    return error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
 
 
 @dataclass
@@ -127,9 +122,9 @@ def _begin_raise(rt: Runtime, ledger: CapacityLedger, run: RunRef, planned: Plan
             live.write_capacity_units,
             sleep=rt.sleep,
         )
-    except (ClientError, CapacityUpdateThrottledError) as error:
-        ledger.update(live.table_name, run.run_id, status="restored", reason=f"boost refused: {_error_code(error)}")
-        return BoostResult(kind="unchanged", reason=f"not raised: UpdateTable refused ({_error_code(error)})")
+    except CapacityUpdateRefusedError as error:
+        ledger.update(live.table_name, run.run_id, status="restored", reason=f"boost refused: {error.code}")
+        return BoostResult(kind="unchanged", reason=f"not raised: UpdateTable refused ({error.code})")
     ledger.update(live.table_name, run.run_id, status="raised", boosted_rcu=target)
     note = f"raised to {target} RCU after UpdateTable was throttled {throttled} time(s)" if throttled else ""
     return BoostResult(kind="raised", extra_rcu=target - original.read_capacity_units, reason=note)
@@ -219,13 +214,12 @@ def _begin_restore(rt: Runtime, ledger: CapacityLedger, entry: LedgerEntry, now:
                 (table.get("ProvisionedThroughput") or {}).get("WriteCapacityUnits", original.write_capacity_units),
                 sleep=rt.sleep,
             )
-        except (ClientError, CapacityUpdateThrottledError) as error:
-            code = _error_code(error)
-            if code == "ResourceNotFoundException":
+        except CapacityUpdateRefusedError as error:
+            if error.table_gone:
                 return _gone(ledger, name, run_id, "the table was deleted during the run")
-            refused_by_limit = code in ("LimitExceededException", "CapacityUpdateThrottledError")
-            retry_after = now + (timedelta(hours=1) if refused_by_limit else timedelta(minutes=1))
-            return _pending(ledger, name, run_id, f"UpdateTable refused the decrease ({code})", retry_after)
+            # A limit (the daily decreases, or throttling past the retries) lifts in hours, not minutes.
+            retry_after = now + (timedelta(hours=1) if error.limited else timedelta(minutes=1))
+            return _pending(ledger, name, run_id, f"UpdateTable refused the decrease ({error.code})", retry_after)
         if throttled:
             note = f"restored after UpdateTable was throttled {throttled} time(s)"
     ledger.update(name, run_id, status="restored", reason=note)
@@ -238,7 +232,7 @@ def _start_scaled_restore(
     name: str,
     run_id: str,
     original: CapacityState,
-    table: dict[str, Any] | None,
+    table: Mapping[str, Any] | None,
 ) -> RestoreResult | None:
     """Give an auto-scaled table its owner's bounds back; None when there is a change to wait for."""
     assert original.read_scaling is not None
@@ -292,7 +286,7 @@ def _restore_scaled(
     name: str,
     run_id: str,
     original: CapacityState,
-    table: dict[str, Any] | None,
+    table: Mapping[str, Any] | None,
 ) -> RestoreResult:
     """Put an auto-scaled table's bounds back and wait for its capacity to be inside them."""
     started = _start_scaled_restore(rt, ledger, name, run_id, original, table)

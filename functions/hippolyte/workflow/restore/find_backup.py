@@ -9,12 +9,13 @@ chosen path cannot restore (BackupNotRestorableError).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
 from hippolyte.adapters.backup_catalog import get_manifest, list_backups
-from hippolyte.adapters.tables import describe_table
+from hippolyte.adapters.tables import describe_table, has_items
 from hippolyte.errors import (
     BackupNotFoundError,
     BackupNotRestorableError,
@@ -58,7 +59,7 @@ def _named_backup(request: RestoreRequest, bucket: str, backups: list[BackupList
 
 
 def _check_existing_target(
-    rt: Runtime, request: RestoreRequest, backup: BackupListing, key_schema: list[Any], table: dict[str, Any]
+    rt: Runtime, request: RestoreRequest, backup: BackupListing, key_schema: list[Any], table: Mapping[str, Any]
 ) -> None:
     name = request.target
     if not request.into_existing:
@@ -76,8 +77,7 @@ def _check_existing_target(
         raise RestoreTargetExistsError(
             f"table {name} has the key schema {existing_keys}, not the backup's: it cannot hold the backup's items"
         )
-    page = rt.client("dynamodb").scan(TableName=name, Limit=1, Select="COUNT")
-    if page.get("Count", 0) or page.get("LastEvaluatedKey"):
+    if has_items(rt.client("dynamodb"), name):
         raise RestoreTargetExistsError(f"table {name} is not empty: --into-existing only restores into an empty table")
 
 

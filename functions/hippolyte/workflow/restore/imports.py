@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 from hippolyte.adapters.datapipeline import create_and_activate, delete_pipeline, pipeline_runs
+from hippolyte.adapters.imports import describe_import, start_import
 from hippolyte.backup_manifest import import_table_parameters
 from hippolyte.errors import BackupNotRestorableError, RestoreImportFailedError
 from hippolyte.export_format import EXPORT_DIRECTORY, export_id
@@ -49,16 +50,16 @@ def import_table(rt: Runtime, context: RestoreContext) -> RestoreContext:
         raise BackupNotRestorableError(f"{context.backup.location}: {error}") from None
     prefix = context.backup.location.removeprefix(f"s3://{context.bucket}/")
     data_prefix = f"{prefix}{EXPORT_DIRECTORY}/{export_id(manifest.backup.export_arn)}/data/"
-    description = rt.client("dynamodb").import_table(
-        ClientToken=str(uuid.uuid5(uuid.NAMESPACE_URL, f"hippolyte:import:{context.execution_id}")),
-        S3BucketSource={"S3Bucket": context.bucket, "S3KeyPrefix": data_prefix},
-        InputFormat="DYNAMODB_JSON",
-        InputCompressionType="GZIP",
-        TableCreationParameters=parameters,
-    )["ImportTableDescription"]
+    import_arn = start_import(
+        rt.client("dynamodb"),
+        str(uuid.uuid5(uuid.NAMESPACE_URL, f"hippolyte:import:{context.execution_id}")),
+        context.bucket,
+        data_prefix,
+        parameters,
+    )
     return context.model_copy(
         update={
-            "import_id": description["ImportArn"],
+            "import_id": import_arn,
             "import_status": "running",
             "final_capacity": capacity_of(schema),
         }
@@ -69,7 +70,7 @@ def check_import(rt: Runtime, context: RestoreContext) -> RestoreContext:
     """One look at the import: still running, done, or failed (RestoreImportFailedError)."""
     import_id = context.import_id or ""
     if context.backup.engine == "export":
-        description = rt.client("dynamodb").describe_import(ImportArn=import_id)["ImportTableDescription"]
+        description = describe_import(rt.client("dynamodb"), import_id)
         status = description.get("ImportStatus")
         if status in ("FAILED", "CANCELLED"):
             raise RestoreImportFailedError(

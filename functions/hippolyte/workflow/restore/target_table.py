@@ -9,12 +9,20 @@ has another to make raises TargetTableNotReadyError, and the state machine retri
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from hippolyte.adapters.aws_errors import AwsCallError, error_code
 from hippolyte.adapters.datapipeline import delete_pipeline
-from hippolyte.adapters.tables import describe_table, table_tags
+from hippolyte.adapters.tables import (
+    create_table,
+    describe_table,
+    enable_ttl,
+    table_tags,
+    tag_table,
+    ttl_attribute,
+    update_table,
+)
 from hippolyte.backup_manifest import create_table_request
 from hippolyte.errors import RestoreTargetExistsError, TargetTableNotReadyError
 from hippolyte.restore_models import RestoreContext, RestoreFailure
@@ -28,7 +36,7 @@ from hippolyte.runtime import Runtime
 from hippolyte.workflow.restore import RESTORE_EXECUTION_TAG, RESTORED_FROM_TAG, load_manifest, restored_from
 
 
-def _active_table(rt: Runtime, name: str) -> dict[str, Any]:
+def _active_table(rt: Runtime, name: str) -> Mapping[str, Any]:
     table = describe_table(rt.client("dynamodb"), name)
     if table is None:
         raise TargetTableNotReadyError(f"table {name} does not exist yet")
@@ -43,11 +51,7 @@ def create_target_table(rt: Runtime, context: RestoreContext) -> RestoreContext:
     target = context.request.target
     tags = {RESTORED_FROM_TAG: restored_from(context), RESTORE_EXECUTION_TAG: context.execution_name}
     dynamodb = rt.client("dynamodb")
-    try:
-        dynamodb.create_table(**create_table_request(schema, target, extra_tags=tags))
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ResourceInUseException":
-            raise
+    if not create_table(dynamodb, create_table_request(schema, target, extra_tags=tags)):
         # A retried state finds the table it made; anyone else's table is not ours to fill.
         existing = describe_table(dynamodb, target)
         mine = (
@@ -68,16 +72,8 @@ def raise_write_capacity(rt: Runtime, context: RestoreContext) -> RestoreContext
     wanted = import_capacity(final, context.backup.items, context.backup.bytes or 0)
     update = update_table_capacity(live, wanted)
     if update:
-        rt.client("dynamodb").update_table(TableName=target, **update)
+        update_table(rt.client("dynamodb"), target, update)
     return context.model_copy(update={"final_capacity": final})
-
-
-def _ttl_attribute(dynamodb: Any, name: str) -> str | None:
-    description = dynamodb.describe_time_to_live(TableName=name).get("TimeToLiveDescription", {})
-    if description.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
-        attribute = description.get("AttributeName")
-        return str(attribute) if attribute else None
-    return None
 
 
 def restore_capacity_and_ttl(rt: Runtime, context: RestoreContext) -> RestoreContext:
@@ -88,29 +84,23 @@ def restore_capacity_and_ttl(rt: Runtime, context: RestoreContext) -> RestoreCon
     notes = list(context.notes)
     if not context.target_exists:
         tags = {**schema.tags, RESTORED_FROM_TAG: restored_from(context)}
-        dynamodb.tag_resource(
-            ResourceArn=table["TableArn"],
-            Tags=[{"Key": key, "Value": value} for key, value in sorted(tags.items())],
-        )
+        tag_table(dynamodb, table["TableArn"], tags)
     changed = update_table_capacity(capacity_from_description(table), context.final_capacity or capacity_of(schema))
     if changed:
-        dynamodb.update_table(TableName=target, **changed)
+        update_table(dynamodb, target, changed)
     stream_missing = not (table.get("StreamSpecification") or {}).get("StreamEnabled")
     if not context.target_exists and schema.stream.enabled and stream_missing:
         if changed:
             raise TargetTableNotReadyError(f"{target}: capacity put back; the stream waits for ACTIVE")
         changed = {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": schema.stream.view_type}}
-        dynamodb.update_table(TableName=target, **changed)
+        update_table(dynamodb, target, changed)
     if schema.ttl_attribute:
-        current = _ttl_attribute(dynamodb, target)
+        current = ttl_attribute(dynamodb, target)
         if current is None:
             if changed:
                 raise TargetTableNotReadyError(f"{target}: UpdateTable made a change; TTL waits for ACTIVE")
             # Set last: an item restored with a past expiry stays until TTL's own sweep finds it.
-            dynamodb.update_time_to_live(
-                TableName=target,
-                TimeToLiveSpecification={"Enabled": True, "AttributeName": schema.ttl_attribute},
-            )
+            enable_ttl(dynamodb, target, schema.ttl_attribute)
         elif current != schema.ttl_attribute:
             notes.append(f"TTL left on attribute {current} (the backup's table used {schema.ttl_attribute})")
     return context.model_copy(update={"notes": notes})
@@ -131,10 +121,10 @@ def stop_import_and_lower_capacity(rt: Runtime, failure: RestoreFailure) -> list
     update = update_table_capacity(capacity_from_description(table), context.final_capacity)
     if update and table.get("TableStatus") == "ACTIVE":
         try:
-            rt.client("dynamodb").update_table(TableName=context.request.target, **update)
+            update_table(rt.client("dynamodb"), context.request.target, update)
             notes.append(f"capacity of {context.request.target} put back")
-        except ClientError as error:
-            notes.append(f"capacity of {context.request.target} NOT put back: {error.response['Error']['Code']}")
+        except AwsCallError as error:
+            notes.append(f"capacity of {context.request.target} NOT put back: {error_code(error)}")
     elif update:
         notes.append(f"capacity of {context.request.target} NOT put back: the table is {table.get('TableStatus')}")
     return notes

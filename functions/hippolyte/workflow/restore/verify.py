@@ -8,38 +8,11 @@ at the original's capacity could take hours.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
-
+from hippolyte.adapters.imports import describe_import
+from hippolyte.adapters.tables import count_items
 from hippolyte.errors import RestoreVerificationError
 from hippolyte.restore_models import RestoreContext
 from hippolyte.runtime import Runtime
-
-MAX_SEGMENTS = 16
-BYTES_PER_SEGMENT = 1024**3
-
-
-def count_items(dynamodb: Any, table: str, size_bytes: int) -> int:
-    """Every item of a table, counted by a parallel Scan (one segment per GiB, at most 16)."""
-    segments = max(1, min(MAX_SEGMENTS, size_bytes // BYTES_PER_SEGMENT))
-
-    def count(segment: int) -> int:
-        total = 0
-        kwargs: dict[str, Any] = {
-            "TableName": table,
-            "Select": "COUNT",
-            "Segment": segment,
-            "TotalSegments": segments,
-        }
-        while True:
-            page = dynamodb.scan(**kwargs)
-            total += page.get("Count", 0)
-            if "LastEvaluatedKey" not in page:
-                return total
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    with ThreadPoolExecutor(max_workers=segments) as pool:
-        return sum(pool.map(count, range(segments)))
 
 
 def verify_item_count(rt: Runtime, context: RestoreContext) -> RestoreContext:
@@ -47,7 +20,7 @@ def verify_item_count(rt: Runtime, context: RestoreContext) -> RestoreContext:
     target, expected = context.request.target, context.backup.items
     dynamodb = rt.client("dynamodb")
     if context.backup.engine == "export":
-        description = dynamodb.describe_import(ImportArn=context.import_id or "")["ImportTableDescription"]
+        description = describe_import(dynamodb, context.import_id or "")
         if description.get("ErrorCount"):
             raise RestoreVerificationError(
                 f"ImportTable could not load {description['ErrorCount']} item(s) into "
