@@ -7,7 +7,7 @@ from typing import Any
 from hippolyte.handlers.observability import lambda_entry, logger, metrics
 from hippolyte.models import RunContext
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.notify import notify_run
+from hippolyte.workflow.run_report import notify_run
 
 
 @lambda_entry

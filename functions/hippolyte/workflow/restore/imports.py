@@ -15,7 +15,7 @@ from hippolyte.export_format import EXPORT_DIRECTORY, export_id
 from hippolyte.restore_models import RestoreContext
 from hippolyte.restore_plan import capacity_of, import_pipeline_objects
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.create_batch import cluster_settings
+from hippolyte.workflow.create_pipeline import cluster_settings
 from hippolyte.workflow.restore import load_manifest
 
 

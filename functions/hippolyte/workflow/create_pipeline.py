@@ -16,7 +16,7 @@ from hippolyte.pipelines import ClusterSettings, build_pipeline_objects, pipelin
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.batch_starts import pipeline_name, store_start, stored_start
 from hippolyte.workflow.native_export import start_exports
-from hippolyte.workflow.plan import load_batch
+from hippolyte.workflow.plan_batches import load_batch
 
 
 def cluster_settings(rt: Runtime) -> ClusterSettings:
