@@ -1,4 +1,4 @@
-"""CreatePipelines (Map iteration): create and activate one batch's pipeline."""
+"""CreatePipeline (one CreatePipelines iteration): create and activate one batch's pipeline, or start its exports."""
 
 from __future__ import annotations
 
