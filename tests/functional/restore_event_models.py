@@ -18,5 +18,5 @@ class FindBackupEvent(BaseModel):
 
 RESTORE_EVENT_MODELS: dict[str, type[BaseModel]] = {
     "restore": RestoreRequest,
-    "restore_find_backup": FindBackupEvent,
+    "find_backup": FindBackupEvent,
 }

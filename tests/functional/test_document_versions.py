@@ -23,7 +23,7 @@ from hippolyte.errors import InvalidExecutionInputError, InvalidRestoreRequestEr
 from hippolyte.models import BatchProgress, RunProgress, TableOutcome
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.backup_manifest import write_backup_manifest
-from hippolyte.workflow.discover import parse_execution_input
+from hippolyte.workflow.discover_tables import parse_execution_input
 from hippolyte.workflow.restore.find_backup import parse_restore_request
 from moto import mock_aws
 

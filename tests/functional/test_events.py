@@ -38,7 +38,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "check_pipelines": RunContext,
     "scale_down_read_capacity": RunContext,
     "notify_result": RunContext,
-    "restore_after_failure": FailureContext,
+    "restore_capacity_after_failure": FailureContext,
     "notify_failure": FailureContext,
     "reconcile_capacity": EmptyEvent,
 }

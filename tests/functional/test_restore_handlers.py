@@ -12,7 +12,7 @@ import boto3
 import pytest
 from hippolyte.adapters import clients
 from hippolyte.errors import InvalidRestoreRequestError
-from hippolyte.handlers import restore_find_backup
+from hippolyte.handlers import find_backup
 from hippolyte.restore_models import RestoreContext, RestoreRequest
 from hippolyte_local.lambda_runtime import LocalLambdaContext
 from moto import mock_aws
@@ -64,7 +64,7 @@ def test_find_backup_chooses_the_latest_verified_backup_at_or_before_the_time(st
     for day in (26, 27, 28):
         put_backup(stack, "orders", day)
     # WHEN FindBackup runs with the sample event (at 2026-11-28T00:10:00Z)
-    result = RestoreContext.model_validate(restore_find_backup.lambda_handler(event("restore_find_backup"), CONTEXT))
+    result = RestoreContext.model_validate(find_backup.lambda_handler(event("find_backup"), CONTEXT))
     # THEN the 27th's backup is chosen, for a new table
     assert result.backup.location == f"s3://{BUCKET}/orders/2026-11-27-00-10-05/"
     assert (result.backup.engine, result.target_exists, result.request.target) == (
@@ -75,18 +75,18 @@ def test_find_backup_chooses_the_latest_verified_backup_at_or_before_the_time(st
 
 
 def test_find_backup_names_the_field_of_a_bad_input(stack: Any) -> None:
-    bad = event("restore_find_backup")
+    bad = event("find_backup")
     bad["input"]["at"] = "tomorrow-ish"
     with pytest.raises(InvalidRestoreRequestError, match="restore input at: 'tomorrow-ish' is not a time"):
-        restore_find_backup.lambda_handler(bad, CONTEXT)
+        find_backup.lambda_handler(bad, CONTEXT)
 
 
 def test_a_backup_is_found_by_the_time_its_directory_is_named_for(stack: Any) -> None:
     # GIVEN the backup of the 27th, made by a run that started at 00:10:05.668982
     put_backup(stack, "orders", 27)
-    named = event("restore_find_backup")
+    named = event("find_backup")
     named["input"]["at"] = "2026-11-27-00-10-05"
     # WHEN FindBackup is asked for the backup at its directory's time
-    result = RestoreContext.model_validate(restore_find_backup.lambda_handler(named, CONTEXT))
+    result = RestoreContext.model_validate(find_backup.lambda_handler(named, CONTEXT))
     # THEN that backup is chosen
     assert result.backup.location == f"s3://{BUCKET}/orders/2026-11-27-00-10-05/"

@@ -19,7 +19,7 @@ from hippolyte.adapters.ledger import LedgerEntry
 from hippolyte.models import Batch, CreateBatchRequest, PlannedTable, RunRef
 from hippolyte.runtime import Runtime
 from hippolyte.settings import StackSettings
-from hippolyte.workflow.create_batch import read_percents
+from hippolyte.workflow.create_pipeline import read_percents
 from hippolyte.workflow.table_capacity import raise_table, raise_tables, restore_table
 from moto import mock_aws
 

@@ -20,7 +20,7 @@ from unittest import mock
 
 import pytest
 from hippolyte import restore_plan
-from hippolyte.workflow import create_batch
+from hippolyte.workflow import create_pipeline
 from hippolyte_local.emr import ActivityFailedError
 from hippolyte_local.fleet import DemoTable
 from hippolyte_local.session import LocalSession, local_session
@@ -161,7 +161,7 @@ def _backup_and_restores() -> Scenario:
 def _failed_run() -> Scenario:
     """CreatePipeline dies after creating its pipeline and before storing its result (as a Lambda
     timeout would end it): the failure path finds the pipeline by its name and deletes it."""
-    real_store_start = create_batch.store_start
+    real_store_start = create_pipeline.store_start
     died: list[str] = []
 
     def die_before_storing(*args: Any, **kwargs: Any) -> None:
@@ -172,7 +172,7 @@ def _failed_run() -> Scenario:
 
     with (
         local_session(parameters=TEST_PARAMETERS) as session,
-        mock.patch.object(create_batch, "store_start", die_before_storing),
+        mock.patch.object(create_pipeline, "store_start", die_before_storing),
     ):
         build(session, [BIG_SLOW_TABLE, AUTOSCALED_SLOW])
         result = session.run({"poll_seconds": 120}, name="crashed", timeout=120)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from hippolyte.errors import ConfigurationError, InvalidExecutionInputError
 from hippolyte.settings import load_settings
-from hippolyte.workflow.discover import parse_execution_input
+from hippolyte.workflow.discover_tables import parse_execution_input
 
 BASE = {"BACKUP_BUCKET": "hippolyte-dev-backups"}
 

@@ -7,7 +7,7 @@ from typing import Any
 from hippolyte.handlers.observability import lambda_entry, logger
 from hippolyte.models import RunContext
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.check import check_pipelines
+from hippolyte.workflow.check_pipelines import check_pipelines
 
 
 @lambda_entry

@@ -1,4 +1,4 @@
-"""CreatePipelines (Map iteration): create and activate one batch's pipeline."""
+"""CreatePipeline (one CreatePipelines iteration): create and activate one batch's pipeline, or start its exports."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from hippolyte.handlers.observability import lambda_entry, logger, metrics
 from hippolyte.models import CreateBatchRequest
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.create_batch import start_batch
+from hippolyte.workflow.create_pipeline import start_batch
 
 
 @lambda_entry

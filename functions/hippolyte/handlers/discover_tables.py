@@ -7,7 +7,7 @@ from typing import Any
 
 from hippolyte.handlers.observability import lambda_entry, logger, metrics
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.discover import discover_tables
+from hippolyte.workflow.discover_tables import discover_tables
 
 
 @lambda_entry

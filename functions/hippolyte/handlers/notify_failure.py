@@ -7,15 +7,12 @@ from typing import Any
 from hippolyte.handlers.observability import lambda_entry, logger
 from hippolyte.models import FailureContext
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.notify import notify_run
+from hippolyte.workflow.notify_failure import notify_failure
 
 
 @lambda_entry
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Input: :class:`FailureContext`; output: :class:`RunReport` with the error."""
-    failure = FailureContext.model_validate(event)
-    report = notify_run(
-        Runtime.from_environment(), failure.run, failure.execution_id, failure.execution_name, error=failure.error
-    )
+    report = notify_failure(Runtime.from_environment(), FailureContext.model_validate(event))
     logger.info("failure reported", outcome=report.outcome)
     return report.model_dump(mode="json", by_alias=True)

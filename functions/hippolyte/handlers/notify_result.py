@@ -7,15 +7,13 @@ from typing import Any
 from hippolyte.handlers.observability import lambda_entry, logger, metrics
 from hippolyte.models import RunContext
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.notify import notify_run
+from hippolyte.workflow.notify_result import notify_result
 
 
 @lambda_entry
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Input: :class:`RunContext`; output: :class:`RunReport`."""
-    context_model = RunContext.model_validate(event)
-    run = context_model.run
-    report = notify_run(Runtime.from_environment(), run, run.execution_id, run.run_id)
+    report = notify_result(Runtime.from_environment(), RunContext.model_validate(event))
     logger.info("report sent", outcome=report.outcome, failed=report.failed, backed_up=report.backed_up)
     metrics.add_metric(name="TablesBackedUp", unit="Count", value=report.backed_up)
     metrics.add_metric(name="TablesFailed", unit="Count", value=report.failed)

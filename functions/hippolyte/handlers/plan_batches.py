@@ -7,7 +7,7 @@ from typing import Any
 from hippolyte.handlers.observability import lambda_entry, logger
 from hippolyte.models import RunContext
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.plan import plan_run
+from hippolyte.workflow.plan_batches import plan_run
 
 
 @lambda_entry

@@ -6,7 +6,7 @@ from typing import Any
 
 from hippolyte.handlers.observability import lambda_entry, logger, metrics
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.reconcile import reconcile_capacity
+from hippolyte.workflow.reconcile_capacity import reconcile_capacity
 
 
 @lambda_entry

@@ -7,7 +7,7 @@ from typing import Any
 from hippolyte.handlers.observability import lambda_entry, logger
 from hippolyte.models import RunContext
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.scale_down import scale_down_finished
+from hippolyte.workflow.scale_down_read_capacity import scale_down_finished
 
 
 @lambda_entry

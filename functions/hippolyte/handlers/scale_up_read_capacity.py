@@ -7,7 +7,7 @@ from typing import Any
 from hippolyte.handlers.observability import lambda_entry, logger
 from hippolyte.models import RunContext
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.scale_up import scale_up_next_wave
+from hippolyte.workflow.scale_up_read_capacity import scale_up_next_wave
 
 
 @lambda_entry

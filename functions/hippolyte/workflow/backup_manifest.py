@@ -1,8 +1,8 @@
 """Writing a verified backup's ``hippolyte-manifest.json`` (both engines).
 
 Called by CheckPipelines when a table's backup has just been verified: the Data Pipeline engine
-from ``workflow/check.py``, the native export engine from ``workflow/native_export.py``. The
-schema is read from the live table at that moment (DescribeTable, DescribeTimeToLive,
+from ``workflow/check_pipelines.py``, the native export engine from ``workflow/native_export.py``.
+The schema is read from the live table at that moment (DescribeTable, DescribeTimeToLive,
 ListTagsOfResource); the data files are recorded with their size and ETag so that a later change
 to them is noticed before a restore (see :func:`hippolyte.backup_manifest.intact_problem`).
 """

@@ -1,10 +1,14 @@
-"""The restore's steps, one function per state of statemachine/restore.asl.json.
+"""The restore's steps: one module per state of statemachine/restore.asl.json, named after it.
 
 FindBackup decides everything that can be refused (bad input, no such table, no verified backup,
 a target that exists) before anything is created. Then either CreateTargetTable,
 RaiseWriteCapacity and ImportData (an EMR import pipeline, for Data Pipeline backups) or
 ImportTable (for native exports, which creates the table itself), the WaitForImport /
 CheckImport loop, VerifyItemCount, RestoreCapacityAndTtl and NotifyRestored.
+
+This module holds what several states share: the chosen backup's manifest and the tags a
+restored table carries. ``target_table`` and ``report`` hold what the target-table states and the
+two notify states share.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from typing import Any
 from hippolyte.handlers.observability import lambda_entry, logger
 from hippolyte.restore_models import RestoreContext
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.restore.target_table import restore_capacity_and_ttl
+from hippolyte.workflow.restore.restore_capacity_and_ttl import restore_capacity_and_ttl
 
 
 @lambda_entry

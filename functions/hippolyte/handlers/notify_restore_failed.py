@@ -7,7 +7,7 @@ from typing import Any
 from hippolyte.handlers.observability import lambda_entry, logger
 from hippolyte.restore_models import RestoreFailure
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.restore.notify import notify_restore_failed
+from hippolyte.workflow.restore.notify_restore_failed import notify_restore_failed
 
 
 @lambda_entry

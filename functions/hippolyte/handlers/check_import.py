@@ -7,7 +7,7 @@ from typing import Any
 from hippolyte.handlers.observability import lambda_entry, logger
 from hippolyte.restore_models import RestoreContext
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.restore.imports import check_import
+from hippolyte.workflow.restore.check_import import check_import
 
 
 @lambda_entry

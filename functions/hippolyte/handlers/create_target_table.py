@@ -7,7 +7,7 @@ from typing import Any
 from hippolyte.handlers.observability import lambda_entry, logger
 from hippolyte.restore_models import RestoreContext
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.restore.target_table import create_target_table
+from hippolyte.workflow.restore.create_target_table import create_target_table
 
 
 @lambda_entry

@@ -7,7 +7,7 @@ from typing import Any
 from hippolyte.handlers.observability import lambda_entry, logger
 from hippolyte.restore_models import RestoreFailure
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.restore.target_table import stop_import_and_lower_capacity
+from hippolyte.workflow.restore.stop_import_and_lower_capacity import stop_import_and_lower_capacity
 
 
 @lambda_entry

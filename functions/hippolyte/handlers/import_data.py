@@ -7,7 +7,7 @@ from typing import Any
 from hippolyte.handlers.observability import lambda_entry, logger
 from hippolyte.restore_models import RestoreContext
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.restore.imports import start_import_pipeline
+from hippolyte.workflow.restore.import_data import start_import_pipeline
 
 
 @lambda_entry

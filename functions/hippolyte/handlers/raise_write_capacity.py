@@ -7,7 +7,7 @@ from typing import Any
 from hippolyte.handlers.observability import lambda_entry, logger
 from hippolyte.restore_models import RestoreContext
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.restore.target_table import raise_write_capacity
+from hippolyte.workflow.restore.raise_write_capacity import raise_write_capacity
 
 
 @lambda_entry

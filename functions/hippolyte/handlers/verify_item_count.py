@@ -7,7 +7,7 @@ from typing import Any
 from hippolyte.handlers.observability import lambda_entry, logger
 from hippolyte.restore_models import RestoreContext
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.restore.verify import verify_item_count
+from hippolyte.workflow.restore.verify_item_count import verify_item_count
 
 
 @lambda_entry

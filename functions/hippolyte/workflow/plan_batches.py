@@ -5,14 +5,10 @@ from __future__ import annotations
 from hippolyte.adapters.account_limits import read_account_limits
 from hippolyte.adapters.run_store import load_document, save_document
 from hippolyte.history_budget import EXECUTION_HISTORY_LIMIT, MAX_BATCHES_PER_NIGHT
-from hippolyte.models import Batch, BatchProgress, Inventory, Plan, RunContext, RunProgress, RunRef, TableOutcome
+from hippolyte.models import BatchProgress, Inventory, Plan, RunContext, RunProgress, TableOutcome
 from hippolyte.planning import plan_batches
 from hippolyte.runtime import Runtime
-
-
-def batch_document(batch_id: str) -> str:
-    """Name of one batch's document: each CreatePipelines iteration reads only its own."""
-    return f"batches/{batch_id}"
+from hippolyte.workflow.run_documents import batch_document
 
 
 def with_ledger_originals(rt: Runtime, inventory: Inventory) -> Inventory:
@@ -77,13 +73,3 @@ def _leave_out_batches_past_the_history_budget(plan: Plan, progress: RunProgress
             progress.outcomes[table.name] = TableOutcome(
                 name=table.name, status="failed", reason=reason, engine=table.engine
             )
-
-
-def load_batch(rt: Runtime, run: RunRef, batch_id: str) -> Batch:
-    """One batch's document."""
-    return load_document(rt.client("s3"), run, batch_document(batch_id), Batch)
-
-
-def load_plan(rt: Runtime, context: RunContext) -> Plan:
-    """The run's plan."""
-    return load_document(rt.client("s3"), context.run, "plan", Plan)

@@ -10,15 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from hippolyte.adapters.backup_files import inspect_backup
-from hippolyte.adapters.datapipeline import delete_pipeline, pipeline_ids_by_name, pipeline_runs
+from hippolyte.adapters.datapipeline import delete_pipeline, pipeline_runs
 from hippolyte.adapters.run_store import load_document, save_document
 from hippolyte.models import Plan, RunContext, RunProgress, TableOutcome
 from hippolyte.pipelines import output_directory
 from hippolyte.runtime import Runtime
-from hippolyte.waves import startable_batches
 from hippolyte.workflow.backup_manifest import write_backup_manifest
-from hippolyte.workflow.batch_starts import START_NEVER_COMPLETED, fail_batch, merge_stored_starts, pipeline_name
+from hippolyte.workflow.batch_starts import START_NEVER_COMPLETED, fail_batch, merge_stored_starts
 from hippolyte.workflow.native_export import check_exports
+from hippolyte.workflow.run_loop import loop_status
+from hippolyte.workflow.running_batches import delete_batch_pipelines
 
 
 def _verify_table(
@@ -38,7 +39,7 @@ def _verify_table(
         write_backup_manifest(
             rt,
             context.run,
-            progress.outcomes[table_name],  # issue 5: the manifest
+            progress.outcomes[table_name],
             raised_rcu=progress.raised.get(table_name, 0),
         )
     elif failure is not None:
@@ -130,32 +131,9 @@ def _end_unfinished_starts(
 
     A pipeline such a start may have created before it failed is found by its name and deleted.
     """
-    datapipeline = rt.client("datapipeline")
-    prefix = pipeline_name(rt.settings.stage, context.run.run_id, "")
-    by_name = pipeline_ids_by_name(datapipeline, prefix)
+    delete_batch_pipelines(rt, context.run.run_id, dict.fromkeys(batch_ids))
     batches = {batch.id: batch for batch in plan.batches}
     for batch_id in batch_ids:
-        pipeline_id = by_name.get(pipeline_name(rt.settings.stage, context.run.run_id, batch_id))
-        if pipeline_id:
-            delete_pipeline(datapipeline, pipeline_id)
         state = progress.batches[batch_id]
         state.status, state.ended_at = "not_started", now
         fail_batch(progress, batches[batch_id], START_NEVER_COMPLETED)
-
-
-def loop_status(rt: Runtime, plan: Plan, progress: RunProgress) -> str:
-    """done: nothing pending or running; start_next: a wave can start now; waiting otherwise.
-
-    After a refusal at the pipeline limit the loop waits a poll interval before asking again:
-    asking at once would spin against a limit that only a finishing pipeline can lift.
-    """
-    statuses = {state.status for state in progress.batches.values()}
-    if not statuses & {"pending", "starting", "running"}:
-        return "done"
-    if "starting" in statuses:
-        # A start that never stored its result: ScaleUpReadCapacity sends it again.
-        return "start_next"
-    if progress.refused_this_poll:
-        return "waiting"
-    wave = startable_batches(plan, progress, rt.settings.max_concurrent_pipelines)
-    return "start_next" if wave else "waiting"

@@ -7,7 +7,7 @@ from typing import Any
 from hippolyte.handlers.observability import lambda_entry, logger
 from hippolyte.restore_models import RestoreContext
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.restore.notify import notify_restored
+from hippolyte.workflow.restore.notify_restored import notify_restored
 
 
 @lambda_entry

@@ -1,4 +1,4 @@
-"""NotifyResult and NotifyFailure: one SNS message per run, listing every table.
+"""The run's report, which NotifyResult and NotifyFailure send: one SNS message per run, listing every table.
 
 A report that was published is stored as the run's ``sent/result`` (or ``sent/failure``)
 document; a retried notify (Step Functions re-runs it when the Lambda fails after publishing)

@@ -7,7 +7,7 @@ from typing import Any
 from hippolyte.handlers.observability import lambda_entry, logger
 from hippolyte.models import FailureContext
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.recover import restore_after_failure
+from hippolyte.workflow.restore_capacity_after_failure import restore_after_failure
 
 
 @lambda_entry

@@ -1,4 +1,4 @@
-"""CreatePipelines (one Map iteration): create and activate one batch's pipeline, or start its exports.
+"""CreatePipeline (one CreatePipelines iteration): create and activate one batch's pipeline, or start its exports.
 
 Each attempt stores its own result (workflow/batch_starts.py) before it returns, and a retried
 attempt returns that stored result without calling Data Pipeline or DynamoDB again.
@@ -12,28 +12,12 @@ from hippolyte.adapters.tables import describe_table
 from hippolyte.capacity import safe_read_percent
 from hippolyte.errors import PipelineCreationError, PipelineLimitReachedError
 from hippolyte.models import Batch, CreateBatchRequest, StartedBatch
-from hippolyte.pipelines import ClusterSettings, build_pipeline_objects, pipeline_unique_id
+from hippolyte.pipelines import build_pipeline_objects, pipeline_unique_id
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.batch_starts import pipeline_name, store_start, stored_start
 from hippolyte.workflow.native_export import start_exports
-from hippolyte.workflow.plan import load_batch
-
-
-def cluster_settings(rt: Runtime) -> ClusterSettings:
-    """The EMR cluster every pipeline of this stack gets."""
-    s = rt.settings
-    return ClusterSettings(
-        region=rt.region,
-        subnet_id=s.emr_subnet_id,
-        release_label=s.emr_release_label,
-        master_instance_type=s.emr_master_instance_type,
-        core_instance_type=s.emr_core_instance_type,
-        core_instance_count=s.emr_core_instance_count,
-        jar=s.export_jar_for(rt.region),
-        role=s.pipeline_role,
-        resource_role=s.pipeline_resource_role,
-        terminate_after_hours=int(s.window_hours) + 2,
-    )
+from hippolyte.workflow.pipeline_cluster import cluster_settings
+from hippolyte.workflow.run_documents import load_batch
 
 
 def read_percents(

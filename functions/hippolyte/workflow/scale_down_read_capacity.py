@@ -12,7 +12,7 @@ from datetime import timedelta
 from hippolyte.adapters.run_store import load_document, save_document
 from hippolyte.models import Plan, RunContext, RunProgress, RunRef
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.check import loop_status
+from hippolyte.workflow.run_loop import loop_status
 from hippolyte.workflow.table_capacity import record_restore, restore_tables
 
 # At the end of the run, a restore that only waits for the table to be ACTIVE again is retried

@@ -22,7 +22,7 @@ from hippolyte.errors import HippolyteError
 from hippolyte.models import CapacityNote, RunProgress, RunRef
 from hippolyte.report import section
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.recover import stop_running_batches
+from hippolyte.workflow.running_batches import stop_running_batches
 from hippolyte.workflow.table_capacity import restore_table
 
 

@@ -1,0 +1,26 @@
+"""The run's plan and batch documents, as PlanBatches stores them and later states read them."""
+
+from __future__ import annotations
+
+from hippolyte.adapters.run_store import load_document
+from hippolyte.models import Batch, Plan, RunContext, RunRef
+from hippolyte.runtime import Runtime
+
+
+def batch_document(batch_id: str) -> str:
+    """Name of one batch's document: each CreatePipeline iteration reads only its own.
+
+    >>> batch_document("b0007")
+    'batches/b0007'
+    """
+    return f"batches/{batch_id}"
+
+
+def load_batch(rt: Runtime, run: RunRef, batch_id: str) -> Batch:
+    """One batch's document."""
+    return load_document(rt.client("s3"), run, batch_document(batch_id), Batch)
+
+
+def load_plan(rt: Runtime, context: RunContext) -> Plan:
+    """The run's plan."""
+    return load_document(rt.client("s3"), context.run, "plan", Plan)
