@@ -93,8 +93,8 @@ from hippolyte.models import (
 )
 
 HOUR = 3600
-# DynamoDB bills provisioned capacity by the hour: a boost pays every started hour (issue 3's
-# cost model).
+# DynamoDB bills provisioned capacity by the hour: a boost pays every started hour
+# (the planner's cost model).
 CAPACITY_BILLING_SECONDS = HOUR
 # EMR bills per second with a one-minute minimum (AWS EMR pricing; aws-facts, "Prices").
 EMR_MINIMUM_BILLED_SECONDS = 60

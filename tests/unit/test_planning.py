@@ -1,4 +1,4 @@
-"""The planner: its invariants (property-tested) and the cases issue 3 names.
+"""The planner: its invariants (property-tested) and the fleet shapes it must handle.
 
 Every share it writes is within DynamoDBDataNode's readThroughputPercent range, 0.1 to 1.0; a
 boost never takes the application's capacity; on-demand tables are estimated at the rate the EMR

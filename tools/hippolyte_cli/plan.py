@@ -30,7 +30,7 @@ from pydantic import ValidationError
 from hippolyte_cli import JOB_FAILED, USAGE_ERROR, one_line
 
 # The inventory file's budget when no account is asked: DescribeLimits' default
-# AccountMaxReadCapacityUnits (80,000), as issue 3 specifies for planning from a file.
+# AccountMaxReadCapacityUnits (80,000), when planning from a file with no account to ask.
 FILE_MAX_EXTRA_RCU = 80_000
 SHOWN_PIPELINES = 20
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")

@@ -4,7 +4,7 @@ Deploys the stack from template.yaml into moto, builds the demo fleet, runs the 
 machine with the real handlers (the EMR side emulated), then prints the execution history and a
 per-table summary, and reads every backup back to compare it with its table.
 
-It ends with a restore for each engine (issue 5): one table backed up through Data Pipeline and
+It ends with a restore for each engine: one table backed up through Data Pipeline and
 one through the native export are restored into new tables by the real restore state machine,
 and each new table is compared with its original, item for item and index for index.
 """

@@ -30,7 +30,7 @@ class DemoTable:
     gsi: bool = False
     autoscaled: bool = False
     opted_out: bool = False
-    # "export": tagged hippolyte:engine=export, with point-in-time recovery on (issue 5).
+    # "export": tagged hippolyte:engine=export, with point-in-time recovery on.
     engine: str | None = None
 
 
