@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -58,3 +59,20 @@ def read_table(
         description, tags, default_engine=default_engine, pitr_enabled=pitr_enabled(dynamodb, table_name)
     )
     return snapshot, tags
+
+
+def tagged_tables(dynamodb: Any, workers: int = 8) -> dict[str, dict[str, str]]:
+    """Every table of the region with its tags, as discovery's rules read them.
+
+    ListTables, then DescribeTable and ListTagsOfResource for each table, ``workers`` at a time;
+    a table deleted in between is left out.
+    """
+    names = list(list_table_names(dynamodb))
+
+    def tags_of(name: str) -> dict[str, str] | None:
+        description = describe_table(dynamodb, name)
+        return None if description is None else table_tags(dynamodb, description["TableArn"])
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        found = list(pool.map(tags_of, names))
+    return {name: tags for name, tags in zip(names, found, strict=True) if tags is not None}
