@@ -110,3 +110,12 @@ def render_report(
         capacity_pending=len(capacity_pending),
     )
     return report, "\n".join(lines)
+
+
+def execution_console_url(region: str, execution_arn: str) -> str:
+    """The Step Functions console's page of one execution: its graph, events and input.
+
+    >>> execution_console_url("eu-west-1", "<execution ARN>")
+    'https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/<execution ARN>'
+    """
+    return f"https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/{execution_arn}"

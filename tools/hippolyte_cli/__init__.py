@@ -23,7 +23,7 @@ JOB_FAILED = 1
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every verb registered."""
     # Imported here: each verb module imports hippolyte_cli for its exit codes.
-    from hippolyte_cli import backups, demo, plan, restore  # noqa: PLC0415
+    from hippolyte_cli import backups, demo, freshness, history, plan, restore, run, status  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(
         prog="hippolyte",
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"hippolyte {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
-    for module in (plan, demo, backups, restore):
+    for module in (plan, demo, backups, restore, run, status, history, freshness):
         module.register(verbs)
     return parser
 

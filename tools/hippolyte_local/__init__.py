@@ -5,6 +5,7 @@ below reach into its internals; see each module). Pieces:
 
 * :mod:`~hippolyte_local.template` reads ``template.yaml`` as CloudFormation would;
 * :mod:`~hippolyte_local.stack` creates the stack's resources, functions and state machine in moto;
+* :mod:`~hippolyte_local.cloudformation` answers DescribeStacks for it (the CLI reads its outputs);
 * :mod:`~hippolyte_local.lambda_runtime` makes moto's Lambda run our handlers in-process;
 * :mod:`~hippolyte_local.emr` plays the EMR clusters: it runs the activities of every activated
   pipeline from its definition and writes the export tool's files;

@@ -30,6 +30,7 @@ from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from hippolyte_local.aws_calls import AwsCallLog, recording_aws_calls
+from hippolyte_local.cloudformation import describing
 from hippolyte_local.emr import LocalEmr
 from hippolyte_local.lambda_runtime import AfterInvocationHook, InvocationHook, InvocationLog, in_process_lambdas
 from hippolyte_local.native_export import LocalNativeExports
@@ -284,6 +285,7 @@ def local_session(
         if extra is not None:
             extra(stack)
         deployed = deploy(region=region, parameters=parameters)
+        stack.enter_context(describing(deployed))
         emulator = stack.enter_context(LocalEmr(region=region, **(emr or {})))
         exports = stack.enter_context(LocalNativeExports(region=region, clock=clock))
         session = LocalSession(

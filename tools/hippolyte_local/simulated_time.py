@@ -27,6 +27,7 @@ from unittest import mock
 
 from moto.stepfunctions.parser import models as parser_models
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.backend import execution as parser_execution
 
 Clock = Callable[[], datetime]
 
@@ -134,8 +135,14 @@ def _datetime_module_reading(clock: Clock) -> types.SimpleNamespace:
 
 @contextmanager
 def executions_start_on(clock: Clock) -> Iterator[None]:
-    """Stamp every new execution's start date (``$$.Execution.StartTime``) with ``clock``."""
-    with mock.patch.object(parser_models, "datetime", _datetime_module_reading(clock)):
+    """Stamp every new execution's start date (``$$.Execution.StartTime``) with ``clock``, and its
+    stop date when it ends (DescribeExecution's and ListExecutions' ``stopDate``), so that a night's
+    duration is the time it took on that clock."""
+    reading = _datetime_module_reading(clock)
+    with (
+        mock.patch.object(parser_models, "datetime", reading),
+        mock.patch.object(parser_execution, "datetime", reading),
+    ):
         yield
 
 

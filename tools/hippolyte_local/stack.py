@@ -53,6 +53,12 @@ class LocalStack:
     aliases: dict[str, str] = field(default_factory=dict)
     # Resolves the template's values against what was deployed (the IAM contract tests use it).
     resolver: Resolver | None = None
+    # What CloudFormation would tell of the stack (DescribeStacks; see hippolyte_local.cloudformation):
+    # its name, the parameters it was deployed with (a list joined by commas, as CloudFormation
+    # shows it) and its Outputs resolved against what was deployed.
+    name: str = ""
+    parameters: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
 
     @property
     def bucket(self) -> str:
@@ -92,7 +98,11 @@ def deploy(region: str = "us-east-1", parameters: dict[str, str] | None = None, 
         "AWS::Partition": "aws",
         "AWS::StackName": f"hippolyte-{stage}",
     }
-    stack = LocalStack(region=region)
+    stack = LocalStack(
+        region=region,
+        name=pseudo["AWS::StackName"],
+        parameters={key: ",".join(value) if isinstance(value, list) else value for key, value in params.items()},
+    )
     attributes: dict[str, str] = {}
     resolver = Resolver(params, stack.refs, attributes, pseudo)
     stack.resolver = resolver
@@ -194,6 +204,7 @@ def deploy(region: str = "us-east-1", parameters: dict[str, str] | None = None, 
         }
     )
     stack.environment = environment
+    stack.outputs = {key: str(resolver.resolve(output["Value"])) for key, output in template.get("Outputs", {}).items()}
     os.environ.update(environment)
     return stack
 

@@ -59,52 +59,74 @@ def _guess_engine(keys: list[str]) -> Engine | None:
     return None
 
 
-def list_backups(s3: S3Client, bucket: str, table: str) -> list[BackupListing]:
-    """Every backup directory of a table, newest first, each with whether it can be restored."""
-    prefix = f"{table}/"
-    listing = list_prefix(s3, bucket, prefix)
+def _directories(listing: dict[str, tuple[int, str]], prefix: str) -> dict[str, list[str]]:
+    """The listing's backup directories (``<YYYY-MM-DD-HH-MM-SS>``) under ``prefix``, each with its keys."""
     directories: dict[str, list[str]] = {}
     for key in listing:
         name = key[len(prefix) :].split("/", 1)[0]
         if timestamp_of(name) is not None:
             directories.setdefault(name, []).append(key)
-    backups: list[BackupListing] = []
-    for name, keys in directories.items():
-        location = f"s3://{bucket}/{prefix}{name}/"
-        manifest_key = f"{prefix}{name}/{MANIFEST_NAME}"
-        manifest = get_manifest(s3, bucket, manifest_key) if manifest_key in listing else None
-        time = timestamp_of(name)
-        assert time is not None  # filtered above
-        if manifest is None:
-            backups.append(
-                BackupListing(
-                    table=table,
-                    time=time,
-                    location=location,
-                    engine=_guess_engine(keys),
-                    bytes=sum(listing[key][0] for key in keys),
-                    problem=f"no {MANIFEST_NAME}: the backup did not complete or failed its verification",
-                )
-            )
-            continue
-        facts = manifest.backup
-        problem = intact_problem(manifest, listing)
-        if problem is None and manifest.table is None:
-            problem = "its manifest holds no table schema (the table was gone when it was verified)"
-        backups.append(
-            BackupListing(
-                table=table,
-                time=time,  # the directory's name, to the second, as --at and --backup name it
-                location=location,
-                engine=facts.engine,
-                items=facts.items,
-                bytes=facts.bytes,
-                verified=facts.verified and problem is None,
-                problem=problem,
-                manifest_key=manifest_key,
-            )
+    return directories
+
+
+def _backup(
+    s3: S3Client, bucket: str, table: str, name: str, keys: list[str], listing: dict[str, tuple[int, str]]
+) -> BackupListing:
+    """One backup directory, with whether it can be restored (reads its manifest, if it has one)."""
+    prefix = f"{table}/"
+    location = f"s3://{bucket}/{prefix}{name}/"
+    manifest_key = f"{prefix}{name}/{MANIFEST_NAME}"
+    manifest = get_manifest(s3, bucket, manifest_key) if manifest_key in listing else None
+    time = timestamp_of(name)
+    assert time is not None  # only backup directories are passed
+    if manifest is None:
+        return BackupListing(
+            table=table,
+            time=time,
+            location=location,
+            engine=_guess_engine(keys),
+            bytes=sum(listing[key][0] for key in keys),
+            problem=f"no {MANIFEST_NAME}: the backup did not complete or failed its verification",
         )
+    facts = manifest.backup
+    problem = intact_problem(manifest, listing)
+    if problem is None and manifest.table is None:
+        problem = "its manifest holds no table schema (the table was gone when it was verified)"
+    return BackupListing(
+        table=table,
+        time=time,  # the directory's name, to the second, as --at and --backup name it
+        location=location,
+        engine=facts.engine,
+        items=facts.items,
+        bytes=facts.bytes,
+        verified=facts.verified and problem is None,
+        problem=problem,
+        manifest_key=manifest_key,
+    )
+
+
+def list_backups(s3: S3Client, bucket: str, table: str) -> list[BackupListing]:
+    """Every backup directory of a table, newest first, each with whether it can be restored."""
+    listing = list_prefix(s3, bucket, f"{table}/")
+    backups = [
+        _backup(s3, bucket, table, name, keys, listing) for name, keys in _directories(listing, f"{table}/").items()
+    ]
     return sorted(backups, key=lambda backup: backup.time, reverse=True)
+
+
+def newest_verified_backup(s3: S3Client, bucket: str, table: str) -> BackupListing | None:
+    """A table's newest backup that can be restored, or None when it has none.
+
+    The same verdict as :func:`list_backups`, but manifests are read newest first and only until
+    one is verified: one listing and, most nights, one small GetObject per table.
+    """
+    listing = list_prefix(s3, bucket, f"{table}/")
+    directories = _directories(listing, f"{table}/")
+    for name in sorted(directories, reverse=True):  # the names sort as the times they are
+        backup = _backup(s3, bucket, table, name, directories[name], listing)
+        if backup.verified:
+            return backup
+    return None
 
 
 def read_table_schema_parts(

@@ -147,3 +147,20 @@ def enable_ttl(dynamodb: DynamoDBClient, table_name: str, attribute: str) -> Non
     dynamodb.update_time_to_live(
         TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
     )
+
+
+def tagged_tables(dynamodb: DynamoDBClient, workers: int = 8) -> dict[str, dict[str, str]]:
+    """Every table of the region with its tags, as discovery's rules read them.
+
+    ListTables, then DescribeTable and ListTagsOfResource for each table, ``workers`` at a time;
+    a table deleted in between is left out.
+    """
+    names = list(list_table_names(dynamodb))
+
+    def tags_of(name: str) -> dict[str, str] | None:
+        description = describe_table(dynamodb, name)
+        return None if description is None else table_tags(dynamodb, description["TableArn"])
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        found = list(pool.map(tags_of, names))
+    return {name: tags for name, tags in zip(names, found, strict=True) if tags is not None}
