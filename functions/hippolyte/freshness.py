@@ -2,7 +2,12 @@
 
 Pure: the tables that should be backed up (what discovery's rules select), the time of each one's
 newest *verified* backup, and ``now`` from the caller's clock go in; a sorted answer comes out.
-``hippolyte freshness`` prints it; the same answer can give a TablesWithoutFreshBackup metric.
+``hippolyte freshness`` prints it; NotifyResult, NotifyFailure and the hourly reconcile publish its
+count as the TablesWithoutFreshBackup metric.
+
+After each run, :func:`record_run` folds the run's outcomes into the :class:`FreshnessRecord` (each
+expected table and the time of its newest verified backup), which the bucket keeps between runs:
+the hourly reconcile reads it, so a night that never ran still makes every table stale.
 
 A table is *stale* when it has no verified backup, or when its newest one is older than the limit
 (a backup exactly as old as the limit is still fresh). Stale tables come first, those without any
@@ -14,7 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from hippolyte.models import Inventory, TableOutcome
+from hippolyte.restore_plan import timestamp_of
 
 # Nightly backups, plus two hours of slack for a night that started late or ran long: a table
 # older than this missed a night.
@@ -99,3 +107,67 @@ def assess_freshness(
         )
     )
     return Freshness(now=now, max_age_hours=max_age_hours, tables=entries)
+
+
+class FreshnessRecord(BaseModel):
+    """Every table that should be backed up, with the time of its newest verified backup (None: none known)."""
+
+    # A newer version may add fields: an older reader ignores them.
+    model_config = ConfigDict(extra="ignore")
+
+    written_at: datetime
+    newest_backups: dict[str, datetime | None] = Field(default_factory=dict)
+
+
+def expected_tables(inventory: Inventory) -> list[str]:
+    """The tables of a run that should have a fresh backup: those it backs up, and those left out for the night.
+
+    Tables the rules exclude (a pattern, an opt-out tag) or that are gone do not count.
+    """
+    return sorted({table.name for table in inventory.tables} | {s.name for s in inventory.skipped if s.expected})
+
+
+def backup_time(outcome: TableOutcome) -> datetime | None:
+    """When a backed-up table's backup was made: its directory's name (``<table>/<YYYY-MM-DD-HH-MM-SS>/``).
+
+    >>> backup_time(TableOutcome(name="t", status="backed_up", s3_path="s3://b/t/2026-11-28-00-10-05/")).isoformat()
+    '2026-11-28T00:10:05+00:00'
+    >>> backup_time(TableOutcome(name="t", status="failed")) is None
+    True
+    """
+    if outcome.status != "backed_up" or not outcome.s3_path:
+        return None
+    return timestamp_of(outcome.s3_path.rstrip("/").rsplit("/", 1)[-1])
+
+
+def record_run(
+    previous: FreshnessRecord | None,
+    inventory: Inventory,
+    outcomes: Iterable[TableOutcome],
+    now: datetime,
+    *,
+    whole_account: bool,
+    found: Mapping[str, datetime | None] | None = None,
+) -> FreshnessRecord:
+    """The record after one run.
+
+    A run over the whole account decides which tables are expected (a table dropped from the
+    account, or excluded since, stops counting); a re-run of named tables only updates those. A
+    table backed up by the run takes its backup's time; any other keeps what the record knew, or
+    what ``found`` says (the newest verified backup read from the bucket, for a table the record
+    does not know yet). A time never moves backwards.
+    """
+    known = dict(previous.newest_backups) if previous is not None else {}
+    expected = expected_tables(inventory)
+    tables = set(expected) if whole_account else set(known) | set(expected)
+    made = {outcome.name: time for outcome in outcomes if (time := backup_time(outcome)) is not None}
+    newest: dict[str, datetime | None] = {}
+    for table in sorted(tables):
+        candidates = [t for t in (known.get(table), (found or {}).get(table), made.get(table)) if t is not None]
+        newest[table] = max(candidates) if candidates else None
+    return FreshnessRecord(written_at=_aware(now, "now"), newest_backups=newest)
+
+
+def assess_record(record: FreshnessRecord, now: datetime, max_age_hours: float = DEFAULT_MAX_AGE_HOURS) -> Freshness:
+    """The record's tables against ``now``: how fresh each one's newest verified backup is."""
+    return assess_freshness(record.newest_backups, record.newest_backups, now, max_age_hours)

@@ -94,6 +94,10 @@ class SkippedTable(Model):
 
     name: str
     reason: str
+    # Whether the table should still have a fresh backup: true when it was left out for a reason
+    # of the night (another run holds it, point-in-time recovery is off), false when the rules
+    # exclude it or it is gone. Expected tables count in TablesWithoutFreshBackup.
+    expected: bool = False
 
 
 class Inventory(Model):
@@ -101,6 +105,8 @@ class Inventory(Model):
 
     tables: list[TableSnapshot]
     skipped: list[SkippedTable] = Field(default_factory=list)
+    # False for a re-run of named tables: its tables are not the account's whole expected set.
+    whole_account: bool = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -424,6 +430,10 @@ class RunReport(PublishedReport):
     failed: NonNegativeInt
     skipped: NonNegativeInt
     capacity_pending: NonNegativeInt = 0
+    # Tables that should be backed up whose newest verified backup is older than FreshnessHours
+    # (or that have none): the TablesWithoutFreshBackup metric. The report lists them. None when the
+    # run ended before it had an inventory (nothing to count).
+    without_fresh_backup: NonNegativeInt | None = None
     error: StateError | None = None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from hippolyte.freshness import Freshness, TableFreshness
 from hippolyte.models import CapacityNote, Inventory, RunProgress, RunReport, TableOutcome
 
 SUBJECT_LIMIT = 100  # SNS: subjects must be under 100 characters
@@ -69,6 +70,7 @@ def render_report(
     capacity_pending: dict[str, CapacityNote],
     notes: list[str],
     error: str | None = None,
+    freshness: Freshness | None = None,
 ) -> tuple[RunReport, str]:
     """The report's summary and the email body."""
     backed_up = [o for o in outcomes if o.status == "backed_up"]
@@ -83,6 +85,12 @@ def render_report(
     if error:
         lines += ["The run itself failed:", f"  {error}", ""]
     lines += section("Failed", (f"  {o.name}: {o.reason}" for o in failed))
+    stale = [entry for entry in freshness.tables if entry.stale] if freshness is not None else []
+    if freshness is not None:
+        lines += section(
+            f"Without a verified backup from the last {freshness.max_age_hours:g} hours",
+            (f"  {entry.table}: {_age(entry)}" for entry in stale),
+        )
     lines += section(
         "Capacity not back to its original yet",
         (
@@ -108,8 +116,24 @@ def render_report(
         failed=len(failed),
         skipped=len(skipped),
         capacity_pending=len(capacity_pending),
+        without_fresh_backup=len(stale) if freshness is not None else None,
     )
     return report, "\n".join(lines)
+
+
+def _age(entry: TableFreshness) -> str:
+    """A stale table's newest verified backup, for people.
+
+    >>> from datetime import UTC, datetime
+    >>> _age(TableFreshness(table="t", newest_backup=None, age_seconds=None, stale=True))
+    'no verified backup'
+    >>> newest = datetime(2026, 11, 26, tzinfo=UTC)
+    >>> _age(TableFreshness(table="t", newest_backup=newest, age_seconds=180000, stale=True))
+    'newest verified backup 50 h old (2026-11-26T00:00:00+00:00)'
+    """
+    if entry.newest_backup is None or entry.age_seconds is None:
+        return "no verified backup"
+    return f"newest verified backup {entry.age_seconds / 3600:.0f} h old ({entry.newest_backup.isoformat()})"
 
 
 def execution_console_url(region: str, execution_arn: str) -> str:

@@ -36,6 +36,8 @@ class StackSettings(BaseModel):
     exclude_patterns: list[str] = Field(default_factory=list, alias="EXCLUDE_PATTERNS")
     always_backup: list[str] = Field(default_factory=list, alias="ALWAYS_BACKUP")
     window_hours: Annotated[float, Field(gt=0, le=24)] = Field(default=7.0, alias="WINDOW_HOURS")
+    # A table whose newest verified backup is older than this counts in TablesWithoutFreshBackup.
+    freshness_hours: Annotated[float, Field(gt=0, le=24 * 31)] = Field(default=26.0, alias="FRESHNESS_HOURS")
     # readThroughputPercent's range (AWS Data Pipeline Developer Guide, DynamoDBDataNode).
     read_throughput_percent: ReadPercent = Field(default=0.5, alias="READ_THROUGHPUT_PERCENT")
     on_demand_read_throughput_percent: ReadPercent = Field(

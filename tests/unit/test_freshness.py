@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hippolyte.freshness import DEFAULT_MAX_AGE_HOURS, assess_freshness
+from hippolyte.freshness import DEFAULT_MAX_AGE_HOURS, FreshnessRecord, assess_freshness, assess_record, record_run
+from hippolyte.models import Inventory, SkippedTable, TableOutcome, TableSnapshot
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -129,3 +130,97 @@ def test_as_time_passes_a_stale_table_never_becomes_fresh(fleet, later_seconds):
     before = set(assess_freshness(fleet, times(fleet), NOW).stale)
     after = set(assess_freshness(fleet, times(fleet), NOW + timedelta(seconds=later_seconds)).stale)
     assert before <= after
+
+
+# --------------------------------------------------------------------------------------------
+# The record kept between runs
+# --------------------------------------------------------------------------------------------
+
+TABLE_NAMES = st.sampled_from(["orders", "carts", "prices", "users", "audit", "events"])
+# Each table of a run: backed up (at some minutes after NOW), failed, or skipped for the night
+# (expected) or by a rule (not expected).
+run_tables = st.dictionaries(
+    TABLE_NAMES,
+    st.sampled_from(["backed_up", "failed", "left_for_the_night", "excluded"]),
+    max_size=6,
+)
+previous_records = st.none() | st.dictionaries(TABLE_NAMES, st.none() | ages, max_size=6)
+
+
+def _run(tables: dict[str, str], minute: int) -> tuple[Inventory, list[TableOutcome]]:
+    """An inventory and outcomes for a run whose backups are stamped ``minute`` after NOW."""
+    stamp = (NOW + timedelta(minutes=minute)).strftime("%Y-%m-%d-%H-%M-%S")
+    inventory = Inventory(
+        tables=[TableSnapshot(name=name) for name, fate in tables.items() if fate in ("backed_up", "failed")],
+        skipped=[
+            SkippedTable(name=name, reason=fate, expected=fate == "left_for_the_night")
+            for name, fate in tables.items()
+            if fate in ("left_for_the_night", "excluded")
+        ],
+    )
+    outcomes = [
+        TableOutcome(name=name, status="backed_up", s3_path=f"s3://bucket/{name}/{stamp}/")
+        if fate == "backed_up"
+        else TableOutcome(name=name, status="failed" if fate == "failed" else "skipped", reason=fate)
+        for name, fate in tables.items()
+    ]
+    return inventory, outcomes
+
+
+def _record(previous: dict[str, int | None] | None) -> FreshnessRecord | None:
+    return None if previous is None else FreshnessRecord(written_at=NOW, newest_backups=times(previous))
+
+
+@PROPERTY
+@given(previous_records, run_tables, st.booleans(), st.integers(min_value=0, max_value=600))
+def test_the_record_after_a_run_knows_the_expected_tables_and_never_goes_back_in_time(
+    previous, tables, whole_account, minute
+):
+    # GIVEN what the record knew, and a run over the whole account or over named tables
+    inventory, outcomes = _run(tables, minute)
+    inventory = inventory.model_copy(update={"whole_account": whole_account})
+    before = _record(previous)
+
+    # WHEN the run is folded in
+    after = record_run(before, inventory, outcomes, NOW, whole_account=whole_account)
+
+    # THEN a whole-account run's tables are exactly its expected ones; a re-run only adds
+    expected = {name for name, fate in tables.items() if fate != "excluded"}
+    if whole_account:
+        assert set(after.newest_backups) == expected
+    else:
+        assert set(after.newest_backups) == expected | set(previous or {})
+    # AND a table backed up by the run has that backup's time; no time ever moves backwards
+    for name, fate in tables.items():
+        if fate == "backed_up":
+            assert after.newest_backups[name] is not None
+            assert after.newest_backups[name] >= NOW + timedelta(minutes=minute)
+    for name, newest in (before.newest_backups if before else {}).items():
+        if name in after.newest_backups and newest is not None:
+            assert after.newest_backups[name] is not None and after.newest_backups[name] >= newest
+
+
+def test_a_table_excluded_since_stops_counting_after_a_whole_account_run():
+    # GIVEN a record that knew an old table, and a night whose rules exclude it now
+    before = FreshnessRecord(written_at=NOW, newest_backups={"orders": None, "legacy": None})
+    inventory, outcomes = _run({"orders": "backed_up", "legacy": "excluded"}, minute=5)
+
+    # WHEN the night is folded in
+    after = record_run(before, inventory, outcomes, NOW, whole_account=True)
+
+    # THEN only orders is expected, and fresh
+    assert assess_record(after, NOW + timedelta(hours=1)).stale == []
+    assert list(after.newest_backups) == ["orders"]
+
+
+def test_an_older_verified_backup_found_in_the_bucket_counts_for_a_table_the_record_never_knew():
+    # GIVEN a first run after an upgrade, in which carts fails but has a backup from last night
+    inventory, outcomes = _run({"carts": "failed"}, minute=5)
+    last_night = NOW - timedelta(hours=20)
+
+    # WHEN it is folded in with what the bucket holds
+    after = record_run(None, inventory, outcomes, NOW, whole_account=True, found={"carts": last_night})
+
+    # THEN carts is fresh for another six hours, then stale
+    assert assess_record(after, NOW + timedelta(hours=5)).stale == []
+    assert assess_record(after, NOW + timedelta(hours=7)).stale == ["carts"]

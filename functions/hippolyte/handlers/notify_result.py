@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hippolyte.handlers.observability import lambda_entry, logger, metrics
+from hippolyte.handlers.observability import TABLES_WITHOUT_FRESH_BACKUP, lambda_entry, logger, metrics
 from hippolyte.models import RunContext
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.notify_result import notify_result
@@ -17,4 +17,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.info("report sent", outcome=report.outcome, failed=report.failed, backed_up=report.backed_up)
     metrics.add_metric(name="TablesBackedUp", unit="Count", value=report.backed_up)
     metrics.add_metric(name="TablesFailed", unit="Count", value=report.failed)
+    if report.without_fresh_backup is not None:
+        metrics.add_metric(name=TABLES_WITHOUT_FRESH_BACKUP, unit="Count", value=report.without_fresh_backup)
     return report.model_dump(mode="json")

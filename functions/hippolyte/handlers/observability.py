@@ -17,6 +17,8 @@ SERVICE = "hippolyte"
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace="Hippolyte", service=SERVICE)
+# Expected tables whose newest verified backup is older than FreshnessHours: the stack alarms on it.
+TABLES_WITHOUT_FRESH_BACKUP = "TablesWithoutFreshBackup"
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hippolyte.handlers.observability import lambda_entry, logger, metrics
+from hippolyte.handlers.observability import TABLES_WITHOUT_FRESH_BACKUP, lambda_entry, logger, metrics
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.reconcile_capacity import reconcile_capacity
 
@@ -15,4 +15,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     report = reconcile_capacity(Runtime.from_environment())
     logger.info("reconciled", restored=len(report.restored), pending=len(report.pending))
     metrics.add_metric(name="TablesPendingRestore", unit="Count", value=len(report.pending))
+    if report.without_fresh_backup is not None:
+        metrics.add_metric(name=TABLES_WITHOUT_FRESH_BACKUP, unit="Count", value=report.without_fresh_backup)
     return report.model_dump(mode="json")

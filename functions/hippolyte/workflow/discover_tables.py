@@ -91,6 +91,7 @@ def _take_leases(rt: Runtime, run: RunRef, names: list[str], manual: bool) -> tu
             others.append(
                 SkippedTable(
                     name=name,
+                    expected=True,
                     reason=f"run {lease.holder_run_id} is backing it up now (its lease runs until "
                     f"{lease.until.isoformat()}); left out so that two runs never change its capacity",
                 )
@@ -144,11 +145,14 @@ def discover_tables(
     for name in selected:
         reason = _require_pitr(rt, by_name[name])
         if reason:
-            skipped.append(SkippedTable(name=name, reason=reason))
+            skipped.append(SkippedTable(name=name, reason=reason, expected=True))
         else:
             tables.append(by_name[name].model_copy(update={"pitr_enabled": by_name[name].engine == "export"}))
     s3 = rt.client("s3")
-    save_document(s3, run, "inventory", Inventory(tables=tables, skipped=sorted(skipped, key=lambda s: s.name)))
+    inventory = Inventory(
+        tables=tables, skipped=sorted(skipped, key=lambda s: s.name), whole_account=request.tables is None
+    )
+    save_document(s3, run, "inventory", inventory)
     progress = RunProgress(deadline=started_at + timedelta(seconds=rt.settings.window_seconds) + DEADLINE_GRACE)
     save_document(s3, run, "progress", progress)
     return RunContext(run=run, poll_seconds=request.poll_seconds)

@@ -22,6 +22,7 @@ from hippolyte.errors import HippolyteError
 from hippolyte.models import CapacityNote, RunProgress, RunRef
 from hippolyte.report import section
 from hippolyte.runtime import Runtime
+from hippolyte.workflow.backup_freshness import current_freshness
 from hippolyte.workflow.running_batches import stop_running_batches
 from hippolyte.workflow.table_capacity import restore_table
 
@@ -36,6 +37,9 @@ class ReconcileReport(BaseModel):
     stopped_runs: list[str] = Field(default_factory=list)
     # Runs (or tables) left for the next pass because an AWS call failed, with the reason.
     skipped: list[CapacityNote] = Field(default_factory=list)
+    # The TablesWithoutFreshBackup metric, from the record the last runs left; None before any run
+    # has reported (then there is nothing to count, and the alarm's missing data speaks).
+    without_fresh_backup: int | None = None
     message_id: str | None = None
 
 
@@ -71,6 +75,8 @@ def reconcile_capacity(rt: Runtime) -> ReconcileReport:
                 )
             )
     _release_leases_of_ended_runs(ledger, status_of, report)
+    freshness = current_freshness(rt)
+    report.without_fresh_backup = len(freshness.stale) if freshness is not None else None
     if report.restored or report.pending or report.gone or report.stopped_runs or report.skipped:
         report.message_id = publish_report(rt.client("sns"), rt.settings.topic_arn, *render_reconcile(rt, report))
     return report

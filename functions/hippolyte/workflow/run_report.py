@@ -12,6 +12,7 @@ from hippolyte.adapters.run_store import document_exists, load_document, save_re
 from hippolyte.models import Inventory, RunProgress, RunRef, RunReport, StateError
 from hippolyte.report import final_outcomes, render_report
 from hippolyte.runtime import Runtime, account_of
+from hippolyte.workflow.backup_freshness import update_freshness
 
 
 def notify_run(
@@ -28,6 +29,7 @@ def notify_run(
         else RunProgress()
     )
     outcomes = final_outcomes(inventory, progress)
+    freshness = update_freshness(rt, inventory, outcomes) if run is not None and inventory is not None else None
     report, body = render_report(
         account=account_of(execution_id),
         region=rt.region,
@@ -37,6 +39,7 @@ def notify_run(
         capacity_pending=progress.capacity_pending,
         notes=progress.notes,
         error=f"{error.error}: {error.cause}" if error else None,
+        freshness=freshness,
     )
     if run is not None:  # a run rejected at its first state leaves nothing in the account
         save_report_text(s3, run, body)
