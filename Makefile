@@ -10,6 +10,8 @@ TOOLS := .tools
 SAM := $(TOOLS)/sam/bin/sam
 SAM_STAMP := $(TOOLS)/sam/.installed
 SAM_PYTHON ?= $(shell PYENV_VERSION=3.12.1 pyenv which python3.12 2>/dev/null || command -v python3.12 || echo python3)
+# checkov (the template's security scan) pins its own dependencies too: a third tool virtualenv.
+CHECKOV_STAMP := $(TOOLS)/checkov/.installed
 
 .PHONY: install demo test lint bench tools clean
 
@@ -27,13 +29,19 @@ $(SAM_STAMP):
 	$(TOOLS)/sam/bin/python -m pip install --quiet 'aws-sam-cli>=1.170,<2'
 	touch $(SAM_STAMP)
 
-tools: $(SAM_STAMP)
+$(CHECKOV_STAMP):
+	$(SAM_PYTHON) -m venv $(TOOLS)/checkov
+	$(TOOLS)/checkov/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/checkov/bin/python -m pip install --quiet 'checkov>=3.2,<4'
+	touch $(CHECKOV_STAMP)
+
+tools: $(SAM_STAMP) $(CHECKOV_STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/hippolyte demo
 
-test: $(STAMP) $(SAM_STAMP)
-	HIPPOLYTE_REQUIRE_SAM=1 $(PY) -m pytest -n 3 --dist loadgroup
+test: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
+	HIPPOLYTE_REQUIRE_SAM=1 HIPPOLYTE_REQUIRE_CHECKOV=1 $(PY) -m pytest -n 3 --dist loadgroup
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check functions tools tests bench

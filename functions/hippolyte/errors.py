@@ -115,3 +115,15 @@ class InvalidExportLineError(HippolyteError):
 
 class UnexportableItemError(HippolyteError):
     """An item cannot be written as the EMR export tool's line (not DynamoDB's shape, or an order not emulated)."""
+
+
+class InvalidExecutionEventError(HippolyteError):
+    """The event is not a Step Functions execution status change the rule would pass on."""
+
+
+class ExecutionDetailsUnavailableError(HippolyteError):
+    """DescribeExecution did not answer (throttled, denied, the execution's history expired)."""
+
+
+class MarkerUnreadableError(HippolyteError):
+    """S3 answered neither "there" nor "not there" for a marker (denied, unavailable)."""

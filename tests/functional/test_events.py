@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hippolyte.execution_alert import ExecutionStatusEvent
 from hippolyte.models import CreateBatchRequest, ExecutionInput, FailureContext, RunContext
 from pydantic import BaseModel
 
@@ -41,6 +42,8 @@ MODELS: dict[str, type[BaseModel]] = {
     "restore_capacity_after_failure": FailureContext,
     "notify_failure": FailureContext,
     "reconcile_capacity": EmptyEvent,
+    # EventBridge's envelope: its fields beyond the ones read are ignored (AWS adds fields to events).
+    "notify_execution_ended": ExecutionStatusEvent,
 }
 
 

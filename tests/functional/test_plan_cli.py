@@ -289,7 +289,9 @@ def test_a_live_account_is_planned_with_its_own_limits(account, capsys):
     plan = plan_json(capsys, "--region", REGION)
     # THEN the budget is what the account has left, and the opted-out table is skipped with why
     assert plan["max_extra_rcu"] == 20_000 - 2_000
-    assert plan["skipped"] == [{"name": "scratch", "reason": "opted out by tag hippolyte:backup=false", "expected": False}]
+    assert plan["skipped"] == [
+        {"name": "scratch", "reason": "opted out by tag hippolyte:backup=false", "expected": False}
+    ]
     planned = {t["name"]: t for b in plan["batches"] for t in b["tables"]}
     assert set(planned) == {"orders", "users", "clicks"}
     assert planned["orders"]["original_read_capacity_units"] == 500

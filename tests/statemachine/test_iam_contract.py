@@ -5,7 +5,8 @@ function makes (``LocalSession.aws_calls``): a nightly backup over provisioned, 
 on-demand and native-export tables (one without PITR, turned on by EnablePitr); a restore by each
 engine (one retrying its table creation), refused restores and a restore whose import fails; a run
 that fails after its pipeline was created; and reconcile after runs stopped before and after their
-pipelines were recorded. Each call's permissions (tests/support/iam_contract.py) must be granted by
+pipelines were recorded; and NotifyExecutionEnded after the failed run (reported already) and the
+stopped runs (reported by it). Each call's permissions (tests/support/iam_contract.py) must be granted by
 the function's policy, SAM policy templates expanded, on the resource it names: a permission
 missing in template.yaml fails here instead of in the account at night.
 """
@@ -90,6 +91,8 @@ NOT_NEEDED_BY_THE_CODE = {
     # s3:ListBucket, else 403 (S3 API Reference, GetObject). The contract maps calls, not outcomes.
     "RestoreNotifyFunction": {"s3:ListBucket"},
     "RestoreNotifyFailureFunction": {"s3:ListBucket"},
+    # The same for a sent/ marker not there yet (HeadObject answers 404 only with s3:ListBucket).
+    "NotifyExecutionEndedFunction": {"s3:ListBucket"},
 }
 
 
@@ -101,6 +104,8 @@ class Scenario:
     needed: dict[str, set[Requirement]]
     policies: Policies
     invoke_targets: dict[str, set[str]]
+    # The tags of every CreatePipeline call (the stack's policies scope Data Pipeline by one of them).
+    pipeline_tags: list[dict[str, str]]
 
 
 def _record(name: str, session: LocalSession) -> Scenario:
@@ -112,9 +117,27 @@ def _record(name: str, session: LocalSession) -> Scenario:
     }
     with session.aws_calls.lock:
         calls = list(session.aws_calls.calls)
+    tags = [
+        {tag["key"]: tag["value"] for tag in call.params.get("tags", [])}
+        for call in calls
+        if call.service == "datapipeline" and call.operation == "CreatePipeline"
+    ]
     return Scenario(
-        name, needed_by_function(calls, session.stack, env), load_policies(session.stack, TEMPLATE), targets
+        name, needed_by_function(calls, session.stack, env), load_policies(session.stack, TEMPLATE), targets, tags
     )
+
+
+def _report_ended_execution(session: LocalSession, execution_arn: str, status: str) -> dict[str, Any]:
+    """Invoke NotifyExecutionEnded with the event EventBridge sends when a backup execution ends."""
+    machine = session.stack.state_machines["BackupStateMachine"]
+    detail = {
+        "executionArn": execution_arn,
+        "stateMachineArn": machine,
+        "name": execution_arn.rsplit(":", 1)[1],
+        "status": status,
+    }
+    event = {"source": "aws.states", "detail-type": "Step Functions Execution Status Change", "detail": detail}
+    return session.invoke("NotifyExecutionEndedFunction", event)
 
 
 def _backup_and_restores() -> Scenario:
@@ -178,6 +201,8 @@ def _failed_run() -> Scenario:
         result = session.run({"poll_seconds": 120}, name="crashed", timeout=120)
         assert result.status == "FAILED" and "RestoreCapacityAfterFailure" in result.state_names
         assert session.client("datapipeline").list_pipelines()["pipelineIdList"] == []
+        # The failure path reported the run: the execution's end is not reported again.
+        assert _report_ended_execution(session, result.arn, "FAILED")["already_reported_by"]
         return _record("failed run", session)
 
 
@@ -212,7 +237,10 @@ def _reconcile_after_a_dead_run(stop_in: str, when: str) -> Scenario:
         holder.append(session)
         build(session, [BIG_SLOW_TABLE, AUTOSCALED_SLOW])
         strict.settle()
-        assert session.run({"poll_seconds": 120}, name="stopped").status == "ABORTED"
+        stopped = session.run({"poll_seconds": 120}, name="stopped")
+        assert stopped.status == "ABORTED"
+        # No Catch runs for a stop: the execution's end is reported by NotifyExecutionEnded.
+        assert _report_ended_execution(session, stopped.arn, "ABORTED")["message_id"]
         strict.settle()  # the hourly reconcile comes after the boosts' updates have ended
         report = session.invoke("ReconcileCapacityFunction")
         assert report["stopped_runs"] == ["stopped"] and sorted(report["restored"]) == [
@@ -283,6 +311,27 @@ def test_a_removed_permission_fails_with_a_message_naming_function_action_and_re
     assert messages == [
         "RestoreCapacityAfterFailureFunction lacks datapipeline:ListPipelines on * (needed by ListPipelines)"
     ]
+
+
+def test_every_pipeline_carries_the_tag_the_policies_scope_data_pipeline_by(scenarios: list[Scenario]) -> None:
+    # GIVEN the template's Data Pipeline statements (other than ListPipelines, which takes no condition)
+    resources = load_template(TEMPLATE)["Resources"]
+    conditions = [
+        statement.get("Condition")
+        for resource in resources.values()
+        if resource["Type"] == "AWS::Serverless::Function"
+        for entry in resource["Properties"].get("Policies", [])
+        if isinstance(entry, dict) and "Statement" in entry
+        for statement in entry["Statement"]
+        if any(str(a).startswith("datapipeline:") and a != "datapipeline:ListPipelines" for a in statement["Action"])
+    ]
+    # THEN each is scoped to the stack's pipelines by their hippolyte:stage tag
+    assert conditions and all(set(c["StringEquals"]) == {"datapipeline:Tag/hippolyte:stage"} for c in conditions), (
+        conditions
+    )
+    # AND every pipeline the scenarios created (backup and restore) carries that tag, with the stage
+    created = [tags for scenario in scenarios for tags in scenario.pipeline_tags]
+    assert created and all(tags.get("hippolyte:stage") == TEST_PARAMETERS["Stage"] for tags in created), created
 
 
 def test_each_state_machine_may_invoke_every_function_version_it_names(scenarios: list[Scenario]) -> None:

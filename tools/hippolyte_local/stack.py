@@ -28,7 +28,19 @@ if TYPE_CHECKING:
     from types_boto3_s3.literals import BucketLocationConstraintType
 
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID
-IGNORED_TYPES = {"AWS::S3::BucketPolicy", "AWS::SNS::Subscription"}
+# What the local run does not deploy: access policies (the IAM contract checks the functions' own
+# policies instead), the topic's key, and what watches the stack rather than runs it (log groups,
+# dead-letter queues, alarms: moto's Lambda runs no asynchronous invocations and no alarm fires).
+IGNORED_TYPES = {
+    "AWS::S3::BucketPolicy",
+    "AWS::SNS::Subscription",
+    "AWS::KMS::Key",
+    "AWS::IAM::Policy",
+    "AWS::Logs::LogGroup",
+    "AWS::SQS::Queue",
+    "AWS::SQS::QueuePolicy",
+    "AWS::CloudWatch::Alarm",
+}
 
 
 def repo_root() -> Path:

@@ -15,7 +15,9 @@ from functools import cache
 from typing import TYPE_CHECKING, Literal, overload
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.loaders import Loader, create_loader
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -43,11 +45,21 @@ _NO_RETRY = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 
 @cache
+def _loader() -> Loader:
+    # One loader for the process: botocore reads each service's model and the endpoint rules once
+    # per loader, so every session shares what was read (a faster cold start, and a local run that
+    # does not re-read the models for every client it makes).
+    return create_loader()
+
+
+@cache
 def _session() -> boto3.session.Session:
-    # One session for every client: botocore loads each service's model and the endpoint rules
-    # once per session, so clients made from one session share them (a faster cold start, and a
-    # local run that does not re-read the models for every client it makes).
-    return boto3.session.Session()
+    # A new botocore session takes the event handlers registered then (``BUILTIN_HANDLERS``: the
+    # local run's mock and its call recorder hook in there), so reset() makes a new one; the
+    # loader, which only reads botocore's own data files, is kept.
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _loader())
+    return boto3.session.Session(botocore_session=core)
 
 
 @cache
@@ -85,3 +97,4 @@ def reset() -> None:
     """Forget every cached client (the local run calls this when it starts its mock)."""
     with _lock:
         _client.cache_clear()
+        _session.cache_clear()

@@ -79,7 +79,8 @@ def _start(rt: Runtime, request: CreateBatchRequest) -> StartedBatch:
             name,
             pipeline_unique_id(request.run.run_id, batch.id),
             objects,
-            {"hippolyte:run": request.run.run_id, "hippolyte:batch": batch.id},
+            # hippolyte:stage is what the stack's IAM policies scope Data Pipeline by (template.yaml).
+            {"hippolyte:stage": rt.settings.stage, "hippolyte:run": request.run.run_id, "hippolyte:batch": batch.id},
         )
     except (PipelineLimitReachedError, PipelineCreationError) as error:
         return StartedBatch(batch_id=batch.id, error=type(error).__name__, cause=str(error))

@@ -28,6 +28,7 @@ def start_import_pipeline(rt: Runtime, context: RestoreContext) -> RestoreContex
         f"hippolyte-{rt.settings.stage}-restore-{target}",
         f"hippolyte-restore-{context.execution_name}"[:1024],
         objects,
-        {"hippolyte:restore": context.execution_name, "hippolyte:target": target},
+        # hippolyte:stage is what the stack's IAM policies scope Data Pipeline by (template.yaml).
+        {"hippolyte:stage": rt.settings.stage, "hippolyte:restore": context.execution_name, "hippolyte:target": target},
     )
     return context.model_copy(update={"import_id": pipeline_id, "import_status": "running"})
