@@ -38,6 +38,8 @@ class StackSettings(BaseModel):
     window_hours: Annotated[float, Field(gt=0, le=24)] = Field(default=7.0, alias="WINDOW_HOURS")
     # A table whose newest verified backup is older than this counts in TablesWithoutFreshBackup.
     freshness_hours: Annotated[float, Field(gt=0, le=24 * 31)] = Field(default=26.0, alias="FRESHNESS_HOURS")
+    # Empty: the bucket's default encryption; else native exports are written with this key too.
+    kms_key_arn: str = Field(default="", alias="KMS_KEY_ARN")
     # readThroughputPercent's range (AWS Data Pipeline Developer Guide, DynamoDBDataNode).
     read_throughput_percent: ReadPercent = Field(default=0.5, alias="READ_THROUGHPUT_PERCENT")
     on_demand_read_throughput_percent: ReadPercent = Field(

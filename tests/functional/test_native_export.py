@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from hippolyte.adapters import clients
 from hippolyte.adapters.backup_catalog import get_manifest, list_backups
+from hippolyte.adapters.exports import start_export
 from hippolyte.backup_manifest import manifest_key
 from hippolyte.models import Batch, BatchProgress, CreateBatchRequest, PlannedTable, RunContext, RunProgress, RunRef
 from hippolyte.pipelines import output_directory
@@ -263,3 +265,44 @@ def test_binary_attributes_are_exported_as_base64_as_dynamodb_json_has_them(acco
     }
     # AND reading the export back gives the table's item, bytes for bytes
     assert export_items(s3, progress.outcomes["blobs"].s3_path or "") == [item]
+
+
+@pytest.mark.parametrize(
+    ("kms_key_arn", "encryption"),
+    [
+        ("", {"S3SseAlgorithm": "AES256"}),
+        (
+            "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            {
+                "S3SseAlgorithm": "KMS",
+                "S3SseKmsKeyId": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            },
+        ),
+    ],
+    ids=["bucket-default", "customer-key"],
+)
+def test_an_export_is_encrypted_with_the_stacks_key_when_it_has_one(kms_key_arn: str, encryption: dict[str, str]):
+    # GIVEN a DynamoDB client whose ExportTableToPointInTime request is checked as sent
+    dynamodb = boto3.client("dynamodb", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    expected = {
+        "TableArn": "arn:aws:dynamodb:eu-west-1:123456789012:table/orders",
+        "ClientToken": "token",
+        "S3Bucket": "backups",
+        "S3Prefix": "orders/2026-11-28-00-10-05",
+        "ExportFormat": "DYNAMODB_JSON",
+        "ExportType": "FULL_EXPORT",
+        **encryption,
+    }
+    with Stubber(dynamodb) as stub:
+        stub.add_response(
+            "export_table_to_point_in_time",
+            {"ExportDescription": {"ExportArn": f"{expected['TableArn']}/export/1"}},
+            expected,
+        )
+        # WHEN an export starts with (or without) the stack's KMS key
+        arn = start_export(
+            dynamodb, expected["TableArn"], "backups", "orders/2026-11-28-00-10-05", "token", kms_key_arn
+        )
+        # THEN the request names that key (or the bucket's default encryption), and nothing else
+        stub.assert_no_pending_responses()
+    assert arn.endswith("/export/1")

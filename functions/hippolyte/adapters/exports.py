@@ -17,7 +17,7 @@ from hippolyte.export_format import SUMMARY_NAME, ExportCheck, check_export, exp
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb import DynamoDBClient
-    from types_boto3_dynamodb.type_defs import ExportDescriptionTypeDef
+    from types_boto3_dynamodb.type_defs import ExportDescriptionTypeDef, ExportTableToPointInTimeInputTypeDef
     from types_boto3_s3 import S3Client
 
 # The data files' MD5s are recomputed (the export read back in full) up to this total size;
@@ -25,25 +25,31 @@ if TYPE_CHECKING:
 MD5_CHECK_UP_TO_BYTES = 512 * 1024**2
 
 
-def start_export(dynamodb: DynamoDBClient, table_arn: str, bucket: str, prefix: str, client_token: str) -> str:
+def start_export(
+    dynamodb: DynamoDBClient, table_arn: str, bucket: str, prefix: str, client_token: str, kms_key_arn: str = ""
+) -> str:
     """ExportTableToPointInTime of the table as it is now, into ``s3://bucket/prefix/``; returns the ARN.
 
     The same ``client_token`` with the same parameters returns the same export (for 8 hours,
     DynamoDB API reference), so a retried state never starts a second export. A refusal raises
     :class:`ExportLimitReachedError` at the account's limit of exports in flight (its
     LimitExceededException: 300 exports, or 100 TB, DynamoDB service quotas), and
-    :class:`ExportRefusedError` otherwise (PITR off, the table gone, ...).
+    :class:`ExportRefusedError` otherwise (PITR off, the table gone, ...). With ``kms_key_arn`` the
+    export's files are encrypted with that key (S3SseAlgorithm KMS), as the bucket's own are.
     """
+    request: ExportTableToPointInTimeInputTypeDef = {
+        "TableArn": table_arn,
+        "ClientToken": client_token,
+        "S3Bucket": bucket,
+        "S3Prefix": prefix,
+        "S3SseAlgorithm": "KMS" if kms_key_arn else "AES256",
+        "ExportFormat": "DYNAMODB_JSON",
+        "ExportType": "FULL_EXPORT",
+    }
+    if kms_key_arn:
+        request["S3SseKmsKeyId"] = kms_key_arn
     try:
-        description = dynamodb.export_table_to_point_in_time(
-            TableArn=table_arn,
-            ClientToken=client_token,
-            S3Bucket=bucket,
-            S3Prefix=prefix,
-            S3SseAlgorithm="AES256",
-            ExportFormat="DYNAMODB_JSON",
-            ExportType="FULL_EXPORT",
-        )["ExportDescription"]
+        description = dynamodb.export_table_to_point_in_time(**request)["ExportDescription"]
     except ClientError as error:
         code = error_code(error)
         refusal = ExportLimitReachedError if code == "LimitExceededException" else ExportRefusedError

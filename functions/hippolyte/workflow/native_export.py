@@ -71,6 +71,7 @@ def start_exports(rt: Runtime, request: CreateBatchRequest, batch: Batch) -> Sta
                 run.bucket,
                 f"{table.name}/{backup_timestamp(run.started_at)}",
                 export_client_token(run.run_id, table.name),
+                rt.settings.kms_key_arn,
             )
         except ExportLimitReachedError as error:
             return StartedBatch(
