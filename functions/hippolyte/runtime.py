@@ -6,12 +6,13 @@ with a controllable clock. Domain modules never see it.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from hippolyte.adapters import clients
 from hippolyte.adapters.ledger import CapacityLedger
@@ -37,6 +38,9 @@ def utc_now() -> datetime:
 # What Lambda invocations use for time and back-off. The local run and the tests replace these
 # (a fake clock that DynamoDB's rules share, and no real sleeping); in Lambda they stay as they are.
 CLOCK: Callable[[], datetime] = utc_now
+# What an invocation keeps in hand when it decides whether to start more work: enough to save its
+# progress and return its answer before Lambda's timeout stops it mid-write.
+RETURN_MARGIN_SECONDS = 5.0
 SLEEP: Callable[[float], None] = time.sleep
 
 
@@ -48,6 +52,20 @@ class Runtime:
     region: str
     clock: Callable[[], datetime] = field(default=utc_now)
     sleep: Callable[[float], None] = time.sleep
+    # Seconds this invocation has left before Lambda stops it (its context's remaining time);
+    # unbounded outside Lambda. Loops over many tables check it and leave the rest for later.
+    remaining_seconds: Callable[[], float] = field(default=lambda: math.inf)
+
+    def has_time_for(self, seconds: float) -> bool:
+        """Whether the invocation can still spend ``seconds`` and return before its timeout.
+
+        >>> from hippolyte.settings import StackSettings
+        >>> settings = StackSettings(BACKUP_BUCKET="backups")
+        >>> rt = Runtime(settings=settings, region="eu-west-1", remaining_seconds=lambda: 30.0)
+        >>> rt.has_time_for(25), rt.has_time_for(26)
+        (True, False)
+        """
+        return self.remaining_seconds() - RETURN_MARGIN_SECONDS >= seconds
 
     # The same typed overloads as clients.client: a step's client is checked like an adapter's.
     @overload
@@ -77,10 +95,17 @@ class Runtime:
         return CapacityLedger(clients.ledger_table(self.settings.ledger_table), clock=self.clock)
 
     @classmethod
-    def from_environment(cls) -> Runtime:
-        """The runtime a Lambda invocation uses."""
+    def from_environment(cls, context: Any = None) -> Runtime:
+        """The runtime a Lambda invocation uses; ``context`` (Lambda's) gives the time it has left."""
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-        return cls(settings=load_settings(), region=region, clock=CLOCK, sleep=SLEEP)
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        return cls(
+            settings=load_settings(),
+            region=region,
+            clock=CLOCK,
+            sleep=SLEEP,
+            remaining_seconds=(lambda: remaining() / 1000) if callable(remaining) else (lambda: math.inf),
+        )
 
 
 def account_of(arn: str) -> str:

@@ -13,6 +13,6 @@ from hippolyte.workflow.check_pipelines import check_pipelines
 @lambda_entry
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Input and output: :class:`RunContext`; the output's ``status`` drives the loop."""
-    result = check_pipelines(Runtime.from_environment(), RunContext.model_validate(event))
+    result = check_pipelines(Runtime.from_environment(context), RunContext.model_validate(event))
     logger.info("pipelines checked", status=result.status)
     return result.model_dump(mode="json")

@@ -13,7 +13,7 @@ from hippolyte.workflow.create_pipeline import start_batch
 @lambda_entry
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Input: :class:`CreateBatchRequest`; output: :class:`StartedBatch`."""
-    result = start_batch(Runtime.from_environment(), CreateBatchRequest.model_validate(event))
+    result = start_batch(Runtime.from_environment(context), CreateBatchRequest.model_validate(event))
     logger.info("batch started", batch_id=result.batch_id, pipeline_id=result.pipeline_id, error=result.error)
     metrics.add_metric(name="BatchesRefused" if result.error else "BatchesStarted", unit="Count", value=1)
     return result.model_dump(mode="json")

@@ -13,6 +13,6 @@ from hippolyte.workflow.restore.create_target_table import create_target_table
 @lambda_entry
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Input and output: :class:`RestoreContext`."""
-    result = create_target_table(Runtime.from_environment(), RestoreContext.model_validate(event))
+    result = create_target_table(Runtime.from_environment(context), RestoreContext.model_validate(event))
     logger.info("target table created", target=result.request.target)
     return result.model_dump(mode="json")

@@ -14,7 +14,7 @@ from hippolyte.workflow.discover_tables import discover_tables
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Input: ``{"input": <execution input>, "execution_id", "execution_name", "started_at"}``."""
     result = discover_tables(
-        Runtime.from_environment(),
+        Runtime.from_environment(context),
         event.get("input"),
         execution_id=event["execution_id"],
         execution_name=event["execution_name"],

@@ -13,7 +13,7 @@ from hippolyte.workflow.restore.find_backup import find_backup
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Input: ``{"input": <RestoreRequest>, "execution_id", "execution_name"}``; output: RestoreContext."""
     result = find_backup(
-        Runtime.from_environment(),
+        Runtime.from_environment(context),
         event.get("input"),
         execution_id=event["execution_id"],
         execution_name=event["execution_name"],

@@ -13,6 +13,6 @@ from hippolyte.workflow.restore.import_data import start_import_pipeline
 @lambda_entry
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Input and output: :class:`RestoreContext` (with the pipeline id)."""
-    result = start_import_pipeline(Runtime.from_environment(), RestoreContext.model_validate(event))
+    result = start_import_pipeline(Runtime.from_environment(context), RestoreContext.model_validate(event))
     logger.info("import pipeline started", pipeline_id=result.import_id, target=result.request.target)
     return result.model_dump(mode="json")

@@ -15,7 +15,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Input: a "Step Functions Execution Status Change" event; output: :class:`ExecutionAlert`."""
     change = parse_event(event)
     logger.set_correlation_id(change.name)
-    alert = notify_execution_ended(Runtime.from_environment(), change)
+    alert = notify_execution_ended(Runtime.from_environment(context), change)
     logger.info(
         "execution end reported" if alert.already_reported_by is None else "execution end was reported already",
         status=alert.status,

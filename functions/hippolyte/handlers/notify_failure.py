@@ -13,7 +13,7 @@ from hippolyte.workflow.notify_failure import notify_failure
 @lambda_entry
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Input: :class:`FailureContext`; output: :class:`RunReport` with the error."""
-    report = notify_failure(Runtime.from_environment(), FailureContext.model_validate(event))
+    report = notify_failure(Runtime.from_environment(context), FailureContext.model_validate(event))
     logger.info("failure reported", outcome=report.outcome)
     if report.without_fresh_backup is not None:
         metrics.add_metric(name=TABLES_WITHOUT_FRESH_BACKUP, unit="Count", value=report.without_fresh_backup)

@@ -16,6 +16,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     failure = RestoreFailure.model_validate(event)
     cleanup = failure.state.get("cleanup")
     notes = [str(note) for note in cleanup.get("notes", [])] if isinstance(cleanup, dict) else []
-    report = notify_restore_failed(Runtime.from_environment(), failure, notes)
+    report = notify_restore_failed(Runtime.from_environment(context), failure, notes)
     logger.info("restore failure reported", error=failure.error.error)
     return report.model_dump(mode="json", by_alias=True)

@@ -13,6 +13,6 @@ from hippolyte.workflow.restore.notify_restored import notify_restored
 @lambda_entry
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Input: :class:`RestoreContext`; output: :class:`RestoreReport`."""
-    report = notify_restored(Runtime.from_environment(), RestoreContext.model_validate(event))
+    report = notify_restored(Runtime.from_environment(context), RestoreContext.model_validate(event))
     logger.info("restore reported", outcome=report.outcome, target=report.target)
     return report.model_dump(mode="json")

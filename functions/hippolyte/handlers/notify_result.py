@@ -13,7 +13,7 @@ from hippolyte.workflow.notify_result import notify_result
 @lambda_entry
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Input: :class:`RunContext`; output: :class:`RunReport`."""
-    report = notify_result(Runtime.from_environment(), RunContext.model_validate(event))
+    report = notify_result(Runtime.from_environment(context), RunContext.model_validate(event))
     logger.info("report sent", outcome=report.outcome, failed=report.failed, backed_up=report.backed_up)
     metrics.add_metric(name="TablesBackedUp", unit="Count", value=report.backed_up)
     metrics.add_metric(name="TablesFailed", unit="Count", value=report.failed)

@@ -13,6 +13,6 @@ from hippolyte.workflow.plan_batches import plan_run
 @lambda_entry
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Input and output: :class:`RunContext`."""
-    result = plan_run(Runtime.from_environment(), RunContext.model_validate(event))
+    result = plan_run(Runtime.from_environment(context), RunContext.model_validate(event))
     logger.info("batches planned", run_id=result.run.run_id)
     return result.model_dump(mode="json")

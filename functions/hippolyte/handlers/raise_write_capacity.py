@@ -13,6 +13,6 @@ from hippolyte.workflow.restore.raise_write_capacity import raise_write_capacity
 @lambda_entry
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Input and output: :class:`RestoreContext`."""
-    result = raise_write_capacity(Runtime.from_environment(), RestoreContext.model_validate(event))
+    result = raise_write_capacity(Runtime.from_environment(context), RestoreContext.model_validate(event))
     logger.info("write capacity raised", target=result.request.target)
     return result.model_dump(mode="json")

@@ -12,7 +12,7 @@ from hippolyte.workflow.reconcile_capacity import reconcile_capacity
 @lambda_entry
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Input: the schedule's event (ignored); output: :class:`ReconcileReport`."""
-    report = reconcile_capacity(Runtime.from_environment())
+    report = reconcile_capacity(Runtime.from_environment(context))
     logger.info("reconciled", restored=len(report.restored), pending=len(report.pending))
     metrics.add_metric(name="TablesPendingRestore", unit="Count", value=len(report.pending))
     if report.without_fresh_backup is not None:

@@ -13,6 +13,6 @@ from hippolyte.workflow.restore_capacity_after_failure import restore_after_fail
 @lambda_entry
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Input: :class:`FailureContext` (the failed state's input plus the caught error)."""
-    failure = restore_after_failure(Runtime.from_environment(), FailureContext.model_validate(event))
+    failure = restore_after_failure(Runtime.from_environment(context), FailureContext.model_validate(event))
     logger.warning("run failed; capacity restored", error=failure.error.error, cause=failure.error.cause)
     return {"restored_for": failure.execution_name}

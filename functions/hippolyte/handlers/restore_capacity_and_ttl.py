@@ -13,6 +13,6 @@ from hippolyte.workflow.restore.restore_capacity_and_ttl import restore_capacity
 @lambda_entry
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Input and output: :class:`RestoreContext`."""
-    result = restore_capacity_and_ttl(Runtime.from_environment(), RestoreContext.model_validate(event))
+    result = restore_capacity_and_ttl(Runtime.from_environment(context), RestoreContext.model_validate(event))
     logger.info("capacity and TTL restored", target=result.request.target)
     return result.model_dump(mode="json")

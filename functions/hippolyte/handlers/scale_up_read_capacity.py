@@ -13,6 +13,6 @@ from hippolyte.workflow.scale_up_read_capacity import scale_up_next_wave
 @lambda_entry
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Input and output: :class:`RunContext`; the output's ``wave`` lists the batches to create."""
-    result = scale_up_next_wave(Runtime.from_environment(), RunContext.model_validate(event))
+    result = scale_up_next_wave(Runtime.from_environment(context), RunContext.model_validate(event))
     logger.info("wave chosen", batches=[item.batch_id for item in result.wave])
     return result.model_dump(mode="json")

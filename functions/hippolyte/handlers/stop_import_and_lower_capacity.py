@@ -14,6 +14,6 @@ from hippolyte.workflow.restore.stop_import_and_lower_capacity import stop_impor
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Input: :class:`RestoreFailure`; output: ``{"notes": [...]}`` (what was undone, or could not be)."""
     failure = RestoreFailure.model_validate(event)
-    notes = stop_import_and_lower_capacity(Runtime.from_environment(), failure)
+    notes = stop_import_and_lower_capacity(Runtime.from_environment(context), failure)
     logger.warning("restore failed; cleaned up", error=failure.error.error, notes=notes)
     return {"notes": notes}
