@@ -32,7 +32,7 @@ from hippolyte.freshness import DEFAULT_MAX_AGE_HOURS, Freshness, assess_freshne
 from hippolyte.settings import load_settings
 
 from hippolyte_cli import JOB_FAILED
-from hippolyte_cli.nights import BackupStack, aws_errors, backup_stack, duration, now
+from hippolyte_cli.nights import BackupStack, add_stack_options, aws_errors, backup_stack, duration, now
 
 # Reads in flight at once (DescribeTable and tags; a listing and a manifest per table): as many as
 # DiscoverTables uses.
@@ -53,9 +53,7 @@ def register(verbs: Any) -> None:
         default=DEFAULT_MAX_AGE_HOURS,
         help=f"a backup older than this is stale (default {DEFAULT_MAX_AGE_HOURS:g})",
     )
-    parser.add_argument("--stack", help="the deployed stack's name (default: $HIPPOLYTE_STACK)")
-    parser.add_argument("--region", help="the stack's region (default: the AWS configuration's)")
-    parser.add_argument("--json", action="store_true", help="print the tables as JSON")
+    add_stack_options(parser, json_help="print the tables as JSON")
     parser.set_defaults(run=run)
 
 

@@ -22,6 +22,7 @@ import boto3
 from hippolyte_cli.backups import human_size
 from hippolyte_cli.nights import (
     Night,
+    add_stack_options,
     aws_errors,
     backup_stack,
     duration,
@@ -45,9 +46,7 @@ def register(verbs: Any) -> None:
     parser.add_argument(
         "--nights", type=int, default=DEFAULT_NIGHTS, help=f"how many executions to show (default {DEFAULT_NIGHTS})"
     )
-    parser.add_argument("--stack", help="the deployed stack's name (default: $HIPPOLYTE_STACK)")
-    parser.add_argument("--region", help="the stack's region (default: the AWS configuration's)")
-    parser.add_argument("--json", action="store_true", help="print the nights as JSON")
+    add_stack_options(parser, json_help="print the nights as JSON")
     parser.set_defaults(run=run)
 
 

@@ -33,6 +33,23 @@ RUNNING = "RUNNING"
 HISTORY_TAIL = 100
 
 
+def add_stack_options(parser: Any, json_help: str) -> None:
+    """The options every verb that reads a deployed stack takes: ``--stack``, ``--region``, ``--json``."""
+    parser.add_argument("--stack", help="the deployed stack's name (default: $HIPPOLYTE_STACK)")
+    parser.add_argument("--region", help="the stack's region (default: the AWS configuration's)")
+    parser.add_argument("--json", action="store_true", help=json_help)
+
+
+def add_interval_option(parser: Any, default: float) -> None:
+    """``--interval``: how often a verb that follows a night looks at it."""
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=default,
+        help=f"seconds between two looks at the night when following (default {default:.0f})",
+    )
+
+
 def now() -> datetime:
     """The time to measure nights and backups against.
 

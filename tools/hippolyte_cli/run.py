@@ -38,6 +38,8 @@ from pydantic import ValidationError
 
 from hippolyte_cli import USAGE_ERROR
 from hippolyte_cli.nights import (
+    add_interval_option,
+    add_stack_options,
     aws_errors,
     backup_stack,
     ending,
@@ -74,15 +76,8 @@ def register(verbs: Any) -> None:
         help=f"seconds between the night's looks at its backups ({MIN_POLL_SECONDS} to 3600; default 300)",
     )
     parser.add_argument("--follow", action="store_true", help="show the night until it ends, then its report")
-    parser.add_argument(
-        "--interval",
-        type=float,
-        default=DEFAULT_INTERVAL,
-        help=f"seconds between two looks at the night when following (default {DEFAULT_INTERVAL:.0f})",
-    )
-    parser.add_argument("--stack", help="the deployed stack's name (default: $HIPPOLYTE_STACK)")
-    parser.add_argument("--region", help="the stack's region (default: the AWS configuration's)")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON, and no progress")
+    add_interval_option(parser, DEFAULT_INTERVAL)
+    add_stack_options(parser, json_help="print the result as JSON, and no progress")
     parser.set_defaults(run=run)
 
 

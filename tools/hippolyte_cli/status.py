@@ -22,6 +22,8 @@ import boto3
 from hippolyte.errors import ConfigurationError
 
 from hippolyte_cli.nights import (
+    add_interval_option,
+    add_stack_options,
     aws_errors,
     backup_stack,
     describe_execution,
@@ -47,15 +49,8 @@ def register(verbs: Any) -> None:
     )
     parser.add_argument("execution", nargs="?", metavar="EXECUTION", help="the execution's name or ARN")
     parser.add_argument("--follow", action="store_true", help="go on showing a running night until it ends")
-    parser.add_argument(
-        "--interval",
-        type=float,
-        default=DEFAULT_INTERVAL,
-        help=f"seconds between two looks at the night when following (default {DEFAULT_INTERVAL:.0f})",
-    )
-    parser.add_argument("--stack", help="the deployed stack's name (default: $HIPPOLYTE_STACK)")
-    parser.add_argument("--region", help="the stack's region (default: the AWS configuration's)")
-    parser.add_argument("--json", action="store_true", help="print the night as JSON")
+    add_interval_option(parser, DEFAULT_INTERVAL)
+    add_stack_options(parser, json_help="print the night as JSON")
     parser.set_defaults(run=run)
 
 
