@@ -211,6 +211,17 @@ class FlaggedTable(Model):
     reason: str
 
 
+class LowerBound(Model):
+    """The fewest Data Pipeline tables any plan must leave past the window, under the same limits.
+
+    No plan can do better than this; a plan with as many late tables as the bound is as good as
+    lateness allows. ``reasons`` name each constraint that forces lateness, with its numbers.
+    """
+
+    late_tables: NonNegativeInt = 0
+    reasons: list[str] = Field(default_factory=list)
+
+
 class CostEstimate(Model):
     """The night's estimated cost, with the unit prices it assumed."""
 
@@ -240,6 +251,8 @@ class Plan(Model):
     flagged: list[FlaggedTable] = Field(default_factory=list)
     skipped: list[SkippedTable] = Field(default_factory=list)
     cost: CostEstimate
+    # None in plans stored by a version that did not compute it.
+    lower_bound: LowerBound | None = None
 
 
 # --------------------------------------------------------------------------------------------

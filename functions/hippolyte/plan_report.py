@@ -179,6 +179,14 @@ def _totals(
         ),
         ("Flagged", f"{flagged:,}", "see the list below" if flagged else "none", flagged > 0),
         (
+            "Late tables",
+            f"{len(tables_past_window(plan)):,}",
+            "lower bound not computed"
+            if plan.lower_bound is None
+            else f"no plan can have fewer than {plan.lower_bound.late_tables:,}",
+            len(tables_past_window(plan)) > 0,
+        ),
+        (
             "Estimated cost",
             _money(cost.total_usd),
             f"EMR {cost.emr_cluster_hours:,.1f} cluster-h {_money(cost.emr_usd)}"

@@ -84,6 +84,7 @@ from hippolyte.models import (
     Batch,
     CostEstimate,
     FlaggedTable,
+    LowerBound,
     Plan,
     PlannedTable,
     PlannerSettings,
@@ -436,7 +437,88 @@ def plan_batches(
         flagged=flagged,
         skipped=skipped_out,
         cost=estimate_cost(batches, settings.prices),
+        lower_bound=lateness_lower_bound(pipeline_tables, settings),
     )
+
+
+def fastest_seconds(table: _Table, settings: PlannerSettings) -> float:
+    """The shortest a table can hold a pipeline: its activity's bootstrap, then reading at the
+    fastest rate it may have (its own share, or the largest boost the table maximum and the
+    budget allow, whichever is faster)."""
+    boost = table.max_extra if table.max_extra >= table.min_extra else 0
+    rate = max(table.free_rate, float(boost)) * settings.bytes_per_rcu_second
+    if table.size == 0:
+        return float(settings.activity_bootstrap_seconds)
+    return settings.activity_bootstrap_seconds + (math.ceil(table.size / rate) if rate > 0 else math.inf)
+
+
+def lateness_lower_bound(tables: Sequence[_Table], settings: PlannerSettings) -> LowerBound:
+    """How many tables every plan leaves past the window, whatever it does, and why.
+
+    Two facts bound it, each true of any plan under the same limits:
+
+    - a table whose pipeline's cluster bootstrap plus its own fastest read ends after the window
+      is late in every plan;
+    - every pipeline slot (``max_concurrent_pipelines`` at once) spends at least one cluster
+      bootstrap before its first table, so all the slots together give at most
+      ``slots x (window - bootstrap)`` seconds to tables that end in time; tables that end in time
+      need at least their fastest times, so at most the tables whose fastest times are the
+      smallest and add up to that much can end in time.
+
+    The budget's limit on boosts held at once is not counted (each table is given its own largest
+    boost), so the bound may be below what a plan can reach; it is never above it.
+
+    >>> from hippolyte.models import PlannerSettings, TableSnapshot
+    >>> settings = PlannerSettings(window_seconds=3600, max_concurrent_pipelines=1, max_extra_rcu=0)
+    >>> tables = [TableSnapshot(name=f"table-{i}", read_capacity_units=1000, size_bytes=2**31) for i in range(6)]
+    >>> bound = lateness_lower_bound([_working_table(i, t, settings) for i, t in enumerate(tables)], settings)
+    >>> bound.late_tables
+    1
+    >>> print(bound.reasons[0][:70])
+    1 more: a limit of 1 pipeline at once gives tables at most 50 min 00 s
+    """
+    window, boot = settings.window_seconds, settings.emr_bootstrap_seconds
+    fastest = {table.name: fastest_seconds(table, settings) for table in tables}
+    alone = {name for name, seconds in fastest.items() if boot + seconds > window}
+    reasons = [
+        f"{table.name}: {_size(table.size)} at its fastest ({_rate(table)}) needs "
+        f"{_duration(int(min(fastest[table.name], 10**9)))} after a {_duration(boot)} cluster bootstrap; "
+        f"the window is {_duration(window)}"
+        for table in sorted(tables, key=lambda t: t.name)
+        if table.name in alone
+    ]
+    slot_time = settings.max_concurrent_pipelines * max(0, window - boot)
+    could = sorted(seconds for name, seconds in fastest.items() if name not in alone)
+    in_time, used = 0, 0.0
+    for seconds in could:
+        if used + seconds > slot_time:
+            break
+        used, in_time = used + seconds, in_time + 1
+    by_slots = len(could) - in_time
+    if by_slots:
+        reasons.append(
+            f"{by_slots} more: a limit of {settings.max_concurrent_pipelines} pipeline"
+            f"{'' if settings.max_concurrent_pipelines == 1 else 's'} at once gives tables at most "
+            f"{_duration(int(slot_time))} in the window after their clusters' bootstrap, and the "
+            f"{len(could)} tables that could end in time need {_duration(int(sum(could)))} at their fastest"
+        )
+    return LowerBound(late_tables=len(alone) + by_slots, reasons=reasons)
+
+
+def _rate(table: _Table) -> str:
+    boost = table.max_extra if table.max_extra >= table.min_extra else 0
+    if boost > table.free_rate:
+        return f"a boost of {boost:,} RCU"
+    return f"its own share, {table.free_rate:,.0f} RCU"
+
+
+def _size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"
 
 
 def _working_table(index: int, snapshot: TableSnapshot, settings: PlannerSettings) -> _Table | None:

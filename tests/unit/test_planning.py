@@ -100,6 +100,19 @@ def test_every_table_is_planned_once_or_skipped_with_a_reason(tables, config):
 
 @PROPERTY
 @given(tables=fleets(), config=planner_settings)
+def test_no_plan_leaves_fewer_tables_late_than_its_lower_bound(tables, config):
+    # GIVEN any fleet and any settings
+    # WHEN it is planned
+    plan = plan_batches(tables, config)
+    # THEN the plan carries a lower bound, and the plan itself never beats it
+    assert plan.lower_bound is not None
+    assert plan.lower_bound.late_tables <= len(tables_past_window(plan))
+    # AND a bound above zero always says why
+    assert bool(plan.lower_bound.reasons) == (plan.lower_bound.late_tables > 0)
+
+
+@PROPERTY
+@given(tables=fleets(), config=planner_settings)
 def test_boosts_never_take_capacity_from_the_application(tables, config):
     # GIVEN any fleet and any settings
     plan = plan_batches(tables, config)
@@ -369,6 +382,9 @@ def test_a_table_too_big_even_at_its_maximum_is_planned_alone_at_its_maximum_and
     assert "even at 40000 RCU" in plan.flagged[0].reason
     # AND the other tables still fit the window
     assert tables_past_window(plan) == ["ledger"]
+    # AND the plan shows that no plan could do better, naming the table and its numbers
+    assert plan.lower_bound is not None and plan.lower_bound.late_tables == 1
+    assert plan.lower_bound.reasons[0].startswith("ledger: 22.0 TB at its fastest (a boost of 39,500 RCU) needs 18 h")
 
 
 def test_zero_size_tables_are_still_backed_up():

@@ -373,6 +373,7 @@ def summary(plan: Plan, window_start: str = "00:00") -> str:
         f"Window {clock(0)}-{clock(plan.window_seconds)} UTC ({_hours(plan.window_seconds)}); "
         f"the last pipeline ends at {clock(end)}"
         + (f", {_count(len(late), 'table')} past the window." if late else "."),
+        _lower_bound_line(plan, len(late)),
         f"Boosts: {_count(len(boosted), 'table')}, peak {plan.peak_extra_rcu:,} of {plan.max_extra_rcu:,} extra RCU.",
         f"Estimated cost: ${cost.total_usd:,.2f} = EMR {cost.emr_cluster_hours:,.1f} cluster-hours "
         f"(${cost.emr_usd:,.2f}) + {cost.extra_rcu_hours:,.0f} extra RCU-hours (${cost.rcu_usd:,.2f}) + "
@@ -395,6 +396,8 @@ def summary(plan: Plan, window_start: str = "00:00") -> str:
             )
         if len(pipelines) > SHOWN_PIPELINES:
             lines.append(f"... and {len(pipelines) - SHOWN_PIPELINES:,} more (--json or --report shows them all)")
+    if plan.lower_bound is not None and plan.lower_bound.reasons:
+        lines += ["", "Why some lateness cannot be avoided:"] + [f"  {r}" for r in plan.lower_bound.reasons]
     if plan.flagged:
         lines += ["", f"Flagged ({len(plan.flagged)}):"] + [f"  {f.name}: {f.reason}" for f in plan.flagged]
     if plan.skipped:
@@ -410,3 +413,13 @@ def _count(number: int, noun: str) -> str:
 def _hours(seconds: int) -> str:
     hours, rest = divmod(seconds, 3600)
     return f"{hours} h {rest // 60:02d} min"
+
+
+def _lower_bound_line(plan: Plan, late: int) -> str:
+    """What the plan's lateness is against the fewest late tables any plan could have."""
+    if plan.lower_bound is None:
+        return "No lower bound on late tables was computed for this plan."
+    bound = plan.lower_bound.late_tables
+    if late == bound:
+        return f"Late tables: {late:,}, the fewest any plan can have under these limits (lower bound {bound:,})."
+    return f"Late tables: {late:,}; no plan can have fewer than {bound:,} under these limits (lower bound)."
