@@ -465,8 +465,10 @@ def lateness_lower_bound(tables: Sequence[_Table], settings: PlannerSettings) ->
       need at least their fastest times, so at most the tables whose fastest times are the
       smallest and add up to that much can end in time.
 
-    The budget's limit on boosts held at once is not counted (each table is given its own largest
-    boost), so the bound may be below what a plan can reach; it is never above it.
+    A third bounds the tables too slow to end in time unboosted: their boosts, held while they
+    read, need RCU-hours the budget may not hold (:func:`_late_by_budget`). The bound is the larger
+    of the two counts, plus the tables late alone. It may be below what a plan can reach (the two
+    limits bind together, and boosts are held from their batch's start); it is never above it.
 
     >>> from hippolyte.models import PlannerSettings, TableSnapshot
     >>> settings = PlannerSettings(window_seconds=3600, max_concurrent_pipelines=1, max_extra_rcu=0)
@@ -495,6 +497,9 @@ def lateness_lower_bound(tables: Sequence[_Table], settings: PlannerSettings) ->
             break
         used, in_time = used + seconds, in_time + 1
     by_slots = len(could) - in_time
+    by_budget = _late_by_budget([t for t in tables if t.name not in alone], settings)
+    if by_budget[0] > by_slots:
+        return LowerBound(late_tables=len(alone) + by_budget[0], reasons=[*reasons, by_budget[1]])
     if by_slots:
         reasons.append(
             f"{by_slots} more: a limit of {settings.max_concurrent_pipelines} pipeline"
@@ -503,6 +508,35 @@ def lateness_lower_bound(tables: Sequence[_Table], settings: PlannerSettings) ->
             f"{len(could)} tables that could end in time need {_duration(int(sum(could)))} at their fastest"
         )
     return LowerBound(late_tables=len(alone) + by_slots, reasons=reasons)
+
+
+def _late_by_budget(tables: Sequence[_Table], settings: PlannerSettings) -> tuple[int, str]:
+    """How many of ``tables`` the extra-RCU budget leaves late, and why.
+
+    A table too slow to end in time unboosted must be boosted, and a boost of ``e`` RCU reads it in
+    ``size / (e x bytes per RCU-second)`` seconds: whatever ``e``, the boost held while it reads
+    adds up to ``size / bytes per RCU-second`` RCU-seconds. Held at once they never pass the
+    budget, and reading happens after a cluster's bootstrap and an activity's, so the budget holds
+    at most ``budget x (window - bootstraps)`` RCU-seconds for all of them: the tables with the
+    smallest needs that fit are the most that can end in time.
+    """
+    window, boot = settings.window_seconds, settings.emr_bootstrap_seconds
+    reading = max(0, window - boot - settings.activity_bootstrap_seconds)
+    need = sorted(t.rcu_seconds for t in tables if boot + settings.activity_bootstrap_seconds + t.base_seconds > window)
+    held = settings.max_extra_rcu * reading
+    fit, used = 0, 0.0
+    for rcu_seconds in need:
+        if used + rcu_seconds > held:
+            break
+        used, fit = used + rcu_seconds, fit + 1
+    late = len(need) - fit
+    reason = (
+        f"{late} more: the {settings.max_extra_rcu:,} extra-RCU budget holds at most "
+        f"{held / HOUR:,.0f} RCU-hours of boosts in the {_duration(reading)} tables can be read, and the "
+        f"{len(need)} tables too slow to end in time unboosted need {sum(need) / HOUR:,.0f} RCU-hours "
+        "of boost at the least"
+    )
+    return late, reason
 
 
 def _rate(table: _Table) -> str:

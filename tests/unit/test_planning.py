@@ -14,6 +14,7 @@ import random
 import pytest
 from hippolyte.models import Batch, Plan, PlannedTable, PlannerSettings, Prices, SkippedTable, TableSnapshot
 from hippolyte.planning import (
+    HOUR,
     boosted_capacity,
     estimate_seconds,
     extra_rcu_timeline,
@@ -513,3 +514,19 @@ def test_peak_extra_rcu_counts_only_holds_that_overlap():
     # THEN "a" is lowered at 1,600 s, when "c" is raised: the peak is b + c, not a + b + c
     assert peak_extra_rcu([first, later]) == 600
     assert extra_rcu_timeline([first, later]) == [(0, 500), (1600, 600), (2600, 400), (3200, 0)]
+
+
+def test_the_lower_bound_counts_the_tables_the_budget_cannot_boost_in_time():
+    # GIVEN ten tables that each need 2 h at half their 100 RCU, a 1 h window, and a budget that
+    # holds boosts for only a few of them
+    size = 100 * 8192 * 2 * HOUR // 2  # 2 h at 50 RCU
+    tables = [TableSnapshot(name=f"table-{i}", read_capacity_units=100, size_bytes=size) for i in range(10)]
+    config = PlannerSettings(window_seconds=HOUR, max_extra_rcu=400)
+    # WHEN they are planned
+    plan = plan_batches(tables, config)
+    # THEN the bound says how many must be late because of the budget, and the plan is no better
+    assert plan.lower_bound is not None
+    # Each needs 100 RCU-hours of boost; 400 RCU over the 49 min left after bootstraps hold 326.
+    assert plan.lower_bound.late_tables == 7
+    assert "extra-RCU budget holds at most 327 RCU-hours" in plan.lower_bound.reasons[0]
+    assert len(tables_past_window(plan)) >= 7
