@@ -1,11 +1,13 @@
 """Benchmark: Hippolyte's planner against Hippolyte 2017's next-fit, on generated fleets.
 
 Run with ``make bench`` (``.venv/bin/python bench/planner_bench.py``). It writes
-``bench/results/planner.json`` and ``bench/results/planner.md``, prints the table, and exits 1 when
-a target of issue 3 is missed:
+``bench/results/planner.json`` and ``bench/results/planner.md``, prints the tables, and exits 1 when
+a target is missed:
 
 - no table past the window where the table's maximum capacity makes it possible;
-- lower cost and no more pipelines than 2017 on every fleet;
+- lower cost and no more pipelines than 2017 on the two seeded fleets;
+- on every fleet shape (:data:`SHAPES`): late tables equal to the plan's lower bound, cost at most
+  0.6 times 2017's wherever the plan is no later than 2017's, the budget never passed;
 - 10,000 tables planned in under 2 s on one core.
 
 Fleets are generated from a fixed seed: sizes log-normal (median 8 MB, sigma 2.5, clipped to
@@ -24,6 +26,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -79,6 +82,79 @@ def generate_fleet(count: int, multi_tb: tuple[int, ...], seed: int) -> list[Tab
         rcu = round(math.exp(rng.uniform(math.log(5), math.log(10_000))))
         tables[index] = TableSnapshot(name=f"t-{index:05d}", read_capacity_units=rcu, size_bytes=size)
     return tables
+
+
+@dataclass(frozen=True)
+class FleetShape:
+    """A generated fleet: how many tables, how big and how fast, and the limits it is planned under.
+
+    Sizes are log-normal around ``median_bytes`` (clipped to 1 KB..1.5 TB), or, with
+    ``hours_at_half`` set, each table's size is what its own RCU reads at half capacity in that
+    many hours. RCU is log-uniform over ``rcu`` (``skew`` > 1 crowds it towards the low end).
+    ``giants`` are added with sizes drawn uniformly between the two bounds.
+    """
+
+    count: int
+    median_bytes: float = 8e6
+    sigma: float = 2.5
+    rcu: tuple[int, int] = (5, 10_000)
+    skew: float = 1.0
+    on_demand: float = 0.1
+    hours_at_half: tuple[float, float] | None = None
+    giants: int = 0
+    giant_bytes: tuple[float, float] = (0.5 * TB, 5 * TB)
+    window_hours: float = 7.0
+    max_extra_rcu: int = 80_000
+    seed: int = SEED
+
+    def settings(self) -> PlannerSettings:
+        """The planner's limits for this shape."""
+        return PlannerSettings(window_seconds=int(self.window_hours * 3600), max_extra_rcu=self.max_extra_rcu)
+
+    def tables(self) -> list[TableSnapshot]:
+        """The fleet, the same for the same shape."""
+        rng = random.Random(self.seed)
+        low, high = self.rcu
+        tables = []
+        for index in range(self.count):
+            rcu = round(math.exp(math.log(low) + (math.log(high) - math.log(low)) * rng.random() ** self.skew))
+            on_demand = rng.random() < self.on_demand
+            if self.hours_at_half is not None:
+                size = int(rcu * 0.5 * 8192 * rng.uniform(*self.hours_at_half) * 3600)
+            else:
+                size = int(min(max(rng.lognormvariate(math.log(self.median_bytes), self.sigma), 1e3), 1.5e12))
+            tables.append(
+                TableSnapshot(
+                    name=f"t-{index:05d}",
+                    billing_mode="PAY_PER_REQUEST" if on_demand else "PROVISIONED",
+                    read_capacity_units=0 if on_demand else rcu,
+                    size_bytes=size,
+                )
+            )
+        for index in range(self.giants):
+            rcu = round(math.exp(rng.uniform(math.log(low), math.log(high))))
+            tables.append(
+                TableSnapshot(
+                    name=f"giant-{index:02d}", read_capacity_units=rcu, size_bytes=int(rng.uniform(*self.giant_bytes))
+                )
+            )
+        return tables
+
+
+# Shapes that have broken planners: each stresses one limit, or two together.
+SHAPES = {
+    "every table needs over half the window": FleetShape(
+        400, rcu=(50, 200), on_demand=0.0, hours_at_half=(3.6, 3.9), max_extra_rcu=80_000
+    ),
+    "5,000 tiny tables": FleetShape(5_000, median_bytes=2e4, sigma=1.5),
+    "10,000 small tables and 40 giants": FleetShape(
+        10_000, median_bytes=30e6, sigma=2.0, on_demand=0.2, giants=40, max_extra_rcu=1_000_000
+    ),
+    "1,000 on-demand tables": FleetShape(1_000, on_demand=1.0),
+    "2,000 tables, RCU skewed low": FleetShape(2_000, skew=4.0),
+    "1,000 tables, tight budget": FleetShape(1_000, max_extra_rcu=5_000),
+    "2,500 tables (the default table quota)": FleetShape(2_500),
+}
 
 
 def impossible_at_max(tables: list[TableSnapshot], settings: PlannerSettings) -> set[str]:
@@ -203,6 +279,59 @@ def check_targets(results: dict[str, dict], impossible: dict[str, int]) -> list[
     return missed
 
 
+def shape_figures(shape: FleetShape) -> dict[str, float | int]:
+    """One shape planned by both planners: late tables beside the bound, cost, peak boost, time."""
+    tables, settings = shape.tables(), shape.settings()
+    ours, ours_seconds = timed(partial(plan_batches, tables, settings))
+    old, _ = timed(partial(plan_2017, tables, settings))
+    assert ours.lower_bound is not None
+    return {
+        "tables": len(tables),
+        "pipelines": sum(b.engine == "datapipeline" for b in ours.batches),
+        "late": len(tables_past_window(ours)),
+        "late_lower_bound": ours.lower_bound.late_tables,
+        "late_2017": len(tables_past_window(old)),
+        "cost_usd": round(ours.cost.total_usd, 2),
+        "cost_2017_usd": round(old.cost.total_usd, 2),
+        "peak_extra_rcu": ours.peak_extra_rcu,
+        "max_extra_rcu": settings.max_extra_rcu,
+        "planning_seconds": round(ours_seconds, 3),
+    }
+
+
+def shapes_markdown(shapes: dict[str, dict[str, float | int]]) -> str:
+    """The shapes' figures as a markdown table."""
+    lines = [
+        "| fleet shape | tables | pipelines | late (lower bound) | late, 2017 | cost / 2017's "
+        "| peak extra RCU / budget | planning (s) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, f in shapes.items():
+        ratio = f["cost_usd"] / f["cost_2017_usd"] if f["cost_2017_usd"] else math.nan
+        lines.append(
+            f"| {name} | {f['tables']:,} | {f['pipelines']:,} | {f['late']:,} ({f['late_lower_bound']:,}) "
+            f"| {f['late_2017']:,} | {ratio:.2f} | {f['peak_extra_rcu']:,} / {f['max_extra_rcu']:,} "
+            f"| {f['planning_seconds']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def check_shape_targets(shapes: dict[str, dict[str, float | int]]) -> list[str]:
+    """The shapes' targets missed: late tables at the bound, cost at most 0.6 of 2017's where no
+    later than it, the budget never passed, 10,000 tables in under 2 s."""
+    missed = []
+    for name, f in shapes.items():
+        if f["late"] > f["late_lower_bound"]:
+            missed.append(f"{name}: {f['late']} tables late, lower bound {f['late_lower_bound']}")
+        if f["late"] <= f["late_2017"] and f["cost_usd"] > 0.6 * f["cost_2017_usd"]:
+            missed.append(f"{name}: cost {f['cost_usd']} is over 0.6 x 2017's {f['cost_2017_usd']}")
+        if f["peak_extra_rcu"] > f["max_extra_rcu"]:
+            missed.append(f"{name}: peak extra RCU {f['peak_extra_rcu']} over the budget {f['max_extra_rcu']}")
+        if f["tables"] >= 10_000 and f["planning_seconds"] >= TIME_TARGET_SECONDS:
+            missed.append(f"{name}: planning took {f['planning_seconds']} s")
+    return missed
+
+
 def main() -> int:
     """Plan every fleet with both planners, write and print the figures, check the targets."""
     settings = PlannerSettings()
@@ -219,6 +348,9 @@ def main() -> int:
         }
     table = markdown(results, settings)
     missed = check_targets(results, impossible)
+    shapes = {name: shape_figures(shape) for name, shape in SHAPES.items()}
+    table += "\n" + shapes_markdown(shapes)
+    missed += check_shape_targets(shapes)
     RESULTS.mkdir(parents=True, exist_ok=True)
     document = {
         "seed": SEED,
@@ -226,6 +358,7 @@ def main() -> int:
         "fleets": {name: {"tables": count, "multi_tb_bytes": list(big)} for name, (count, big) in FLEETS.items()},
         "tables_impossible_at_max": impossible,
         "results": results,
+        "shapes": shapes,
         "targets_missed": missed,
         "python": platform.python_version(),
         "machine": platform.machine(),
