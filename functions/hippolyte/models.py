@@ -220,6 +220,10 @@ class LowerBound(Model):
 
     late_tables: NonNegativeInt = 0
     reasons: list[str] = Field(default_factory=list)
+    # The least any plan with no more late tables than this one can cost: every cluster's bootstrap,
+    # every table read at its fastest, the least boost the tables that must be boosted need, and
+    # the on-demand tables' read requests, at the plan's prices.
+    cost_usd: Annotated[float, Field(ge=0)] = 0.0
 
 
 class CostEstimate(Model):

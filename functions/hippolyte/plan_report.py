@@ -183,7 +183,8 @@ def _totals(
             f"{len(tables_past_window(plan)):,}",
             "lower bound not computed"
             if plan.lower_bound is None
-            else f"no plan can have fewer than {plan.lower_bound.late_tables:,}",
+            else f"no plan can have fewer than {plan.lower_bound.late_tables:,}, "
+            f"nor cost less than {_money(plan.lower_bound.cost_usd)} as late",
             len(tables_past_window(plan)) > 0,
         ),
         (

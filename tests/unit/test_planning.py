@@ -110,6 +110,8 @@ def test_no_plan_leaves_fewer_tables_late_than_its_lower_bound(tables, config):
     assert plan.lower_bound.late_tables <= len(tables_past_window(plan))
     # AND a bound above zero always says why
     assert bool(plan.lower_bound.reasons) == (plan.lower_bound.late_tables > 0)
+    # AND the plan costs no less than the least any plan as late as it could cost
+    assert plan.cost.total_usd >= plan.lower_bound.cost_usd - 0.001
 
 
 @PROPERTY

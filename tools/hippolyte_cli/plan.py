@@ -420,6 +420,7 @@ def _lower_bound_line(plan: Plan, late: int) -> str:
     if plan.lower_bound is None:
         return "No lower bound on late tables was computed for this plan."
     bound = plan.lower_bound.late_tables
+    cheapest = f"; no plan as late can cost less than ${plan.lower_bound.cost_usd:,.2f}"
     if late == bound:
-        return f"Late tables: {late:,}, the fewest any plan can have under these limits (lower bound {bound:,})."
-    return f"Late tables: {late:,}; no plan can have fewer than {bound:,} under these limits (lower bound)."
+        return f"Late tables: {late:,}, the fewest any plan can have under these limits{cheapest}."
+    return f"Late tables: {late:,}; no plan can have fewer than {bound:,} under these limits{cheapest}."
