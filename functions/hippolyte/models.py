@@ -238,6 +238,11 @@ class CostEstimate(Model):
     # Read request units the exports of on-demand tables consume, and what they cost.
     on_demand_read_units: float = 0.0
     on_demand_read_usd: float = 0.0
+    # What holding boosts from their batch's start costs: the RCU-hours boosted tables are billed
+    # while they wait for their turn in their pipeline (Data Pipeline raises no capacity per table,
+    # so a boost is applied before the batch starts), and their price.
+    waiting_rcu_hours: float = 0.0
+    waiting_rcu_usd: float = 0.0
 
 
 class Plan(Model):

@@ -216,11 +216,12 @@ def estimate_cost(batches: Sequence[Batch], prices: Prices) -> CostEstimate:
     ...                  read_capacity_units=1100, read_throughput_percent=0.909090,
     ...                  start_offset_seconds=600, estimated_seconds=3300)
     >>> cost = estimate_cost([Batch(id="b0001", estimated_seconds=3900, tables=[t])], Prices())
-    >>> cost.emr_cluster_hours, cost.extra_rcu_hours
-    (1.0833, 2000.0)
+    >>> cost.emr_cluster_hours, cost.extra_rcu_hours, cost.waiting_rcu_hours
+    (1.0833, 2000.0, 166.7)
     """
     cluster_seconds = 0
     rcu_hours = 0
+    waiting_rcu_seconds = 0
     read_units = 0.0
     for batch in batches:
         if batch.engine != "datapipeline":
@@ -230,6 +231,7 @@ def estimate_cost(batches: Sequence[Batch], prices: Prices) -> CostEstimate:
             if table.boosted:
                 hold = table.start_offset_seconds + table.estimated_seconds
                 rcu_hours += table.extra_read_capacity_units * max(1, math.ceil(hold / CAPACITY_BILLING_SECONDS))
+                waiting_rcu_seconds += table.extra_read_capacity_units * table.start_offset_seconds
             elif table.on_demand:
                 read_units += on_demand_read_units(table.size_bytes)
     cluster_hours = cluster_seconds / HOUR
@@ -243,6 +245,8 @@ def estimate_cost(batches: Sequence[Batch], prices: Prices) -> CostEstimate:
         rcu_usd=round(rcu_usd, 4),
         on_demand_read_units=round(read_units),
         on_demand_read_usd=round(on_demand_usd, 4),
+        waiting_rcu_hours=round(waiting_rcu_seconds / HOUR, 1),
+        waiting_rcu_usd=round(waiting_rcu_seconds / HOUR * prices.rcu_hour_usd, 4),
         total_usd=round(emr_usd + rcu_usd + on_demand_usd, 4),
         prices=prices,
     )
