@@ -3,8 +3,8 @@
 Each invocation here gets a Runtime whose remaining time is measured on the fake clock that
 moto's DynamoDB (with AWS's rules, StrictAws) advances on every DescribeTable, so the time left
 drops as the step calls AWS, as it does in Lambda. A budget of a few tables' worth makes
-ScaleUpReadCapacity, ScaleDownReadCapacity and RestoreCapacityAfterFailure stop early; the next
-invocation, with a fresh budget, goes on where the last stopped. Every table is raised once,
+ScaleUpReadCapacity, ScaleDownReadCapacity, RestoreCapacityAfterFailure and ReconcileCapacity stop
+early; the next invocation, with a fresh budget, goes on where the last stopped. Every table is raised once,
 its original recorded once, and every table is put back.
 """
 
@@ -30,6 +30,7 @@ from hippolyte.models import (
 )
 from hippolyte.runtime import RETURN_MARGIN_SECONDS, Runtime
 from hippolyte.settings import StackSettings
+from hippolyte.workflow.reconcile_capacity import reconcile_capacity, render_reconcile
 from hippolyte.workflow.restore_capacity_after_failure import restore_after_failure
 from hippolyte.workflow.scale_down_read_capacity import scale_down_finished
 from hippolyte.workflow.scale_up_read_capacity import scale_up_next_wave
@@ -128,14 +129,14 @@ def plan() -> Plan:
     )
 
 
-def invocation(aws: StrictAws, seconds: float) -> Runtime:
+def invocation(aws: StrictAws, seconds: float, topic_arn: str = "") -> Runtime:
     """A Runtime as one Lambda invocation with ``seconds`` left builds it: the time left drops with the clock."""
     ends = aws.clock() + timedelta(seconds=seconds)
 
     def remaining_seconds() -> float:
         return (ends - aws.clock()).total_seconds()
 
-    settings = StackSettings.model_validate({"BACKUP_BUCKET": BUCKET, "LEDGER_TABLE": LEDGER})
+    settings = StackSettings.model_validate({"BACKUP_BUCKET": BUCKET, "LEDGER_TABLE": LEDGER, "TOPIC_ARN": topic_arn})
     return Runtime(
         settings=settings, region=REGION, clock=aws.clock, sleep=lambda _: None, remaining_seconds=remaining_seconds
     )
@@ -280,3 +281,29 @@ def test_the_failure_path_restores_in_passes_until_every_table_is_back(
     # AND no ledger record is left open
     items = clients.ledger_table(LEDGER).scan()["Items"]
     assert {item["table_name"]: item["status"] for item in items} == dict.fromkeys(TABLES, "restored")
+
+
+def test_reconcile_stops_in_time_and_leaves_the_rest_to_the_next_hour(
+    aws: StrictAws, run: RunRef, calls: AwsCallLog
+) -> None:
+    # GIVEN every table left raised by a run Step Functions no longer knows (it died)
+    raise_all(aws, run)
+    aws.settle()
+    topic = clients.client("sns").create_topic(Name="hippolyte-reports")["TopicArn"]
+    # WHEN the hourly reconcile runs with time for a few tables, hour after hour
+    reports = []
+    for _ in range(5):
+        with invoking("ReconcileCapacity"):
+            reports.append(reconcile_capacity(invocation(aws, FOUR_TABLES, topic_arn=topic)))
+        if not reports[-1].left_for_next_hour:
+            break
+    # THEN the first pass restored what it had time for and named the rest, which the next pass restored
+    first, second = reports
+    assert first.restored and first.left_for_next_hour
+    assert sorted(first.restored + first.left_for_next_hour) == TABLES
+    assert sorted(second.restored) == sorted(first.left_for_next_hour)
+    assert first.message_id is not None
+    assert "Left for the next hour" in render_reconcile(invocation(aws, FOUR_TABLES), first)[1]
+    aws.settle()
+    assert {name: read_capacity(name) for name in TABLES} == dict.fromkeys(TABLES, ORIGINAL_RCU)
+    assert sorted(calls_of(calls, "UpdateTable")) == sorted(TABLES * 2)
