@@ -8,6 +8,9 @@ A plain table is changed with UpdateTable. An auto-scaled table is changed only 
 scaling target: Hippolyte registers new bounds, Application Auto Scaling moves the capacity into
 them, and Hippolyte waits until the table is ACTIVE with the capacity where it should be before
 it reports the table raised or restored.
+
+Raising and restoring many tables stop when the invocation runs short of time (time_left); the
+tables not reached get no result, and doing them on a later invocation is safe.
 """
 
 from __future__ import annotations
