@@ -26,7 +26,8 @@ def has_time_for_tables(rt: Runtime, tables: int = 1, seconds_each: float = TABL
     """Whether the invocation can still handle ``tables`` more tables and return before its timeout.
 
     >>> from hippolyte.settings import StackSettings
-    >>> rt = Runtime(settings=StackSettings(BACKUP_BUCKET="b"), region="eu-west-1", remaining_seconds=lambda: 100.0)
+    >>> settings = StackSettings(BACKUP_BUCKET="backups")
+    >>> rt = Runtime(settings=settings, region="eu-west-1", remaining_seconds=lambda: 100.0)
     >>> has_time_for_tables(rt), has_time_for_tables(rt, 2), has_time_for_tables(rt, seconds_each=VERIFY_SECONDS)
     (True, False, True)
     """
