@@ -351,7 +351,9 @@ class CreateBatchRequest(Model):
 # --------------------------------------------------------------------------------------------
 
 # starting: ScaleUpReadCapacity chose it and CreatePipeline has not stored its result yet.
-BatchStatus = Literal["pending", "starting", "running", "ended", "not_started"]
+# boosting: admitted to a wave, its boosts not all applied yet (an invocation ran short of time);
+# the next ScaleUpReadCapacity finishes them before the batch is started.
+BatchStatus = Literal["pending", "boosting", "starting", "running", "ended", "not_started"]
 OutcomeStatus = Literal["backed_up", "failed", "skipped"]
 
 
@@ -362,6 +364,8 @@ class BatchProgress(Model):
     status: BatchStatus = "pending"
     # How many times ScaleUpReadCapacity has started it (refusals at the pipeline limit start it again).
     attempt: NonNegativeInt = 0
+    # Its tables whose boost step has ended (raised, refused, unchanged or gone): never raised again.
+    boosts_done: list[str] = Field(default_factory=list)
     pipeline_id: str | None = None
     export_arns: dict[str, str] = Field(default_factory=dict)
     pipeline_state: str | None = None

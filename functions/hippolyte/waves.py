@@ -41,7 +41,7 @@ def next_wave(
         1
         for batch in batches
         if batch.engine == "datapipeline"
-        and progress.get(batch.id, BatchProgress(batch_id=batch.id)).status in ("starting", "running")
+        and progress.get(batch.id, BatchProgress(batch_id=batch.id)).status in ("boosting", "starting", "running")
     )
     held = held_extra_rcu
     wave: list[str] = []

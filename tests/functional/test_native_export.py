@@ -7,7 +7,7 @@ import gzip
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import boto3
@@ -19,9 +19,10 @@ from hippolyte.adapters.exports import start_export
 from hippolyte.backup_manifest import manifest_key
 from hippolyte.models import Batch, BatchProgress, CreateBatchRequest, PlannedTable, RunContext, RunProgress, RunRef
 from hippolyte.pipelines import output_directory
-from hippolyte.runtime import Runtime
+from hippolyte.runtime import RETURN_MARGIN_SECONDS, Runtime
 from hippolyte.settings import StackSettings
 from hippolyte.workflow.native_export import check_exports, start_exports
+from hippolyte.workflow.time_left import VERIFY_SECONDS
 from hippolyte_local.native_export import LocalNativeExports, export_items
 from hippolyte_local.verify import same_items, table_items
 from moto import mock_aws
@@ -150,6 +151,30 @@ def test_an_export_is_started_once_verified_and_recorded_with_its_manifest(accou
     assert manifest.backup.export_arn == first.export_arns["orders"]
     (listed,) = list_backups(s3, BUCKET, "orders")
     assert listed.verified and listed.engine == "export" and listed.items == 250
+
+
+def test_exports_left_unverified_when_time_runs_short_are_verified_on_the_next_poll(account: Account) -> None:
+    # GIVEN two finished exports in one batch
+    for name in ("orders", "payments"):
+        make_table(account.dynamodb, name, items=20)
+    batch = export_batch("orders", "payments")
+    started = start_exports(account.rt, CreateBatchRequest(run=RUN, batch_id=batch.id), batch)
+    wait_for_exports(account)
+    progress = RunProgress()
+    state = BatchProgress(batch_id=batch.id, status="running", export_arns=started.export_arns)
+    # WHEN the first poll's invocation has time to verify one table only
+    left = iter([VERIFY_SECONDS + RETURN_MARGIN_SECONDS])
+    short = replace(account.rt, remaining_seconds=lambda: next(left, 0.0))
+    context = RunContext(run=RUN, poll_seconds=0)
+    check_exports(short, context, progress, {batch.id: batch}, {batch.id: state}, False, datetime.now(UTC))
+    # THEN one table is verified, the other waits, and the batch still runs
+    assert list(progress.outcomes) == ["orders"] and state.status == "running"
+    # AND the next poll verifies the other and ends the batch
+    check_exports(account.rt, context, progress, {batch.id: batch}, {batch.id: state}, False, datetime.now(UTC))
+    assert {name: o.status for name, o in progress.outcomes.items()} == dict.fromkeys(
+        ["orders", "payments"], "backed_up"
+    )
+    assert state.status == "ended"
 
 
 def test_the_export_uses_no_read_capacity(account: Account) -> None:

@@ -65,7 +65,13 @@ def test_every_backup_state_that_can_fail_leads_through_capacity_restore() -> No
         # THEN a Catch of every error leads to the capacity restore, which cannot be skipped
         catches = {catch["Next"] for catch in state.get("Catch", []) if "States.ALL" in catch["ErrorEquals"]}
         assert catches == {"RestoreCapacityAfterFailure"}, name
-    assert states["RestoreCapacityAfterFailure"]["Next"] == "NotifyFailure"
+    # AND the restore runs again until every table has been tried, then notifies
+    assert states["RestoreCapacityAfterFailure"]["Next"] == "AllTablesRestored"
+    restored = states["AllTablesRestored"]
+    assert restored["Default"] == "NotifyFailure"
+    again = {choice["Next"] for choice in restored["Choices"]}
+    assert again == {"WaitBeforeRestoringMore"}
+    assert states["WaitBeforeRestoringMore"]["Next"] == "RestoreCapacityAfterFailure"
     assert {c["Next"] for c in states["RestoreCapacityAfterFailure"]["Catch"]} == {"NotifyFailure"}
     assert states["NotifyFailure"]["Next"] == "BackupFailed"
 

@@ -9,7 +9,8 @@ Items are counted one per line, and the first item line of every data file is re
 DynamoDBImport would read it (:mod:`hippolyte.emr_export_format`): a backup in another format,
 such as standard DynamoDB JSON, could not be restored, so it is not a backup. Only the first line
 of each file is read so: parsing every line would parse up to COUNT_ITEMS_UP_TO_BYTES of JSON per
-table in CheckPipelines (about 15 MB/s in CPython), where counting lines only streams them.
+table in CheckPipelines (about 15 MB/s in CPython), where counting lines only streams them. Data
+files are streamed line by line, never read whole.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ MANIFEST = "manifest"
 # Items are counted by reading the data files back when they are small enough for a Lambda to
 # stream them in seconds; beyond this the report gives DynamoDB's own ItemCount instead.
 COUNT_ITEMS_UP_TO_BYTES = 512 * 1024**2
+# Data files are streamed this much at a time (StreamingBody.iter_lines), never read whole: a
+# Lambda function holds one chunk (and the line it is in), however large the file; a larger
+# chunk than botocore's 1 KB default keeps the calls few.
+STREAM_CHUNK_BYTES = 1024**2
 
 
 class BackupCheck(BaseModel):
@@ -87,7 +92,7 @@ def inspect_backup(s3: S3Client, directory_uri: str, count_items: bool = True) -
     if count_items and size <= COUNT_ITEMS_UP_TO_BYTES:
         items = 0
         for url in data_files:
-            lines = s3.get_object(Bucket=bucket, Key=split_s3_uri(url)[1])["Body"].iter_lines()
+            lines = s3.get_object(Bucket=bucket, Key=split_s3_uri(url)[1])["Body"].iter_lines(STREAM_CHUNK_BYTES)
             try:
                 items += count_item_lines(lines, check_first=1)
             except InvalidExportLineError as error:

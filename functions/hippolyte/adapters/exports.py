@@ -1,4 +1,8 @@
-"""DynamoDB's native export: start one (idempotently), describe it, read and check its files."""
+"""DynamoDB's native export: start one (idempotently), describe it, read and check its files.
+
+Data files are streamed (hashed chunk by chunk), never read whole: an export's files add up to
+hundreds of MB, far more than a Lambda function should hold.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from hippolyte.errors import ExportLimitReachedError, ExportRefusedError
 from hippolyte.export_format import SUMMARY_NAME, ExportCheck, check_export, export_root
 
 if TYPE_CHECKING:
+    from botocore.response import StreamingBody
     from types_boto3_dynamodb import DynamoDBClient
     from types_boto3_dynamodb.type_defs import ExportDescriptionTypeDef, ExportTableToPointInTimeInputTypeDef
     from types_boto3_s3 import S3Client
@@ -23,6 +28,9 @@ if TYPE_CHECKING:
 # The data files' MD5s are recomputed (the export read back in full) up to this total size;
 # beyond it the check relies on the ETags S3 reports, which the files manifest lists too.
 MD5_CHECK_UP_TO_BYTES = 512 * 1024**2
+# Objects are read this much at a time (StreamingBody.iter_chunks / iter_lines), never whole: a
+# Lambda function's memory holds one chunk of a data file, however large the file.
+STREAM_CHUNK_BYTES = 1024**2
 
 
 def start_export(
@@ -62,8 +70,12 @@ def describe_export(dynamodb: DynamoDBClient, export_arn: str) -> ExportDescript
     return dynamodb.describe_export(ExportArn=export_arn)["ExportDescription"]
 
 
-def _md5_base64(body: bytes) -> str:
-    return base64.b64encode(hashlib.md5(body).digest()).decode()
+def _md5_base64(body: StreamingBody) -> str:
+    """The base64 MD5 of an object's content, hashed chunk by chunk as it streams in."""
+    digest = hashlib.md5()
+    for chunk in body.iter_chunks(STREAM_CHUNK_BYTES):
+        digest.update(chunk)
+    return base64.b64encode(digest.digest()).decode()
 
 
 def read_export(
@@ -80,16 +92,16 @@ def read_export(
     files_key = summary.get("manifestFilesS3Key")
     if not isinstance(files_key, str) or files_key not in listing:
         return ExportCheck(complete=False, reason=f"the files manifest {files_key} is missing")
-    body = s3.get_object(Bucket=bucket, Key=files_key)["Body"].read().decode()
+    lines = s3.get_object(Bucket=bucket, Key=files_key)["Body"].iter_lines(STREAM_CHUNK_BYTES)
     try:
-        files = [json.loads(line) for line in body.splitlines() if line.strip()]
-    except json.JSONDecodeError:
+        files = [json.loads(line) for line in lines if line.strip()]
+    except ValueError:  # not JSON, or not UTF-8
         return ExportCheck(complete=False, reason=f"{files_key} is not JSON lines")
     keys = [entry.get("dataFileS3Key") for entry in files if isinstance(entry, dict)]
     md5s = None
     if sum(listing.get(key, (0, ""))[0] for key in keys if isinstance(key, str)) <= md5_up_to_bytes:
         md5s = {
-            key: _md5_base64(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            key: _md5_base64(s3.get_object(Bucket=bucket, Key=key)["Body"])
             for key in keys
             if isinstance(key, str) and key in listing
         }

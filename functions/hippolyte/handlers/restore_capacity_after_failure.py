@@ -12,7 +12,16 @@ from hippolyte.workflow.restore_capacity_after_failure import restore_after_fail
 
 @lambda_entry
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Input: :class:`FailureContext` (the failed state's input plus the caught error)."""
-    failure = restore_after_failure(Runtime.from_environment(context), FailureContext.model_validate(event))
-    logger.warning("run failed; capacity restored", error=failure.error.error, cause=failure.error.cause)
-    return {"restored_for": failure.execution_name}
+    """Input: :class:`FailureContext` (the failed state's input plus the caught error).
+
+    Output: ``all_restored`` false when the invocation ran short of time (the state machine runs
+    it again), true once every table has been tried.
+    """
+    failure = FailureContext.model_validate(event)
+    all_restored = restore_after_failure(Runtime.from_environment(context), failure)
+    logger.warning(
+        "run failed; capacity restored" if all_restored else "run failed; capacity restore continues",
+        error=failure.error.error,
+        cause=failure.error.cause,
+    )
+    return {"restored_for": failure.execution_name, "all_restored": all_restored}

@@ -3,6 +3,9 @@
 A table counts as backed up only when its own directory holds ``_SUCCESS`` and the manifest.
 Tables are checked while their pipeline still runs, so that each one's capacity can go back as
 soon as its own export ends. Ended pipelines are deleted once their results are recorded.
+
+Verifying reads each table's files back; when the invocation runs short of time the tables it
+did not reach stay unverified (their batch running, its pipeline kept) for the next poll.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from hippolyte.workflow.batch_starts import START_NEVER_COMPLETED, fail_batch, m
 from hippolyte.workflow.native_export import check_exports
 from hippolyte.workflow.run_loop import loop_status
 from hippolyte.workflow.running_batches import delete_batch_pipelines
+from hippolyte.workflow.time_left import VERIFY_SECONDS, has_time_for_tables
 
 
 def _verify_table(
@@ -67,6 +71,7 @@ def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
     runs = dict(
         pipeline_runs(rt.client("datapipeline"), [s.pipeline_id for s in pipeline_running.values() if s.pipeline_id])
     )
+    out_of_time = False
     for batch_id, state in pipeline_running.items():
         run = runs.get(state.pipeline_id or "")
         state.pipeline_state = run.status if run is not None else "GONE"
@@ -81,9 +86,14 @@ def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
             failure = f"pipeline {state.pipeline_id} did not finish inside the window (stopped at the deadline)"
         else:
             failure = None
+        cut_short = False
         for table in batches[batch_id].tables:
             if table.name in progress.outcomes:
                 continue
+            if out_of_time or not has_time_for_tables(rt, seconds_each=VERIFY_SECONDS):
+                # Left for the next poll: the batch stays running and its pipeline is kept.
+                out_of_time = cut_short = True
+                break
             _verify_table(
                 rt, context, progress, table.name, table.engine, failure if (ended or past_deadline) else None
             )
@@ -91,7 +101,7 @@ def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
                 # The cluster exports its tables in order: while it runs, the first table without
                 # its files is the one in progress, and the later ones cannot be done yet.
                 break
-        if ended or past_deadline:
+        if (ended or past_deadline) and not cut_short:
             for table in batches[batch_id].tables:
                 progress.outcomes.setdefault(
                     table.name,
@@ -111,7 +121,7 @@ def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
         )
     if past_deadline:
         for batch_id, state in progress.batches.items():
-            if state.status == "pending":
+            if state.status in ("pending", "boosting"):
                 state.status, state.ended_at = "not_started", now
                 refusals = progress.limit_retries.get(batch_id, 0)
                 reason = "not started before the window's deadline" + (

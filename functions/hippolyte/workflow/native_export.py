@@ -35,6 +35,7 @@ from hippolyte.models import (
 from hippolyte.pipelines import backup_timestamp, output_directory
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.backup_manifest import write_backup_manifest
+from hippolyte.workflow.time_left import VERIFY_SECONDS, has_time_for_tables
 
 # An export refused at the account's limit (ExportLimitReachedError: at most 300 exports, or
 # 100 TB, in flight, DynamoDB service quotas) makes the batch wait like one at the pipeline limit.
@@ -127,7 +128,11 @@ def check_exports(
     past_deadline: bool,
     now: datetime,
 ) -> None:
-    """Poll every running export batch; record each table's outcome as its export ends."""
+    """Poll every running export batch; record each table's outcome as its export ends.
+
+    Stops when the invocation runs short of time: tables without an outcome are checked on the
+    next poll.
+    """
     dynamodb = rt.client("dynamodb")
     for batch_id, state in states.items():
         batch = batches[batch_id]
@@ -135,6 +140,9 @@ def check_exports(
         for table in batch.tables:
             if table.name in progress.outcomes:
                 continue
+            if not has_time_for_tables(rt, seconds_each=VERIFY_SECONDS):
+                # The invocation is running short of time: the rest are checked on the next poll.
+                return
             arn = state.export_arns.get(table.name)
             if arn is None:
                 refused = refused if refused is not None else _start_failures(rt, context, batch_id)

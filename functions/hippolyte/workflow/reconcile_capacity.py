@@ -4,6 +4,9 @@ Picks up what a run could not finish: restores DynamoDB refused (the daily decre
 table still UPDATING, throttling), and everything a run left behind when it died, timed out or
 was stopped by a person (no Catch runs then). A dead run's pipelines are stopped first, because
 their exports were told to read a share of the boosted capacity.
+
+A pass stops before Lambda's timeout would cut it off; the tables it did not reach are named in
+its report and taken by the next hour's pass.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from hippolyte.runtime import Runtime
 from hippolyte.workflow.backup_freshness import current_freshness
 from hippolyte.workflow.running_batches import stop_running_batches
 from hippolyte.workflow.table_capacity import restore_table
+from hippolyte.workflow.time_left import has_time_for_tables
 
 
 class ReconcileReport(BaseModel):
@@ -37,6 +41,8 @@ class ReconcileReport(BaseModel):
     stopped_runs: list[str] = Field(default_factory=list)
     # Runs (or tables) left for the next pass because an AWS call failed, with the reason.
     skipped: list[CapacityNote] = Field(default_factory=list)
+    # Tables the pass had no time left for before Lambda's timeout: the next hour's pass takes them.
+    left_for_next_hour: list[str] = Field(default_factory=list)
     # The TablesWithoutFreshBackup metric, from the record the last runs left; None before any run
     # has reported (then there is nothing to count, and the alarm's missing data speaks).
     without_fresh_backup: int | None = None
@@ -50,7 +56,7 @@ def _stop_dead_run(rt: Runtime, run_id: str, execution_id: str, started_at: date
         return False
     # The started_at above is only used for paths; the stored progress knows the pipelines.
     progress = load_document(s3, run, "progress", RunProgress)
-    if not any(state.status in ("starting", "running", "pending") for state in progress.batches.values()):
+    if not any(state.status in ("boosting", "starting", "running", "pending") for state in progress.batches.values()):
         return False
     stop_running_batches(rt, run, progress, "the run ended without finishing (stopped, timed out or crashed)")
     save_document(s3, run, "progress", progress)
@@ -64,6 +70,10 @@ def reconcile_capacity(rt: Runtime) -> ReconcileReport:
     now = rt.clock()
     report = ReconcileReport()
     for entry in sorted(ledger.open_entries(), key=lambda e: (e.table_name, e.run_id)):
+        # Restoring a table can wait for ACTIVE twice (its change, then an auto-scaled table's move).
+        if not has_time_for_tables(rt, 2):
+            report.left_for_next_hour.append(entry.table_name)
+            continue
         try:
             _reconcile_entry(rt, ledger, entry, status_of(entry.execution_id), now, report)
         except (AwsCallError, HippolyteError) as error:
@@ -77,7 +87,14 @@ def reconcile_capacity(rt: Runtime) -> ReconcileReport:
     _release_leases_of_ended_runs(ledger, status_of, report)
     freshness = current_freshness(rt)
     report.without_fresh_backup = len(freshness.stale) if freshness is not None else None
-    if report.restored or report.pending or report.gone or report.stopped_runs or report.skipped:
+    if (
+        report.restored
+        or report.pending
+        or report.gone
+        or report.stopped_runs
+        or report.skipped
+        or report.left_for_next_hour
+    ):
         report.message_id = publish_report(rt.client("sns"), rt.settings.topic_arn, *render_reconcile(rt, report))
     return report
 
@@ -145,6 +162,11 @@ def render_reconcile(rt: Runtime, report: ReconcileReport) -> tuple[str, str]:
     if report.skipped:
         lines += section(
             "Left for the next pass (an AWS call failed)", (f"  {n.name}: {n.reason}" for n in report.skipped)
+        )
+    if report.left_for_next_hour:
+        lines += section(
+            "Left for the next hour (this pass ran out of time)",
+            (f"  {name}" for name in report.left_for_next_hour),
         )
     if report.stopped_runs:
         lines += section(

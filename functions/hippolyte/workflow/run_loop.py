@@ -18,10 +18,11 @@ def loop_status(rt: Runtime, plan: Plan, progress: RunProgress) -> str:
     asking at once would spin against a limit that only a finishing pipeline can lift.
     """
     statuses = {state.status for state in progress.batches.values()}
-    if not statuses & {"pending", "starting", "running"}:
+    if not statuses & {"pending", "boosting", "starting", "running"}:
         return "done"
-    if "starting" in statuses:
-        # A start that never stored its result: ScaleUpReadCapacity sends it again.
+    if statuses & {"boosting", "starting"}:
+        # Boosts an invocation had no time for, or a start that never stored its result:
+        # ScaleUpReadCapacity finishes them, or sends the batch again.
         return "start_next"
     if progress.refused_this_poll:
         return "waiting"

@@ -47,7 +47,9 @@ def stop_running_batches(rt: Runtime, run: RunRef, progress: RunProgress, reason
     unrecorded += [
         bid for bid, s in progress.batches.items() if s.status == "running" and not s.pipeline_id and not s.export_arns
     ]
-    active = {bid: s for bid, s in progress.batches.items() if s.status in ("starting", "running", "pending")}
+    active = {
+        bid: s for bid, s in progress.batches.items() if s.status in ("boosting", "starting", "running", "pending")
+    }
     delete_batch_pipelines(
         rt, run.run_id, {bid: s.pipeline_id for bid, s in active.items()}, find_by_name=bool(unrecorded)
     )

@@ -2,7 +2,8 @@
 
 Runs after every poll, not only at the end of the night. A restore DynamoDB refuses now (the
 table is still UPDATING, or the daily decrease limit is reached) stays pending with its reason;
-the run retries briefly, and the reconcile job finishes it later.
+the run retries briefly, and the reconcile job finishes it later. Tables an invocation has no
+time for stay raised and are put back on the next poll.
 """
 
 from __future__ import annotations
@@ -21,8 +22,12 @@ END_OF_RUN_RESTORE_ROUNDS = 10
 SHORT_WAIT = timedelta(minutes=5)
 
 
-def restore_finished_tables(rt: Runtime, run: RunRef, progress: RunProgress, only_finished: bool = True) -> None:
-    """Restore every raised table whose backup has ended (or all of them); updates ``progress``."""
+def restore_finished_tables(rt: Runtime, run: RunRef, progress: RunProgress, only_finished: bool = True) -> bool:
+    """Restore every raised table whose backup has ended (or all of them); updates ``progress``.
+
+    Returns False when the invocation ran short of time: the tables it did not reach stay raised
+    for the next poll.
+    """
     now = rt.clock()
     due = [
         name
@@ -31,7 +36,7 @@ def restore_finished_tables(rt: Runtime, run: RunRef, progress: RunProgress, onl
         and (name not in progress.capacity_pending or (progress.capacity_pending[name].retry_after or now) <= now)
     ]
     if not due:
-        return
+        return True
     ledger = rt.ledger()
     entries = []
     for name in due:
@@ -40,8 +45,13 @@ def restore_finished_tables(rt: Runtime, run: RunRef, progress: RunProgress, onl
             progress.raised.pop(name, None)
             continue
         entries.append(entry)
+    reached = True
     for entry, result in zip(entries, restore_tables(rt, ledger, entries, now), strict=True):
-        record_restore(progress, entry.table_name, result)
+        if result is None:
+            reached = False
+        else:
+            record_restore(progress, entry.table_name, result)
+    return reached
 
 
 def scale_down_finished(rt: Runtime, context: RunContext) -> RunContext:
@@ -49,9 +59,13 @@ def scale_down_finished(rt: Runtime, context: RunContext) -> RunContext:
     s3 = rt.client("s3")
     plan = load_document(s3, context.run, "plan", Plan)
     progress = load_document(s3, context.run, "progress", RunProgress)
-    restore_finished_tables(rt, context.run, progress)
+    reached = restore_finished_tables(rt, context.run, progress)
     status = loop_status(rt, plan, progress)
-    if status == "done" and progress.raised:
+    if status == "done" and not reached:
+        # Tables this invocation had no time for are still raised: the loop comes back for them
+        # before it reports (NotifyResult must never see a boost nobody tried to put back).
+        status = "start_next"
+    elif status == "done" and progress.raised:
         soon = rt.clock() + SHORT_WAIT
         waiting_briefly = any(
             note.retry_after is not None and note.retry_after <= soon for note in progress.capacity_pending.values()

@@ -18,7 +18,10 @@ def scale_up_next_wave(rt: Runtime, context: RunContext) -> RunContext:
     """Start the next wave: boosts first, so every pipeline is created against raised capacity.
 
     The wave's boosts are raised together (see :func:`raise_tables`), so auto-scaled tables are
-    waited for at once rather than one after another.
+    waited for at once rather than one after another. A batch starts only once every one of its
+    boosts is applied: when the invocation runs short of time, the batches it could not finish
+    stay ``boosting``, and the next ScaleUpReadCapacity (the loop comes back on every poll)
+    raises their remaining tables before it admits any other batch.
     """
     s3 = rt.client("s3")
     plan = load_document(s3, context.run, "plan", Plan)
@@ -29,11 +32,23 @@ def scale_up_next_wave(rt: Runtime, context: RunContext) -> RunContext:
     unfinished = sorted(bid for bid, state in progress.batches.items() if state.status == "starting")
     if progress.deadline is not None and now >= progress.deadline:
         return context.model_copy(update={"wave": [], "status": "waiting"})
-    wave = startable_batches(plan, progress, rt.settings.max_concurrent_pipelines)
-    starting = [b for b in plan.batches if b.id in wave]
-    boosted = [table for batch in starting for table in batch.tables if table.boosted]
-    results = raise_tables(rt, rt.ledger(), context.run, boosted) if boosted else []
-    for table, result in zip(boosted, results, strict=True):
+    boosting = [b for b in plan.batches if b.id in progress.batches and progress.batches[b.id].status == "boosting"]
+    # Boosts still to apply hold no RCU yet, so the budget cannot tell what more would fit:
+    # admitted batches are finished first.
+    wave = [] if boosting else startable_batches(plan, progress, rt.settings.max_concurrent_pipelines)
+    admitted = [*boosting, *(b for b in plan.batches if b.id in wave)]
+    states = {b.id: progress.batches.get(b.id, BatchProgress(batch_id=b.id)) for b in admitted}
+    to_raise = [
+        (batch.id, table)
+        for batch in admitted
+        for table in batch.tables
+        if table.boosted and table.name not in states[batch.id].boosts_done
+    ]
+    results = raise_tables(rt, rt.ledger(), context.run, [table for _, table in to_raise]) if to_raise else []
+    for (batch_id, table), result in zip(to_raise, results, strict=True):
+        if result is None:
+            continue
+        states[batch_id].boosts_done.append(table.name)
         if result.kind == "gone":
             progress.outcomes[table.name] = TableOutcome(
                 name=table.name, status="failed", reason=result.reason, engine=table.engine
@@ -42,13 +57,17 @@ def scale_up_next_wave(rt: Runtime, context: RunContext) -> RunContext:
             progress.raised[table.name] = result.extra_rcu
         if result.reason:
             progress.notes.append(f"{table.name}: {result.reason}")
-    for batch in starting:
-        earlier = progress.batches.get(batch.id, BatchProgress(batch_id=batch.id))
-        progress.batches[batch.id] = earlier.model_copy(
-            update={"status": "starting", "attempt": earlier.attempt + 1, "started_at": now}
-        )
+    started = []
+    for batch in admitted:
+        state = states[batch.id]
+        if all(table.name in state.boosts_done for table in batch.tables if table.boosted):
+            state = state.model_copy(update={"status": "starting", "attempt": state.attempt + 1, "started_at": now})
+            started.append(batch.id)
+        else:
+            state = state.model_copy(update={"status": "boosting"})
+        progress.batches[batch.id] = state
     save_document(s3, context.run, "progress", progress)
     items = [
-        WaveItem(batch_id=batch_id, attempt=progress.batches[batch_id].attempt) for batch_id in [*unfinished, *wave]
+        WaveItem(batch_id=batch_id, attempt=progress.batches[batch_id].attempt) for batch_id in [*unfinished, *started]
     ]
     return context.model_copy(update={"wave": items})

@@ -8,6 +8,9 @@ A plain table is changed with UpdateTable. An auto-scaled table is changed only 
 scaling target: Hippolyte registers new bounds, Application Auto Scaling moves the capacity into
 them, and Hippolyte waits until the table is ACTIVE with the capacity where it should be before
 it reports the table raised or restored.
+
+Raising and restoring many tables stop when the invocation runs short of time (time_left); the
+tables not reached get no result, and doing them on a later invocation is safe.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from hippolyte.capacity import CapacityState, boost_target, decide_restore, deci
 from hippolyte.errors import CapacityUpdateRefusedError
 from hippolyte.models import CapacityNote, PlannedTable, RunProgress, RunRef
 from hippolyte.runtime import Runtime
+from hippolyte.workflow.time_left import has_time_for_tables
 
 
 class BoostResult(BaseModel):
@@ -73,23 +77,48 @@ class _ScaledBoost:
     target: int
 
 
-def raise_tables(rt: Runtime, ledger: CapacityLedger, run: RunRef, tables: Sequence[PlannedTable]) -> list[BoostResult]:
+def raise_tables(
+    rt: Runtime, ledger: CapacityLedger, run: RunRef, tables: Sequence[PlannedTable]
+) -> list[BoostResult | None]:
     """Raise several tables' reads to what the plan asked (no more); one result per table, in order.
 
     A plain table gets its UpdateTable at once. An auto-scaled one gets new bounds on its scaling
     target, and Application Auto Scaling raises it; those boosts are all handed over first and
     then waited for, so the wave waits for its slowest table rather than for the sum of them.
+
+    As many tables are raised as the invocation has time for; the others' results are None, and
+    raising them later is safe (the ledger keeps the original it recorded first, and a table
+    already at its boost is not updated again).
     """
-    outcomes: list[BoostResult | _ScaledBoost] = [_begin_raise(rt, ledger, run, planned) for planned in tables]
-    return [
-        _finish_scaled_raise(rt, ledger, run, outcome) if isinstance(outcome, _ScaledBoost) else outcome
-        for outcome in outcomes
-    ]
+    return _raise_tables(rt, ledger, run, tables, bounded=True)
 
 
 def raise_table(rt: Runtime, ledger: CapacityLedger, run: RunRef, planned: PlannedTable) -> BoostResult:
     """Record the table's original capacity, then raise its reads to what the plan asked (no more)."""
-    return raise_tables(rt, ledger, run, [planned])[0]
+    result = _raise_tables(rt, ledger, run, [planned], bounded=False)[0]
+    assert result is not None
+    return result
+
+
+def _raise_tables(
+    rt: Runtime, ledger: CapacityLedger, run: RunRef, tables: Sequence[PlannedTable], bounded: bool
+) -> list[BoostResult | None]:
+    outcomes: list[BoostResult | _ScaledBoost] = []
+    for planned in tables:
+        # Starting a table can wait for ACTIVE once, and an auto-scaled one is waited for again.
+        if bounded and not has_time_for_tables(rt, 2):
+            break
+        outcomes.append(_begin_raise(rt, ledger, run, planned))
+    results: list[BoostResult | None] = []
+    for outcome in outcomes:
+        if not isinstance(outcome, _ScaledBoost):
+            results.append(outcome)
+        elif bounded and not has_time_for_tables(rt):
+            # Its new bounds stay registered; the next invocation registers them again and waits.
+            results.append(None)
+        else:
+            results.append(_finish_scaled_raise(rt, ledger, run, outcome))
+    return results + [None] * (len(tables) - len(outcomes))
 
 
 def _begin_raise(rt: Runtime, ledger: CapacityLedger, run: RunRef, planned: PlannedTable) -> BoostResult | _ScaledBoost:
@@ -159,24 +188,45 @@ def _finish_scaled_raise(rt: Runtime, ledger: CapacityLedger, run: RunRef, boost
 
 def restore_tables(
     rt: Runtime, ledger: CapacityLedger, entries: Sequence[LedgerEntry], now: datetime
-) -> list[RestoreResult]:
+) -> list[RestoreResult | None]:
     """Bring tables back to their ledger originals, or leave them pending with the reason; in order.
 
     Auto-scaled tables get their owner's scaling bounds back, all of them first, and are then
     waited for together until Application Auto Scaling has brought each one's capacity inside.
+
+    As many tables are restored as the invocation has time for; the others' results are None,
+    their ledger records stay open, and restoring them later is safe.
     """
-    outcomes = [_begin_restore(rt, ledger, entry, now) for entry in entries]
-    return [
-        _finish_scaled_restore(rt, ledger, entry.table_name, entry.run_id, entry.original)
-        if outcome is None
-        else outcome
-        for entry, outcome in zip(entries, outcomes, strict=True)
-    ]
+    return _restore_tables(rt, ledger, entries, now, bounded=True)
 
 
 def restore_table(rt: Runtime, ledger: CapacityLedger, entry: LedgerEntry, now: datetime) -> RestoreResult:
     """Bring one table back to its ledger original, or leave it pending with the reason."""
-    return restore_tables(rt, ledger, [entry], now)[0]
+    result = _restore_tables(rt, ledger, [entry], now, bounded=False)[0]
+    assert result is not None
+    return result
+
+
+def _restore_tables(
+    rt: Runtime, ledger: CapacityLedger, entries: Sequence[LedgerEntry], now: datetime, bounded: bool
+) -> list[RestoreResult | None]:
+    # None from _begin_restore: an auto-scaled table whose bounds went back, to be waited for.
+    begun: list[RestoreResult | None] = []
+    for entry in entries:
+        # Starting a table can wait for ACTIVE once, and an auto-scaled one is waited for again.
+        if bounded and not has_time_for_tables(rt, 2):
+            break
+        begun.append(_begin_restore(rt, ledger, entry, now))
+    results: list[RestoreResult | None] = []
+    for entry, outcome in zip(entries, begun, strict=False):
+        if outcome is not None:
+            results.append(outcome)
+        elif bounded and not has_time_for_tables(rt):
+            # The owner's bounds are back; the next invocation registers them again and waits.
+            results.append(None)
+        else:
+            results.append(_finish_scaled_restore(rt, ledger, entry.table_name, entry.run_id, entry.original))
+    return results + [None] * (len(entries) - len(begun))
 
 
 def _pending(
