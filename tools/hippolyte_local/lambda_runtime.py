@@ -164,5 +164,18 @@ def in_process_lambdas(
             return json.dumps(timed_out_payload(timeout)), True, ""
         return json.dumps(result), False, ""
 
-    with mock.patch.object(LambdaFunction, "_invoke_lambda", invoke):
+    moto_invoke = LambdaFunction.invoke
+
+    def invoke_api(function: LambdaFunction, body: str, request_headers: Any, response_headers: Any) -> str | bytes:
+        # moto marks every function error "Handled"; Lambda marks an error the function raised, and
+        # a timeout, "Unhandled" (Invoke, Lambda API reference: FunctionError).
+        answer = moto_invoke(function, body, request_headers, response_headers)
+        if "x-amz-function-error" in response_headers:
+            response_headers["x-amz-function-error"] = "Unhandled"
+        return answer
+
+    with (
+        mock.patch.object(LambdaFunction, "_invoke_lambda", invoke),
+        mock.patch.object(LambdaFunction, "invoke", invoke_api),
+    ):
         yield log
