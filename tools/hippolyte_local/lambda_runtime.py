@@ -25,7 +25,9 @@ Functions counts function timeouts among the unhandled errors, which ``States.AL
 ``States.TaskFailed`` match ("Handle Lambda service exceptions", Step Functions Developer Guide,
 bp-lambda-serviceexception.html). In AWS the work after the deadline never happens; here it
 happened, so a test of a timeout shows what the state machine does with the error, not what a
-half-done invocation leaves behind.
+half-done invocation leaves behind. The clock is the session's: time another execution moves on
+(its Wait states) while a handler runs counts against that handler too, so tests that run two
+executions at once keep their Waits short of the functions' timeouts.
 """
 
 from __future__ import annotations
@@ -167,8 +169,9 @@ def in_process_lambdas(
     moto_invoke = LambdaFunction.invoke
 
     def invoke_api(function: LambdaFunction, body: str, request_headers: Any, response_headers: Any) -> str | bytes:
-        # moto marks every function error "Handled"; Lambda marks an error the function raised, and
-        # a timeout, "Unhandled" (Invoke, Lambda API reference: FunctionError).
+        # moto marks every function error "Handled"; Lambda's runtimes mark an error the handler
+        # raised, and a timeout, "Unhandled", the errors Step Functions' "Handle Lambda service
+        # exceptions" page calls unhandled (Invoke's FunctionError, Lambda API reference).
         answer = moto_invoke(function, body, request_headers, response_headers)
         if "x-amz-function-error" in response_headers:
             response_headers["x-amz-function-error"] = "Unhandled"

@@ -156,7 +156,7 @@ def _first_page(rt: Runtime, raw_input: Any) -> DiscoveryState:
     """Validate the execution input and name the tables to describe (ListTables, 100 a page)."""
     request = parse_execution_input(raw_input)
     if request.tables is not None:
-        names = list(dict.fromkeys(request.tables))
+        names = list(request.tables)
     else:
         names = list(list_table_names(rt.client("dynamodb")))
     return DiscoveryState(whole_account=request.tables is None, poll_seconds=request.poll_seconds, to_describe=names)
