@@ -155,10 +155,8 @@ def discover_tables(
 def _first_page(rt: Runtime, raw_input: Any) -> DiscoveryState:
     """Validate the execution input and name the tables to describe (ListTables, 100 a page)."""
     request = parse_execution_input(raw_input)
-    if request.tables is not None:
-        names = list(request.tables)
-    else:
-        names = list(list_table_names(rt.client("dynamodb")))
+    named = request.tables
+    names = list(named) if named is not None else list(list_table_names(rt.client("dynamodb")))
     return DiscoveryState(whole_account=request.tables is None, poll_seconds=request.poll_seconds, to_describe=names)
 
 
