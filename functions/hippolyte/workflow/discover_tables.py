@@ -140,9 +140,9 @@ def discover_tables(
             raise RunDocumentMissingError(f"s3://{run.bucket}/{run.key(DISCOVERY_DOCUMENT)} does not exist")
         state = _first_page(rt, raw_input)
     if not state.done:
-        _describe_page(rt, state)
+        described = _describe_page(rt, state)
         if not state.to_describe:
-            _lease_page(rt, run, state)
+            _lease_page(rt, run, state, forced_step=not described)
         if state.tables_left():
             save_document(s3, run, DISCOVERY_DOCUMENT, state)
             return DiscoveryUnfinished(run=run, poll_seconds=state.poll_seconds, tables_left=state.tables_left())
@@ -160,10 +160,13 @@ def _first_page(rt: Runtime, raw_input: Any) -> DiscoveryState:
     return DiscoveryState(whole_account=request.tables is None, poll_seconds=request.poll_seconds, to_describe=names)
 
 
-def _describe_page(rt: Runtime, state: DiscoveryState) -> None:
-    """Describe tables, a step at a time, while the invocation has time for another step."""
+def _describe_page(rt: Runtime, state: DiscoveryState) -> bool:
+    """Describe tables, a step at a time, while the invocation has time for another step.
+
+    Returns whether it described any (the page's first step goes ahead whatever the time).
+    """
     if not state.to_describe:
-        return
+        return False
     dynamodb = rt.client("dynamodb")
     limiter = RateLimiter(TABLES_PER_SECOND, TABLES_BURST, rt.clock, rt.sleep)
 
@@ -183,6 +186,7 @@ def _describe_page(rt: Runtime, state: DiscoveryState) -> None:
                     DescribedTable(name=name, snapshot=found[0] if found else None, tags=found[1] if found else {})
                 )
             del state.to_describe[: len(step)]
+    return True
 
 
 def _choose(rt: Runtime, state: DiscoveryState) -> None:
@@ -209,19 +213,18 @@ def _choose(rt: Runtime, state: DiscoveryState) -> None:
     state.to_lease = selected
 
 
-def _lease_page(rt: Runtime, run: RunRef, state: DiscoveryState) -> None:
+def _lease_page(rt: Runtime, run: RunRef, state: DiscoveryState, forced_step: bool) -> None:
     """Lease the chosen tables (and turn PITR on where needed), a step at a time.
 
-    A manual re-run leases all its tables at once: it is all or nothing (see :func:`_take_leases`),
+    ``forced_step``: the page has done no step yet, so its first goes ahead whatever the time. A
+    manual re-run leases all its tables at once: it is all or nothing (see :func:`_take_leases`),
     and a list a person typed is short.
     """
     if state.to_lease is None:
         _choose(rt, state)
     snapshots = {table.name: table.snapshot for table in state.described if table.snapshot is not None}
-    # As with describing, the first step goes ahead whatever the time, so each page moves on.
-    first = True
-    while state.to_lease and (first or not state.whole_account or rt.has_time_for(step_seconds())):
-        first = False
+    while state.to_lease and (forced_step or not state.whole_account or rt.has_time_for(step_seconds())):
+        forced_step = False
         step = state.to_lease if not state.whole_account else state.to_lease[:TABLES_PER_STEP]
         mine, leased_elsewhere = _take_leases(rt, run, step, manual=not state.whole_account)
         state.skipped += leased_elsewhere
