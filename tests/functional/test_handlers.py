@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
+from hippolyte import runtime
 from hippolyte.adapters import clients
 from hippolyte.adapters.ledger import CapacityLedger
 from hippolyte.adapters.run_store import save_document
@@ -145,6 +146,9 @@ def aws_clients(session: boto3.session.Session) -> dict[str, Any]:
 def stack(monkeypatch: pytest.MonkeyPatch, aws_clients: dict[str, Any]) -> Iterator[Stack]:
     for key, value in {**TEMPLATE_ENVIRONMENT, **RUNTIME_ENVIRONMENT}.items():
         monkeypatch.setenv(key, value)
+    # The handlers' back-off and rate-limit sleeps take no real time here (DiscoverTables keeps
+    # to 8 tables a second: 130 tables would take 16 real seconds).
+    monkeypatch.setattr(runtime, "SLEEP", lambda seconds: None)
     with mock_aws():
         clients.reset()
         s3 = aws_clients["s3"]
