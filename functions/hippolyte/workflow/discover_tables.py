@@ -128,7 +128,7 @@ def discover_tables(
     The first page validates the input and lists the tables; each page then describes, and later
     leases, the tables it has time for, and stores its work in the run's ``discovery`` document
     before it returns. A page invoked again (the state machine's loop, or a retry of a page whose
-    answer was lost) carries on from that document, so no table is described or leased twice.
+    answer was lost) carries on from that document, redoing nothing a page saved.
     """
     run = RunRef(
         run_id=execution_name, execution_id=execution_id, bucket=rt.settings.backup_bucket, started_at=started_at
