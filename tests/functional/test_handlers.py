@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
+from hippolyte import runtime
 from hippolyte.adapters import clients
 from hippolyte.adapters.ledger import CapacityLedger
 from hippolyte.adapters.run_store import save_document
@@ -145,6 +146,9 @@ def aws_clients(session: boto3.session.Session) -> dict[str, Any]:
 def stack(monkeypatch: pytest.MonkeyPatch, aws_clients: dict[str, Any]) -> Iterator[Stack]:
     for key, value in {**TEMPLATE_ENVIRONMENT, **RUNTIME_ENVIRONMENT}.items():
         monkeypatch.setenv(key, value)
+    # The handlers' back-off and rate-limit sleeps take no real time here (DiscoverTables keeps
+    # to 8 tables a second: 130 tables would take 16 real seconds).
+    monkeypatch.setattr(runtime, "SLEEP", lambda seconds: None)
     with mock_aws():
         clients.reset()
         s3 = aws_clients["s3"]
@@ -230,6 +234,36 @@ def test_discovery_follows_list_tables_pages(stack):
     # THEN every one of them is in the inventory
     inventory = Inventory.model_validate(stack.document("runs/nightly-2026-11-28/inventory.json"))
     assert len(inventory.tables) + len(inventory.skipped) == 112  # with orders and the ledger
+
+
+def test_discovery_with_no_time_to_spare_goes_a_step_a_page_and_a_repeated_page_carries_on(stack):
+    # GIVEN more tables than one step of discovery (40) takes, and invocations with no time left
+    # beyond their first step
+    for number in range(90):
+        stack.create_table(f"table-{number:03d}")
+    now = datetime(2026, 11, 28, 0, 11, tzinfo=UTC)
+    no_time = LocalLambdaContext("DiscoverTables", "arn:local", deadline=now, clock=lambda: now)
+    payload = event("discover_tables")
+    # WHEN DiscoverTables is invoked again with its own answer until it returns the run's context,
+    # and each page is invoked a second time with the same input (a retry whose answer was lost)
+    answers = []
+    while True:
+        first = discover_tables.lambda_handler(copy.deepcopy(payload), no_time)
+        again = discover_tables.lambda_handler(copy.deepcopy(payload), no_time)
+        answers.append(first)
+        if "tables_left" not in again:
+            break
+        assert again["tables_left"] < first["tables_left"]
+        payload["input"] = again
+    # THEN each invocation took one step of 40: 91 tables (with the ledger) described in 3, then
+    # leased in 3, the repeats doing the next step rather than the same one again
+    assert [a.get("tables_left") for a in answers] == [51, 91, 11]
+    assert "tables_left" not in again
+    inventory = Inventory.model_validate(stack.document("runs/nightly-2026-11-28/inventory.json"))
+    names = [t.name for t in inventory.tables]
+    assert len(names) == len(set(names)) == 91
+    # AND the answer the next states get is the run's context
+    assert RunContext.model_validate(again).run.run_id == "nightly-2026-11-28"
 
 
 def test_a_manual_rerun_backs_up_exactly_the_named_table_whatever_the_filters(stack):

@@ -15,6 +15,11 @@ VerifyItemCount use) do not inherit context variables, so while recording, ``sub
 task in a copy of the submitter's context. Calls made outside any invocation (the test's own
 set-up, the EMR and native export emulations on their threads, the interpreter calling Lambda)
 belong to no function and are not recorded.
+
+The log can also charge each call a simulated cost (:attr:`AwsCallLog.call_seconds`): a function's
+call then moves the session's movable clock on by that many seconds, so a handler that loops over
+many tables spends simulated time as it would in Lambda (and can run past its timeout). No cost is
+set by default: calls take no simulated time.
 """
 
 from __future__ import annotations
@@ -60,6 +65,15 @@ class AwsCallLog:
 
     calls: list[AwsCall] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Simulated seconds each call of a function costs, by function name, and what moves the clock.
+    call_seconds: dict[str, float] = field(default_factory=dict)
+    advance: Callable[[float], None] | None = None
+
+    def charge(self, function: str) -> None:
+        """Spend one call's simulated cost for ``function`` (nothing without a cost or a clock)."""
+        seconds = self.call_seconds.get(function, 0.0)
+        if seconds > 0 and self.advance is not None:
+            self.advance(seconds)
 
     def by_function(self) -> dict[str, set[tuple[str, str]]]:
         """``{function name: {(service, operation), ...}}``."""
@@ -99,6 +113,7 @@ def _before_call(model: Any, context: dict[str, Any], **_: Any) -> None:
     log = logs[-1]
     with log.lock:
         log.calls.append(call)
+    log.charge(function)
 
 
 _HOOKS: list[tuple[str, Callable[..., None]]] = [

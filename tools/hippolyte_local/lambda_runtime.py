@@ -14,6 +14,20 @@ as ``Lambda.ServiceException`` / ``Lambda.TooManyRequestsException`` ("Handling 
 Functions workflows", Lambda service integration) and which the ASL retries. Raised from
 ``after_invoke``, it is the real fault a retried state has to survive: the work was done, the
 caller never heard of it.
+
+Each invocation has Lambda's deadline on the session's clock: its start plus the function's
+configured ``Timeout`` (moto keeps it as ``LambdaFunction.timeout``). The context's
+``get_remaining_time_in_millis`` counts down to it, so a handler that budgets its time sees the
+simulated night's time, not the machine's. An invocation that returns after its deadline fails as
+Lambda fails it: the Invoke response carries ``FunctionError: Unhandled`` and the payload
+``{"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after N.NN seconds"}``; Step
+Functions counts function timeouts among the unhandled errors, which ``States.ALL`` and
+``States.TaskFailed`` match ("Handle Lambda service exceptions", Step Functions Developer Guide,
+bp-lambda-serviceexception.html). In AWS the work after the deadline never happens; here it
+happened, so a test of a timeout shows what the state machine does with the error, not what a
+half-done invocation leaves behind. The clock is the session's: time another execution moves on
+(its Wait states) while a handler runs counts against that handler too, so tests that run two
+executions at once keep their Waits short of the functions' timeouts.
 """
 
 from __future__ import annotations
@@ -26,6 +40,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 from unittest import mock
 
@@ -75,10 +90,24 @@ class LocalLambdaContext:
     function_version: str = "$LATEST"
     log_group_name: str = "/aws/lambda/local"
     log_stream_name: str = "local"
+    # When Lambda stops the invocation, on the session's clock (None: no clock, no deadline).
+    deadline: datetime | None = None
+    clock: Callable[[], datetime] | None = None
 
     def get_remaining_time_in_millis(self) -> int:
-        """Lambda's remaining time; the local run has no deadline."""
-        return 900_000
+        """Lambda's remaining time: milliseconds from the clock's now to the deadline (never below 0)."""
+        if self.deadline is None or self.clock is None:
+            return 900_000
+        return max(0, int((self.deadline - self.clock()).total_seconds() * 1000))
+
+    def timed_out(self) -> bool:
+        """Whether the clock has passed the invocation's deadline."""
+        return self.deadline is not None and self.clock is not None and self.clock() > self.deadline
+
+
+def timed_out_payload(timeout_seconds: float) -> dict[str, str]:
+    """The error payload Lambda returns for an invocation stopped at its timeout."""
+    return {"errorType": "Sandbox.Timedout", "errorMessage": f"Task timed out after {timeout_seconds:.2f} seconds"}
 
 
 def _load_handler(spec: str) -> Callable[[dict[str, Any], Any], Any]:
@@ -96,16 +125,24 @@ class InvocationLog:
 
 @contextmanager
 def in_process_lambdas(
-    before_invoke: InvocationHook | None = None, after_invoke: AfterInvocationHook | None = None
+    before_invoke: InvocationHook | None = None,
+    after_invoke: AfterInvocationHook | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> Iterator[InvocationLog]:
-    """Patch moto so Lambda invocations call our handlers; the hooks may raise to inject faults."""
+    """Patch moto so Lambda invocations call our handlers; the hooks may raise to inject faults.
+
+    With a ``clock``, each invocation's deadline is its start on that clock plus the function's
+    ``Timeout``, and one that returns after it fails with ``Sandbox.Timedout``.
+    """
     log = InvocationLog()
 
     def invoke(function: LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
         payload = json.loads(event) if isinstance(event, str | bytes) and event else (event or {})
         with log.lock:
             log.calls.append((function.function_name, payload))
-        context = LocalLambdaContext(function.function_name, function.function_arn)
+        timeout = float(function.timeout)
+        deadline = clock() + timedelta(seconds=timeout) if clock is not None else None
+        context = LocalLambdaContext(function.function_name, function.function_arn, deadline=deadline, clock=clock)
         try:
             if before_invoke is not None:
                 before_invoke(function.function_name, payload)
@@ -117,13 +154,31 @@ def in_process_lambdas(
         except LambdaServiceError as fault:
             raise _InvokeApiError(fault) from None
         except Exception as error:
+            if context.timed_out():
+                return json.dumps(timed_out_payload(timeout)), True, ""
             body = {
                 "errorMessage": str(error),
                 "errorType": type(error).__name__,
                 "stackTrace": traceback.format_exception(error)[-5:],
             }
             return json.dumps(body), True, ""
+        if context.timed_out():
+            return json.dumps(timed_out_payload(timeout)), True, ""
         return json.dumps(result), False, ""
 
-    with mock.patch.object(LambdaFunction, "_invoke_lambda", invoke):
+    moto_invoke = LambdaFunction.invoke
+
+    def invoke_api(function: LambdaFunction, body: str, request_headers: Any, response_headers: Any) -> str | bytes:
+        # moto marks every function error "Handled"; Lambda's runtimes mark an error the handler
+        # raised, and a timeout, "Unhandled", the errors Step Functions' "Handle Lambda service
+        # exceptions" page calls unhandled (Invoke's FunctionError, Lambda API reference).
+        answer = moto_invoke(function, body, request_headers, response_headers)
+        if "x-amz-function-error" in response_headers:
+            response_headers["x-amz-function-error"] = "Unhandled"
+        return answer
+
+    with (
+        mock.patch.object(LambdaFunction, "_invoke_lambda", invoke),
+        mock.patch.object(LambdaFunction, "invoke", invoke_api),
+    ):
         yield log

@@ -246,6 +246,8 @@ def local_session(
     emr: dict[str, Any] | None = None,
     extra: Callable[[ExitStack], None] | None = None,
     clock: Callable[[], datetime] | None = None,
+    function_timeouts: dict[str, int] | None = None,
+    call_seconds: dict[str, float] | None = None,
 ) -> Iterator[LocalSession]:
     """In-memory AWS with Hippolyte deployed; everything is torn down on exit.
 
@@ -254,6 +256,11 @@ def local_session(
     instead of sleeping). Without one, the real clock with Waits skipped ahead is used, so a
     night's polls take no real time. Back-off sleeps in the handlers are recorded in
     ``session.sleeps``.
+
+    Each invocation's Lambda deadline is read on that clock (see lambda_runtime).
+    ``function_timeouts`` overrides functions' ``Timeout`` by logical id; ``call_seconds`` (by
+    logical id) charges each AWS call a function makes that many simulated seconds, on a clock that
+    can move, so a long loop spends simulated time (none by default).
     """
     if clock is None:
         clock = SkippingClock()
@@ -267,7 +274,7 @@ def local_session(
         )
         aws_calls = stack.enter_context(recording_aws_calls())
         clients.reset()
-        invocations = stack.enter_context(in_process_lambdas(before_invoke, after_invoke))
+        invocations = stack.enter_context(in_process_lambdas(before_invoke, after_invoke, clock=clock))
         sleeps: list[float] = []
         stack.enter_context(mock.patch.object(runtime, "SLEEP", sleeps.append))
         stack.enter_context(mock.patch.object(runtime, "CLOCK", clock))
@@ -284,7 +291,12 @@ def local_session(
         stack.enter_context(mock.patch.object(botocore.endpoint, "time", sdk_time))
         if extra is not None:
             extra(stack)
-        deployed = deploy(region=region, parameters=parameters)
+        deployed = deploy(region=region, parameters=parameters, function_timeouts=function_timeouts)
+        if call_seconds:
+            if not isinstance(clock, MovableClock):
+                raise ValueError("call_seconds needs a clock that can move (a MovableClock)")
+            aws_calls.call_seconds = {deployed.refs[logical_id]: cost for logical_id, cost in call_seconds.items()}
+            aws_calls.advance = _advancing(clock)
         stack.enter_context(describing(deployed))
         emulator = stack.enter_context(LocalEmr(region=region, **(emr or {})))
         exports = stack.enter_context(LocalNativeExports(region=region, clock=clock))
@@ -304,6 +316,15 @@ def local_session(
         finally:
             _stop_running(session)
             clients.reset()
+
+
+def _advancing(clock: MovableClock) -> Callable[[float], None]:
+    """What moves ``clock`` on by a number of seconds (the calls' simulated cost)."""
+
+    def advance(seconds: float) -> None:
+        clock.advance(timedelta(seconds=seconds))
+
+    return advance
 
 
 def _stop_running(session: LocalSession) -> None:

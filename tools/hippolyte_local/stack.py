@@ -42,6 +42,10 @@ IGNORED_TYPES = {
     "AWS::CloudWatch::Alarm",
 }
 
+# A function's timeout when neither it nor Globals sets one ("Configure Lambda function timeout",
+# Lambda Developer Guide: the default is 3 seconds).
+LAMBDA_DEFAULT_TIMEOUT = 3
+
 
 def repo_root() -> Path:
     """The checkout holding template.yaml (the local run works from a clone)."""
@@ -98,8 +102,17 @@ def _parameters(template: dict[str, Any], overrides: dict[str, str]) -> dict[str
     return values
 
 
-def deploy(region: str = "us-east-1", parameters: dict[str, str] | None = None, root: Path | None = None) -> LocalStack:
-    """Create the stack in the active moto mock; sets the functions' environment in ``os.environ``."""
+def deploy(
+    region: str = "us-east-1",
+    parameters: dict[str, str] | None = None,
+    root: Path | None = None,
+    function_timeouts: dict[str, int] | None = None,
+) -> LocalStack:
+    """Create the stack in the active moto mock; sets the functions' environment in ``os.environ``.
+
+    Each function gets its ``Timeout`` (its own, else ``Globals``, else Lambda's default of 3 s);
+    ``function_timeouts`` overrides it by logical id, for tests of invocations that run out of time.
+    """
     root = root or repo_root()
     template = load_template(root / "template.yaml")
     stage = (parameters or {}).get("Stage", "local")
@@ -163,12 +176,16 @@ def deploy(region: str = "us-east-1", parameters: dict[str, str] | None = None, 
             continue
         props = resource["Properties"]
         name = f"hippolyte-{stage}-{logical_id}"
+        timeout = (function_timeouts or {}).get(
+            logical_id, int(props.get("Timeout", function_globals.get("Timeout", LAMBDA_DEFAULT_TIMEOUT)))
+        )
         arn = awslambda.create_function(
             FunctionName=name,
             Runtime="python3.12",
             Role=role_arn,
             Handler=props["Handler"],
             Code={"ZipFile": _dummy_zip()},
+            Timeout=timeout,
         )["FunctionArn"]
         stack.refs[logical_id] = name
         attributes[f"{logical_id}.Arn"] = arn

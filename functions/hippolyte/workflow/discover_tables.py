@@ -1,4 +1,7 @@
-"""DiscoverTables: validate the input and configuration, list the account's tables, apply the filters."""
+"""DiscoverTables: validate the input and configuration, list the account's tables, apply the filters.
+
+It works in pages, as many invocations as the tables need (see hippolyte.discovery_pages).
+"""
 
 from __future__ import annotations
 
@@ -10,13 +13,24 @@ from typing import Any
 from pydantic import ValidationError
 
 from hippolyte.adapters.executions import execution_status_reader
-from hippolyte.adapters.run_store import save_document
+from hippolyte.adapters.rate_limit import RateLimiter
+from hippolyte.adapters.run_store import load_stored, save_document
 from hippolyte.adapters.tables import enable_point_in_time_recovery, list_table_names, read_table
 from hippolyte.discovery import DiscoveryRules, missing_tables, split_selected
+from hippolyte.discovery_pages import (
+    TABLES_BURST,
+    TABLES_PER_SECOND,
+    TABLES_PER_STEP,
+    DescribedTable,
+    DiscoveryState,
+    DiscoveryUnfinished,
+    step_seconds,
+)
 from hippolyte.errors import (
     ExecutionStatusUnknownError,
     InvalidExecutionInputError,
     RunAlreadyRunningError,
+    RunDocumentMissingError,
     UnknownTableError,
 )
 from hippolyte.history_budget import BACKUP_TIMEOUT_SECONDS
@@ -33,6 +47,8 @@ from hippolyte.models import (
 from hippolyte.runtime import Runtime
 
 DESCRIBE_WORKERS = 8
+# The run's document holding discovery's pages (see hippolyte.discovery_pages).
+DISCOVERY_DOCUMENT = "discovery"
 # The deadline after which nothing new starts and running pipelines are stopped: the window plus
 # one hour for the last exports to finish. The EMR clusters terminate themselves soon after.
 DEADLINE_GRACE = timedelta(hours=1)
@@ -45,13 +61,6 @@ def parse_execution_input(raw: Any) -> ExecutionInput:
     except ValidationError as error:
         field, message = first_error(error)
         raise InvalidExecutionInputError(f"execution input {field}: {message}") from None
-
-
-def _read_all(rt: Runtime, names: list[str]) -> list[tuple[str, tuple[TableSnapshot, dict[str, str]] | None]]:
-    dynamodb = rt.client("dynamodb")
-    with ThreadPoolExecutor(max_workers=DESCRIBE_WORKERS) as pool:
-        found = pool.map(lambda name: read_table(dynamodb, name, rt.settings.engine), names)
-        return list(zip(names, found, strict=True))
 
 
 def _require_pitr(rt: Runtime, snapshot: TableSnapshot) -> str | None:
@@ -113,46 +122,128 @@ def _has_ended(status_of: Callable[[str], str], execution_id: str) -> bool:
 
 def discover_tables(
     rt: Runtime, raw_input: Any, execution_id: str, execution_name: str, started_at: datetime
-) -> RunContext:
-    """Write the run's inventory to S3 and return the context the next states carry."""
-    request = parse_execution_input(raw_input)
+) -> RunContext | DiscoveryUnfinished:
+    """One page of discovery: the run's context once its inventory is written, else what is left.
+
+    The first page validates the input and lists the tables; each page then describes, and later
+    leases, the tables it has time for, and stores its work in the run's ``discovery`` document
+    before it returns. A page invoked again (the state machine's loop, or a retry of a page whose
+    answer was lost) carries on from that document, redoing nothing a page saved.
+    """
     run = RunRef(
         run_id=execution_name, execution_id=execution_id, bucket=rt.settings.backup_bucket, started_at=started_at
     )
-    if request.tables is not None:
-        described = _read_all(rt, list(request.tables))
-        missing = missing_tables(request.tables, [name for name, found in described if found is not None])
+    s3 = rt.client("s3")
+    state = load_stored(s3, run.bucket, run.key(DISCOVERY_DOCUMENT), DiscoveryState)
+    if state is None:
+        if isinstance(raw_input, dict) and "tables_left" in raw_input:
+            raise RunDocumentMissingError(f"s3://{run.bucket}/{run.key(DISCOVERY_DOCUMENT)} does not exist")
+        state = _first_page(rt, raw_input)
+    if not state.done:
+        described = _describe_page(rt, state)
+        if not state.to_describe:
+            _lease_page(rt, run, state, forced_step=not described)
+        if state.tables_left():
+            save_document(s3, run, DISCOVERY_DOCUMENT, state)
+            return DiscoveryUnfinished(run=run, poll_seconds=state.poll_seconds, tables_left=state.tables_left())
+        _write_inventory(rt, run, state)
+        state.done = True
+        save_document(s3, run, DISCOVERY_DOCUMENT, state)
+    return RunContext(run=run, poll_seconds=state.poll_seconds)
+
+
+def _first_page(rt: Runtime, raw_input: Any) -> DiscoveryState:
+    """Validate the execution input and name the tables to describe (ListTables, 100 a page)."""
+    request = parse_execution_input(raw_input)
+    named = request.tables
+    names = list(named) if named is not None else list(list_table_names(rt.client("dynamodb")))
+    return DiscoveryState(whole_account=request.tables is None, poll_seconds=request.poll_seconds, to_describe=names)
+
+
+def _describe_page(rt: Runtime, state: DiscoveryState) -> bool:
+    """Describe tables, a step at a time, while the invocation has time for another step.
+
+    Returns whether it described any (the page's first step goes ahead whatever the time).
+    """
+    if not state.to_describe:
+        return False
+    dynamodb = rt.client("dynamodb")
+    limiter = RateLimiter(TABLES_PER_SECOND, TABLES_BURST, rt.clock, rt.sleep)
+
+    def read(name: str) -> tuple[TableSnapshot, dict[str, str]] | None:
+        limiter.acquire()
+        return read_table(dynamodb, name, rt.settings.engine)
+
+    with ThreadPoolExecutor(max_workers=DESCRIBE_WORKERS) as pool:
+        # The first step goes ahead whatever the time: every page moves the loop on, so a timeout
+        # set too short ends in Lambda's timeout error rather than a loop that never ends.
+        first = True
+        while state.to_describe and (first or rt.has_time_for(step_seconds())):
+            first = False
+            step = state.to_describe[:TABLES_PER_STEP]
+            for name, found in zip(step, pool.map(read, step), strict=True):
+                state.described.append(
+                    DescribedTable(name=name, snapshot=found[0] if found else None, tags=found[1] if found else {})
+                )
+            del state.to_describe[: len(step)]
+    return True
+
+
+def _choose(rt: Runtime, state: DiscoveryState) -> None:
+    """Once every table is described: apply the filters (or check the named tables exist)."""
+    found = {table.name: table for table in state.described if table.snapshot is not None}
+    if not state.whole_account:
+        names = [table.name for table in state.described]
+        missing = missing_tables(names, found)
         if missing:
             raise UnknownTableError(f"execution input tables: no such table: {', '.join(missing)}")
-        selected, skipped = list(request.tables), list[SkippedTable]()
-    else:
-        names = list(list_table_names(rt.client("dynamodb")))
-        described = _read_all(rt, names)
-        tags = {name: found[1] for name, found in described if found is not None}
-        rules = DiscoveryRules(
-            exclude_patterns=tuple(rt.settings.exclude_patterns), always_backup=frozenset(rt.settings.always_backup)
-        )
-        selected, skipped = split_selected(tags, tags, rules)
-        skipped += [
-            SkippedTable(name=name, reason="deleted before it could be described")
-            for name, found in described
-            if found is None
-        ]
-    by_name = {name: found[0] for name, found in described if found is not None}
-    selected, leased_elsewhere = _take_leases(rt, run, selected, manual=request.tables is not None)
-    skipped += leased_elsewhere
-    tables: list[TableSnapshot] = []
-    for name in selected:
-        reason = _require_pitr(rt, by_name[name])
-        if reason:
-            skipped.append(SkippedTable(name=name, reason=reason, expected=True))
-        else:
-            tables.append(by_name[name].model_copy(update={"pitr_enabled": by_name[name].engine == "export"}))
+        state.to_lease = names
+        return
+    tags = {name: table.tags for name, table in found.items()}
+    rules = DiscoveryRules(
+        exclude_patterns=tuple(rt.settings.exclude_patterns), always_backup=frozenset(rt.settings.always_backup)
+    )
+    selected, skipped = split_selected(tags, tags, rules)
+    state.skipped += skipped
+    state.skipped += [
+        SkippedTable(name=table.name, reason="deleted before it could be described")
+        for table in state.described
+        if table.snapshot is None
+    ]
+    state.to_lease = selected
+
+
+def _lease_page(rt: Runtime, run: RunRef, state: DiscoveryState, forced_step: bool) -> None:
+    """Lease the chosen tables (and turn PITR on where needed), a step at a time.
+
+    ``forced_step``: the page has done no step yet, so its first goes ahead whatever the time. A
+    manual re-run leases all its tables at once: it is all or nothing (see :func:`_take_leases`),
+    and a list a person typed is short.
+    """
+    if state.to_lease is None:
+        _choose(rt, state)
+    snapshots = {table.name: table.snapshot for table in state.described if table.snapshot is not None}
+    while state.to_lease and (forced_step or not state.whole_account or rt.has_time_for(step_seconds())):
+        forced_step = False
+        step = state.to_lease if not state.whole_account else state.to_lease[:TABLES_PER_STEP]
+        mine, leased_elsewhere = _take_leases(rt, run, step, manual=not state.whole_account)
+        state.skipped += leased_elsewhere
+        for name in mine:
+            snapshot = snapshots[name]
+            reason = _require_pitr(rt, snapshot)
+            if reason:
+                state.skipped.append(SkippedTable(name=name, reason=reason, expected=True))
+            else:
+                state.tables.append(snapshot.model_copy(update={"pitr_enabled": snapshot.engine == "export"}))
+        del state.to_lease[: len(step)]
+
+
+def _write_inventory(rt: Runtime, run: RunRef, state: DiscoveryState) -> None:
+    """Write the run's inventory and its first progress document."""
     s3 = rt.client("s3")
     inventory = Inventory(
-        tables=tables, skipped=sorted(skipped, key=lambda s: s.name), whole_account=request.tables is None
+        tables=state.tables, skipped=sorted(state.skipped, key=lambda s: s.name), whole_account=state.whole_account
     )
     save_document(s3, run, "inventory", inventory)
-    progress = RunProgress(deadline=started_at + timedelta(seconds=rt.settings.window_seconds) + DEADLINE_GRACE)
-    save_document(s3, run, "progress", progress)
-    return RunContext(run=run, poll_seconds=request.poll_seconds)
+    deadline = run.started_at + timedelta(seconds=rt.settings.window_seconds) + DEADLINE_GRACE
+    save_document(s3, run, "progress", RunProgress(deadline=deadline))

@@ -1,0 +1,36 @@
+"""A thread-safe client-side rate limiter over :mod:`hippolyte.call_rate`.
+
+Several worker threads share one limiter: each call takes a token under a lock, then sleeps (on the
+runtime's sleep, outside the lock) until its turn.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from hippolyte.call_rate import TokenBucket
+
+
+class RateLimiter:
+    """At most ``per_second`` calls a second on average, ``burst`` at once."""
+
+    def __init__(
+        self,
+        per_second: float,
+        burst: float,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], None],
+    ) -> None:
+        """A full bucket at the clock's now."""
+        self._clock, self._sleep = clock, sleep
+        self._lock = threading.Lock()
+        self._bucket = TokenBucket.full(per_second, burst, clock().timestamp())
+
+    def acquire(self) -> None:
+        """Wait until one more call may start."""
+        with self._lock:
+            wait, self._bucket = self._bucket.reserve(self._clock().timestamp())
+        if wait > 0:
+            self._sleep(wait)
