@@ -130,6 +130,11 @@ def test_an_invocation_past_its_timeout_fails_as_lambda_fails_it_and_the_night_f
     # and the Catch takes the night through the capacity restore to its failure
     assert result.status == "FAILED"
     assert result.state_names.count("DiscoverTables") == 1
-    assert result.state_names[-3:] == ["RestoreCapacityAfterFailure", "NotifyFailure", "BackupFailed"]
+    assert result.state_names[-4:] == [
+        "RestoreCapacityAfterFailure",
+        "AllTablesRestored",
+        "NotifyFailure",
+        "BackupFailed",
+    ]
     ((_subject, body),) = sent_messages(session)
     assert "Task timed out after 5.00 seconds" in body, body
