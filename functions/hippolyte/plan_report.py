@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from html import escape
 
 from hippolyte.models import Batch, Plan, PlannedTable
-from hippolyte.planning import extra_rcu_timeline, peak_concurrent_pipelines, tables_past_window
+from hippolyte.planning import decimal_size, extra_rcu_timeline, peak_concurrent_pipelines, tables_past_window
 
 _CSS = """
 :root { --plain: #4c72b0; --boosted: #e8892b; --flagged: #d62728; --export: #6a9f58; --ondemand: #8172b2;
@@ -341,7 +341,7 @@ def _lane(batch: Batch, plan: Plan, flagged: set[str], span: float) -> str:
 
 
 def _describe(table: PlannedTable, start: int, plan: Plan) -> str:
-    size = _size(table.size_bytes)
+    size = decimal_size(table.size_bytes)
     capacity = (
         f"{table.read_capacity_units:,} RCU (the export tool's, on-demand)"
         if table.on_demand
@@ -354,15 +354,6 @@ def _describe(table: PlannedTable, start: int, plan: Plan) -> str:
         f"{_time_label(start, None)} to {_time_label(end, None)}"
         + (" (past the window)" if end > plan.window_seconds and table.engine == "datapipeline" else "")
     )
-
-
-def _size(size_bytes: int) -> str:
-    value = float(size_bytes)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
-        value /= 1000
-    return f"{size_bytes} B"  # pragma: no cover
 
 
 def _flag_list(plan: Plan) -> str:

@@ -514,7 +514,7 @@ def lateness_lower_bound(tables: Sequence[_Table], settings: PlannerSettings) ->
     fastest = {table.name: fastest_seconds(table, settings) for table in tables}
     alone = {name for name, seconds in fastest.items() if boot + seconds > window}
     reasons = [
-        f"{table.name}: {_size(table.size)} at its fastest ({_rate(table)}) needs "
+        f"{table.name}: {decimal_size(table.size)} at its fastest ({_rate(table)}) needs "
         f"{_duration(int(min(fastest[table.name], 10**9)))} after a {_duration(boot)} cluster bootstrap; "
         f"the window is {_duration(window)}"
         for table in sorted(tables, key=lambda t: t.name)
@@ -522,12 +522,7 @@ def lateness_lower_bound(tables: Sequence[_Table], settings: PlannerSettings) ->
     ]
     slot_time = settings.max_concurrent_pipelines * max(0, window - boot)
     could = sorted(seconds for name, seconds in fastest.items() if name not in alone)
-    in_time, used = 0, 0.0
-    for seconds in could:
-        if used + seconds > slot_time:
-            break
-        used, in_time = used + seconds, in_time + 1
-    by_slots = len(could) - in_time
+    by_slots = len(could) - most_that_fit(could, slot_time)
     by_budget = _late_by_budget([t for t in tables if t.name not in alone], settings)
     if by_budget[0] > by_slots:
         return LowerBound(late_tables=len(alone) + by_budget[0], reasons=[*reasons, by_budget[1]])
@@ -555,12 +550,7 @@ def _late_by_budget(tables: Sequence[_Table], settings: PlannerSettings) -> tupl
     reading = max(0, window - boot - settings.activity_bootstrap_seconds)
     need = sorted(t.rcu_seconds for t in tables if boot + settings.activity_bootstrap_seconds + t.base_seconds > window)
     held = settings.max_extra_rcu * reading
-    fit, used = 0, 0.0
-    for rcu_seconds in need:
-        if used + rcu_seconds > held:
-            break
-        used, fit = used + rcu_seconds, fit + 1
-    late = len(need) - fit
+    late = len(need) - most_that_fit(need, held)
     reason = (
         f"{late} more: the {settings.max_extra_rcu:,} extra-RCU budget holds at most "
         f"{held / HOUR:,.0f} RCU-hours of boosts in the {_duration(reading)} tables can be read, and the "
@@ -570,6 +560,20 @@ def _late_by_budget(tables: Sequence[_Table], settings: PlannerSettings) -> tupl
     return late, reason
 
 
+def most_that_fit(needs: Sequence[float], room: float) -> int:
+    """How many of ``needs`` (sorted, smallest first) fit in ``room`` together: the most that can.
+
+    >>> most_that_fit([1, 2, 3, 4], 6), most_that_fit([5], 4), most_that_fit([], 1)
+    (3, 0, 0)
+    """
+    used, count = 0.0, 0
+    for need in needs:
+        if used + need > room:
+            break
+        used, count = used + need, count + 1
+    return count
+
+
 def _rate(table: _Table) -> str:
     boost = table.max_extra if table.max_extra >= table.min_extra else 0
     if boost > table.free_rate:
@@ -577,13 +581,18 @@ def _rate(table: _Table) -> str:
     return f"its own share, {table.free_rate:,.0f} RCU"
 
 
-def _size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+def decimal_size(size_bytes: int) -> str:
+    """Bytes in decimal units, as the planner's reports show them.
+
+    >>> decimal_size(999), decimal_size(22 * 10**12), decimal_size(1_500_000)
+    ('999 B', '22.0 TB', '1.5 MB')
+    """
+    value = float(size_bytes)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000:
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
         value /= 1000
-    return f"{size} B"
+    return f"{value:,.1f} TB"
 
 
 def _working_table(index: int, snapshot: TableSnapshot, settings: PlannerSettings) -> _Table | None:
