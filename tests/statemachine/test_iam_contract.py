@@ -42,7 +42,7 @@ from tests.support.iam_contract import (
     violations,
 )
 
-# One worker runs this module's tests, so that the recorded scenarios (a module fixture) are recorded once.
+# One worker runs this module's tests, so that the recorded scenarios (a session fixture) are recorded once.
 pytestmark = pytest.mark.xdist_group("iam_contract")
 
 TEMPLATE = repo_root() / "template.yaml"
@@ -251,7 +251,9 @@ def _reconcile_after_a_dead_run(stop_in: str, when: str) -> Scenario:
         return _record(f"reconcile after a run stopped {when} {stop_in}", session)
 
 
-@pytest.fixture(scope="module")
+# Session scope: the scenarios are plain data (each local session is closed when recorded), and a
+# module fixture is rebuilt whenever a worker runs another module's test between this module's.
+@pytest.fixture(scope="session")
 def scenarios() -> Iterator[list[Scenario]]:
     """The recorded scenarios (about 40 s: this module's tests share them)."""
     yield [
