@@ -21,8 +21,6 @@ from hippolyte_local.session import LocalSession
 
 from tests.functional.operate_support import LINK, STACK, START, deployed
 
-pytestmark = pytest.mark.xdist_group("operate_cli_nights")
-
 
 @pytest.fixture(scope="module")
 def two_nights() -> Iterator[LocalSession]:

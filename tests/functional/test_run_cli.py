@@ -19,8 +19,6 @@ from hippolyte_local.session import LocalSession
 
 from tests.functional.operate_support import FOLLOW, LINK, STACK, deployed, executions
 
-pytestmark = pytest.mark.xdist_group("operate_cli_run")
-
 
 @pytest.fixture(scope="module")
 def fleet() -> Iterator[LocalSession]:

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
 
-import pytest
 from hippolyte.adapters.ledger import CapacityLedger
 from hippolyte_local.fleet import DemoTable
 from hippolyte_local.lambda_runtime import LambdaServiceError
@@ -43,7 +42,6 @@ def document(session: Any, run_id: str, name: str) -> dict[str, Any]:
     return json.loads(body.read())  # type: ignore[no-any-return]
 
 
-@pytest.mark.xdist_group("discovery_pages")
 def test_discovery_in_pages_finds_leases_and_backs_up_every_table_once(session_factory: Any) -> None:
     # GIVEN a few hundred tables, a DiscoverTables whose calls take simulated time and whose
     # Timeout is far too short for them all, and the Lambda service failing the second page's
@@ -97,7 +95,6 @@ def test_discovery_in_pages_finds_leases_and_backs_up_every_table_once(session_f
     assert all(name in body for name in names)
 
 
-@pytest.mark.xdist_group("discovery_pages")
 def test_an_invocation_past_its_timeout_fails_as_lambda_fails_it_and_the_night_fails_through_restore(
     session_factory: Any,
 ) -> None:

@@ -32,9 +32,6 @@ from hippolyte_local.verify import backup_items, same_items, table_items
 from tests.fixtures import dynamodb_export_4_11_0 as fixture
 from tests.statemachine.fleet_support import TEST_PARAMETERS
 
-# One worker runs this module's tests, so that the backed-up account (a module fixture) is built once.
-pytestmark = pytest.mark.xdist_group("export_lines")
-
 PIPELINE_TABLE = "every-type-dp"
 EXPORT_TABLE = "every-type-ex"
 PLACED_AT = datetime(2026, 11, 2, 0, 10, 5, tzinfo=UTC)

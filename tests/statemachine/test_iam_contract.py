@@ -14,7 +14,7 @@ missing in template.yaml fails here instead of in the account at night.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from unittest import mock
@@ -41,9 +41,6 @@ from tests.support.iam_contract import (
     unused_actions,
     violations,
 )
-
-# One worker runs this module's tests, so that the recorded scenarios (a session fixture) are recorded once.
-pytestmark = pytest.mark.xdist_group("iam_contract")
 
 TEMPLATE = repo_root() / "template.yaml"
 AUTOSCALED_SLOW = DemoTable("autoscaled-slow", items=160, item_bytes=20_000, rcu=1, autoscaled=True)
@@ -251,9 +248,7 @@ def _reconcile_after_a_dead_run(stop_in: str, when: str) -> Scenario:
         return _record(f"reconcile after a run stopped {when} {stop_in}", session)
 
 
-# Session scope: the scenarios are plain data (each local session is closed when recorded), and a
-# module fixture is rebuilt whenever a worker runs another module's test between this module's.
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def scenarios() -> Iterator[list[Scenario]]:
     """The recorded scenarios (about 40 s: this module's tests share them)."""
     yield [
@@ -269,7 +264,7 @@ def _functions() -> set[str]:
     return {logical_id for logical_id, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
 
 
-def test_every_call_each_function_makes_is_allowed_by_its_role(scenarios: list[Scenario]) -> None:
+def check_every_call_each_function_makes_is_allowed_by_its_role(scenarios: list[Scenario]) -> None:
     # GIVEN every AWS call each function made in the scenarios
     # WHEN each call's permissions are checked against the function's policy in template.yaml
     found = {f"{scenario.name}: {v}" for scenario in scenarios for v in violations(scenario.needed, scenario.policies)}
@@ -277,13 +272,13 @@ def test_every_call_each_function_makes_is_allowed_by_its_role(scenarios: list[S
     assert sorted(found) == []
 
 
-def test_the_scenarios_exercise_every_function(scenarios: list[Scenario]) -> None:
+def check_the_scenarios_exercise_every_function(scenarios: list[Scenario]) -> None:
     # A function that never ran would pass the contract without being checked.
     exercised = set().union(*(scenario.needed for scenario in scenarios))
     assert _functions() - exercised == set()
 
 
-def test_removing_any_permission_a_function_needs_is_reported(scenarios: list[Scenario]) -> None:
+def check_removing_any_permission_a_function_needs_is_reported(scenarios: list[Scenario]) -> None:
     # GIVEN each (function, action) a scenario needed
     unreported: list[str] = []
     checked = 0
@@ -301,7 +296,7 @@ def test_removing_any_permission_a_function_needs_is_reported(scenarios: list[Sc
     assert unreported == []
 
 
-def test_a_removed_permission_fails_with_a_message_naming_function_action_and_resource(
+def check_a_removed_permission_fails_with_a_message_naming_function_action_and_resource(
     scenarios: list[Scenario],
 ) -> None:
     # GIVEN the failure path's role without datapipeline:ListPipelines (as template.yaml once was)
@@ -315,7 +310,7 @@ def test_a_removed_permission_fails_with_a_message_naming_function_action_and_re
     ]
 
 
-def test_every_pipeline_carries_the_tag_the_policies_scope_data_pipeline_by(scenarios: list[Scenario]) -> None:
+def check_every_pipeline_carries_the_tag_the_policies_scope_data_pipeline_by(scenarios: list[Scenario]) -> None:
     # GIVEN the template's Data Pipeline statements (other than ListPipelines, which takes no condition)
     resources = load_template(TEMPLATE)["Resources"]
     conditions = [
@@ -336,7 +331,7 @@ def test_every_pipeline_carries_the_tag_the_policies_scope_data_pipeline_by(scen
     assert created and all(tags.get("hippolyte:stage") == TEST_PARAMETERS["Stage"] for tags in created), created
 
 
-def test_each_state_machine_may_invoke_every_function_version_it_names(scenarios: list[Scenario]) -> None:
+def check_each_state_machine_may_invoke_every_function_version_it_names(scenarios: list[Scenario]) -> None:
     # GIVEN the deployed definitions' Lambda tasks
     for scenario in scenarios:
         for machine, targets in scenario.invoke_targets.items():
@@ -346,7 +341,7 @@ def test_each_state_machine_may_invoke_every_function_version_it_names(scenarios
             assert refused == []
 
 
-def test_inline_permissions_no_scenario_needs_are_only_for_paths_the_local_run_cannot_take(
+def check_inline_permissions_no_scenario_needs_are_only_for_paths_the_local_run_cannot_take(
     scenarios: list[Scenario],
 ) -> None:
     # GIVEN every function's needs over all scenarios
@@ -366,3 +361,25 @@ def test_inline_permissions_no_scenario_needs_are_only_for_paths_the_local_run_c
         for name in {*unused, *expected}
         if unused.get(name) != expected.get(name)
     }
+
+
+CONTRACT_CHECKS: list[Callable[[list[Scenario]], None]] = [
+    check_every_call_each_function_makes_is_allowed_by_its_role,
+    check_the_scenarios_exercise_every_function,
+    check_removing_any_permission_a_function_needs_is_reported,
+    check_a_removed_permission_fails_with_a_message_naming_function_action_and_resource,
+    check_every_pipeline_carries_the_tag_the_policies_scope_data_pipeline_by,
+    check_each_state_machine_may_invoke_every_function_version_it_names,
+    check_inline_permissions_no_scenario_needs_are_only_for_paths_the_local_run_cannot_take,
+]
+
+
+def test_the_iam_contract_holds_for_every_scenario(scenarios: list[Scenario], subtests: pytest.Subtests) -> None:
+    """Every check of the contract over one recording of the scenarios, each reported as its own subtest.
+
+    One test rather than one per check: the scenarios take about 40 s to record, and a module
+    fixture shared by several tests is recorded again on every xdist worker that runs one of them.
+    """
+    for check in CONTRACT_CHECKS:
+        with subtests.test(msg=check.__name__):
+            check(scenarios)

@@ -18,9 +18,6 @@ from moto.dynamodb.models import dynamodb_backends
 
 from tests.statemachine.fleet_support import TEST_PARAMETERS, sent_messages
 
-# One worker runs this module's tests, so that the backed-up account (a module fixture) is built once.
-pytestmark = pytest.mark.xdist_group("restore_roundtrip")
-
 PIPELINE_TABLE = "orders-dp"
 EXPORT_TABLE = "events-ex"
 NO_PITR_TABLE = "legacy-ex"

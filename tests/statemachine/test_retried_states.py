@@ -181,10 +181,6 @@ RESTORE_FUNCTIONS = {
 }
 
 
-# The restore cases share one backed-up account (a module fixture): one worker runs them all.
-RESTORE_WORKER = pytest.mark.xdist_group("retried-restores")
-
-
 @dataclass
 class BackedUpAccount:
     """A stack whose night backed up one table per engine, with a fault hook tests can set."""
@@ -215,7 +211,6 @@ def backed_up() -> Iterator[BackedUpAccount]:
         yield BackedUpAccount(session=session, strict=strict_rules, fault=fault)
 
 
-@RESTORE_WORKER
 @pytest.mark.parametrize(("state", "table", "code"), RESTORE_STATES, ids=[s for s, _, _ in RESTORE_STATES])
 def test_a_restore_state_retried_after_its_work_restores_once(
     backed_up: BackedUpAccount, state: str, table: str, code: str
@@ -252,7 +247,6 @@ def test_a_restore_state_retried_after_its_work_restores_once(
     assert [subject.endswith("SUCCEEDED") for subject, _ in new_messages] == [True]
 
 
-@RESTORE_WORKER
 def test_a_refused_restore_retried_in_its_notification_tells_once(backed_up: BackedUpAccount) -> None:
     # GIVEN a restore that must be refused (no such table), and NotifyRestoreFailed failing once
     # after it published
@@ -272,7 +266,6 @@ def test_a_refused_restore_retried_in_its_notification_tells_once(backed_up: Bac
     assert len(new_messages) == 1 and new_messages[0][0].endswith("FAILED")
 
 
-@RESTORE_WORKER
 def test_the_restore_failure_path_retried_after_its_work_stops_the_import_and_tells_once(
     backed_up: BackedUpAccount,
 ) -> None:
