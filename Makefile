@@ -41,7 +41,7 @@ demo: $(STAMP)
 	$(VENV)/bin/hippolyte demo
 
 test: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
-	HIPPOLYTE_REQUIRE_SAM=1 HIPPOLYTE_REQUIRE_CHECKOV=1 $(PY) -m pytest -n 3
+	HIPPOLYTE_REQUIRE_SAM=1 HIPPOLYTE_REQUIRE_CHECKOV=1 $(PY) -m pytest -n 3 --dist worksteal
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check functions tools tests bench
