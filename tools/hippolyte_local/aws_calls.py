@@ -122,11 +122,16 @@ _HOOKS: list[tuple[str, Callable[..., None]]] = [
 ]
 
 
-def _install() -> None:
+def install_builtin_hooks(hooks: list[tuple[str, Callable[..., Any]]]) -> None:
+    """Add ``hooks`` to botocore's built-in handlers once: every botocore session made after registers them."""
     with _INSTALL_LOCK:
-        for hook in _HOOKS:
+        for hook in hooks:
             if hook not in handlers.BUILTIN_HANDLERS:
                 handlers.BUILTIN_HANDLERS.append(hook)
+
+
+def _install() -> None:
+    install_builtin_hooks(_HOOKS)
 
 
 @contextmanager

@@ -15,23 +15,21 @@ every botocore session created afterwards registers (the CLI makes one per comma
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore import handlers
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 
+from hippolyte_local.aws_calls import install_builtin_hooks
 from hippolyte_local.stack import ACCOUNT_ID, LocalStack
 
 # The stacks of the sessions open now, innermost last (the hooks are installed once and answer
 # nothing while none is open).
 _STACKS: list[LocalStack] = []
-_INSTALL_LOCK = threading.Lock()
 # DescribeStacks' StackName, kept from ``before-parameter-build`` (``before-call`` only has the
 # serialised request).
 _STACK_NAME: ContextVar[str | None] = ContextVar("hippolyte_local_stack_name", default=None)
@@ -85,10 +83,7 @@ _HOOKS: list[tuple[str, Callable[..., Any]]] = [
 
 
 def _install() -> None:
-    with _INSTALL_LOCK:
-        for hook in _HOOKS:
-            if hook not in handlers.BUILTIN_HANDLERS:
-                handlers.BUILTIN_HANDLERS.append(hook)
+    install_builtin_hooks(_HOOKS)
 
 
 @contextmanager
