@@ -31,6 +31,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from unittest import mock
 
@@ -57,6 +58,8 @@ class AwsCall:
     operation: str
     # The request's parameters, JSON-like values only (bodies and streams are left out).
     params: dict[str, Any]
+    # When it was made, on the session's clock (None when the log has no clock).
+    at: datetime | None = None
 
 
 @dataclass
@@ -68,6 +71,7 @@ class AwsCallLog:
     # Simulated seconds each call of a function costs, by function name, and what moves the clock.
     call_seconds: dict[str, float] = field(default_factory=dict)
     advance: Callable[[float], None] | None = None
+    clock: Callable[[], datetime] | None = None
 
     def charge(self, function: str) -> None:
         """Spend one call's simulated cost for ``function`` (nothing without a cost or a clock)."""
@@ -109,8 +113,14 @@ def _before_call(model: Any, context: dict[str, Any], **_: Any) -> None:
         return
     service_model = model.service_model
     service = service_model.signing_name or service_model.endpoint_prefix
-    call = AwsCall(function=function, service=service, operation=model.name, params=context.get(_PARAMS_KEY, {}))
     log = logs[-1]
+    call = AwsCall(
+        function=function,
+        service=service,
+        operation=model.name,
+        params=context.get(_PARAMS_KEY, {}),
+        at=log.clock() if log.clock is not None else None,
+    )
     with log.lock:
         log.calls.append(call)
     log.charge(function)
@@ -132,6 +142,11 @@ def install_builtin_hooks(hooks: list[tuple[str, Callable[..., Any]]]) -> None:
 
 def _install() -> None:
     install_builtin_hooks(_HOOKS)
+
+
+def current_function() -> str | None:
+    """The function whose handler runs on this thread (None outside any invocation)."""
+    return _FUNCTION.get()
 
 
 @contextmanager

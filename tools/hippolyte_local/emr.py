@@ -72,12 +72,16 @@ class LocalEmr:
         table_delay_seconds: float = 0.0,
         fail_tables: set[str] | None = None,
         hold: Callable[[str], bool] | None = None,
+        runs_pipelines: bool = True,
     ) -> None:
         self.region, self.account_id = region, account_id
         self.table_delay_seconds = table_delay_seconds
         self.fail_tables = fail_tables if fail_tables is not None else set()
         # ``hold(pipeline_id)`` true keeps a pipeline waiting (tests stop executions mid-run).
         self.hold = hold
+        # False: another runner plays the pipelines (the simulated EMR of a night at scale), and
+        # no thread watches for them here.
+        self.runs_pipelines = runs_pipelines
         # Called with (directory, table, percent) as each export or import step starts, so that
         # tests can look at the account, or change it, while a table's step runs.
         self.before_export: StepHook | None = None
@@ -94,8 +98,9 @@ class LocalEmr:
 
     def __enter__(self) -> LocalEmr:
         self._patches.enter_context(pipeline_runs.installed())
-        self._thread = threading.Thread(target=self._loop, name="local-emr", daemon=True)
-        self._thread.start()
+        if self.runs_pipelines:
+            self._thread = threading.Thread(target=self._loop, name="local-emr", daemon=True)
+            self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -36,6 +36,7 @@ import importlib
 import json
 import threading
 import traceback
+import tracemalloc
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -115,12 +116,52 @@ def _load_handler(spec: str) -> Callable[[dict[str, Any], Any], Any]:
     return getattr(importlib.import_module(module_name), attribute)
 
 
+@dataclass(frozen=True)
+class InvocationRun:
+    """One invocation as Lambda would bill and limit it: its time on the session's clock and memory."""
+
+    function: str
+    started: datetime | None
+    seconds: float
+    timeout_seconds: float
+    memory_mb: int
+    timed_out: bool
+    # Peak bytes the invocation allocated (tracemalloc), when the session measures memory.
+    peak_bytes: int | None = None
+
+
 @dataclass
 class InvocationLog:
-    """Every invocation the local run made: function name and event, in order (for tests)."""
+    """Every invocation the local run made: function name and event, in order (for tests), and
+    each one's simulated duration and memory (for the scale bench)."""
 
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    runs: list[InvocationRun] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _MemoryMeter:
+    """tracemalloc around invocations: traced only while at least one runs, its peak reset when
+    the first of them starts, so each invocation's peak counts what it (and any invocation
+    running beside it) allocated, never the harness's allocations between invocations."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+
+    def start(self) -> None:
+        with self._lock:
+            if self._running == 0:
+                tracemalloc.start()
+            self._running += 1
+
+    def stop(self) -> int:
+        with self._lock:
+            _, peak = tracemalloc.get_traced_memory()
+            self._running -= 1
+            if self._running == 0:
+                tracemalloc.stop()
+            return peak
 
 
 @contextmanager
@@ -128,15 +169,42 @@ def in_process_lambdas(
     before_invoke: InvocationHook | None = None,
     after_invoke: AfterInvocationHook | None = None,
     clock: Callable[[], datetime] | None = None,
+    measure_memory: bool = False,
 ) -> Iterator[InvocationLog]:
     """Patch moto so Lambda invocations call our handlers; the hooks may raise to inject faults.
 
     With a ``clock``, each invocation's deadline is its start on that clock plus the function's
-    ``Timeout``, and one that returns after it fails with ``Sandbox.Timedout``.
+    ``Timeout``, and one that returns after it fails with ``Sandbox.Timedout``. With
+    ``measure_memory``, each invocation's peak allocation is recorded (tracemalloc slows the
+    handlers down while it traces).
     """
     log = InvocationLog()
+    meter = _MemoryMeter() if measure_memory else None
 
     def invoke(function: LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
+        started = clock() if clock is not None else None
+        if meter is not None:
+            meter.start()
+        try:
+            answer = run(function, event)
+        finally:
+            peak = meter.stop() if meter is not None else None
+            seconds = (clock() - started).total_seconds() if clock is not None and started is not None else 0.0
+            with log.lock:
+                log.runs.append(
+                    InvocationRun(
+                        function=function.function_name,
+                        started=started,
+                        seconds=seconds,
+                        timeout_seconds=float(function.timeout),
+                        memory_mb=int(function.memory_size),
+                        timed_out=seconds > float(function.timeout),
+                        peak_bytes=peak,
+                    )
+                )
+        return answer
+
+    def run(function: LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
         payload = json.loads(event) if isinstance(event, str | bytes) and event else (event or {})
         with log.lock:
             log.calls.append((function.function_name, payload))

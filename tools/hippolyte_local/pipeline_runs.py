@@ -45,7 +45,7 @@ from __future__ import annotations
 import json
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -71,6 +71,9 @@ SPHERES = frozenset({"COMPONENT", "INSTANCE", "ATTEMPT"})
 # QueryObjects API reference: "The default value is 100."
 DEFAULT_QUERY_LIMIT = 100
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
+# What instances' times are read from: the local session sets its own clock, so that a simulated
+# night's pipelines start and end on the night's time.
+CLOCK: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
 
 
 @dataclass
@@ -185,15 +188,21 @@ def all_instances(pipeline: Pipeline) -> list[Instance]:
         return [replace(instance) for instance in run.instances] if run else []
 
 
-def set_status(pipeline: Pipeline, instance_id: str, status: str, error_message: str | None = None) -> bool:
+def set_status(
+    pipeline: Pipeline, instance_id: str, status: str, error_message: str | None = None, at: datetime | None = None
+) -> bool:
     """Move an instance to ``status``, as its runner reports it; False when the instance has ended
-    already (a re-activation cancelled it, say) or is unknown, and then nothing changes."""
+    already (a re-activation cancelled it, say) or is unknown, and then nothing changes.
+
+    ``at`` is when it happened (by default now): a runner that catches up on simulated time
+    reports each change at the moment it happened, not when it was noticed.
+    """
     with _STATE.lock:
         run = _STATE.runs.get(pipeline)
         instance = next((i for i in run.instances if i.id == instance_id), None) if run else None
         if instance is None or instance.ended:
             return False
-        now = _now()
+        now = at.astimezone(UTC).strftime(TIME_FORMAT) if at is not None else _now()
         instance.status = status
         if status == "RUNNING" and instance.actual_start is None:
             instance.actual_start = now
@@ -215,7 +224,7 @@ def pipeline_health(pipeline: Pipeline) -> str | None:
 
 
 def _now() -> str:
-    return datetime.now(UTC).strftime(TIME_FORMAT)
+    return CLOCK().strftime(TIME_FORMAT)
 
 
 def _fields(objects: list[Any]) -> dict[str, dict[str, Any]]:
@@ -240,7 +249,7 @@ def _activate_pipeline(self: DataPipelineBackend, pipeline_id: str) -> None:
     with _STATE.lock:
         pipeline.activate()
         run = _STATE.runs.get(pipeline)
-        now = datetime.now(UTC).replace(microsecond=0)
+        now = CLOCK().astimezone(UTC).replace(microsecond=0)
         if run is not None:
             # An on-demand pipeline activated again: its unfinished objects are cancelled and the
             # pipeline runs again (API Reference, ActivatePipeline).

@@ -29,6 +29,8 @@ from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+from hippolyte_local import pipeline_runs
+from hippolyte_local.api_quotas import QuotaLog, enforced_quotas
 from hippolyte_local.aws_calls import AwsCallLog, recording_aws_calls
 from hippolyte_local.cloudformation import describing
 from hippolyte_local.emr import LocalEmr
@@ -125,6 +127,8 @@ class LocalSession:
     exports: LocalNativeExports | None = None
     # Every AWS call each function's handler made (the IAM contract tests read it).
     aws_calls: AwsCallLog = field(default_factory=AwsCallLog)
+    # The functions' calls against the account's API rates, when the session enforces them.
+    quotas: QuotaLog | None = None
 
     @property
     def region(self) -> str:
@@ -248,6 +252,9 @@ def local_session(
     clock: Callable[[], datetime] | None = None,
     function_timeouts: dict[str, int] | None = None,
     call_seconds: dict[str, float] | None = None,
+    enforce_quotas: bool = False,
+    measure_memory: bool = False,
+    sleeps_take_time: bool = False,
 ) -> Iterator[LocalSession]:
     """In-memory AWS with Hippolyte deployed; everything is torn down on exit.
 
@@ -261,6 +268,12 @@ def local_session(
     ``function_timeouts`` overrides functions' ``Timeout`` by logical id; ``call_seconds`` (by
     logical id) charges each AWS call a function makes that many simulated seconds, on a clock that
     can move, so a long loop spends simulated time (none by default).
+
+    ``enforce_quotas`` meters the functions' calls against the account's API rates on the clock
+    (see api_quotas). ``sleeps_take_time`` makes the handlers' sleeps (waiting for a table to be
+    ACTIVE, a client-side rate limit) and the SDK's back-off between attempts of a throttled call
+    move a movable clock on, as they take Lambda time; by default they are only recorded.
+    ``measure_memory`` records each invocation's peak allocation.
     """
     if clock is None:
         clock = SkippingClock()
@@ -273,11 +286,16 @@ def local_session(
             )
         )
         aws_calls = stack.enter_context(recording_aws_calls())
+        aws_calls.clock = clock
         clients.reset()
-        invocations = stack.enter_context(in_process_lambdas(before_invoke, after_invoke, clock=clock))
+        invocations = stack.enter_context(
+            in_process_lambdas(before_invoke, after_invoke, clock=clock, measure_memory=measure_memory)
+        )
         sleeps: list[float] = []
-        stack.enter_context(mock.patch.object(runtime, "SLEEP", sleeps.append))
+        handler_sleep = _sleeping_on(clock, sleeps) if sleeps_take_time else sleeps.append
+        stack.enter_context(mock.patch.object(runtime, "SLEEP", handler_sleep))
         stack.enter_context(mock.patch.object(runtime, "CLOCK", clock))
+        stack.enter_context(mock.patch.object(pipeline_runs, "CLOCK", clock))
         waits = stack.enter_context(one_time_source(clock))
         stack.enter_context(real_table_sizes())
         stack.enter_context(
@@ -287,7 +305,9 @@ def local_session(
         )
         stack.enter_context(mock.patch.object(retrier_decl, "time", _no_sleep_time()))
         sdk_sleeps: list[float] = []
-        sdk_time = types.SimpleNamespace(sleep=sdk_sleeps.append, time=time.time, monotonic=time.monotonic)
+        quota_log = stack.enter_context(enforced_quotas(clock)) if enforce_quotas else None
+        sdk_sleep = _sleeping_on(clock, sdk_sleeps) if sleeps_take_time else sdk_sleeps.append
+        sdk_time = types.SimpleNamespace(sleep=sdk_sleep, time=time.time, monotonic=time.monotonic)
         stack.enter_context(mock.patch.object(botocore.endpoint, "time", sdk_time))
         if extra is not None:
             extra(stack)
@@ -310,6 +330,7 @@ def local_session(
             waits=waits,
             sdk_sleeps=sdk_sleeps,
             aws_calls=aws_calls,
+            quotas=quota_log,
         )
         try:
             yield session
@@ -325,6 +346,17 @@ def _advancing(clock: MovableClock) -> Callable[[float], None]:
         clock.advance(timedelta(seconds=seconds))
 
     return advance
+
+
+def _sleeping_on(clock: Callable[[], datetime], slept: list[float]) -> Callable[[float], None]:
+    """A ``sleep`` that records its seconds and moves a movable clock on by them."""
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        if isinstance(clock, MovableClock) and seconds > 0:
+            clock.advance(timedelta(seconds=seconds))
+
+    return sleep
 
 
 def _stop_running(session: LocalSession) -> None:

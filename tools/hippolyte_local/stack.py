@@ -45,6 +45,8 @@ IGNORED_TYPES = {
 # A function's timeout when neither it nor Globals sets one ("Configure Lambda function timeout",
 # Lambda Developer Guide: the default is 3 seconds).
 LAMBDA_DEFAULT_TIMEOUT = 3
+# Lambda API reference, CreateFunction: "MemorySize ... The default value is 128 MB."
+LAMBDA_DEFAULT_MEMORY_MB = 128
 
 
 def repo_root() -> Path:
@@ -110,7 +112,8 @@ def deploy(
 ) -> LocalStack:
     """Create the stack in the active moto mock; sets the functions' environment in ``os.environ``.
 
-    Each function gets its ``Timeout`` (its own, else ``Globals``, else Lambda's default of 3 s);
+    Each function gets its ``Timeout`` (its own, else ``Globals``, else Lambda's default of 3 s) and
+    its ``MemorySize`` (likewise, else 128 MB);
     ``function_timeouts`` overrides it by logical id, for tests of invocations that run out of time.
     """
     root = root or repo_root()
@@ -186,6 +189,7 @@ def deploy(
             Handler=props["Handler"],
             Code={"ZipFile": _dummy_zip()},
             Timeout=timeout,
+            MemorySize=int(props.get("MemorySize", function_globals.get("MemorySize", LAMBDA_DEFAULT_MEMORY_MB))),
         )["FunctionArn"]
         stack.refs[logical_id] = name
         attributes[f"{logical_id}.Arn"] = arn
