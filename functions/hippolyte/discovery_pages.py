@@ -1,7 +1,7 @@
 """Discovery in pages: what DiscoverTables keeps between its invocations, and how much fits in one.
 
-At 10,000 tables, describing each one (DescribeTable, ListTagsOfResource, DescribeContinuousBackups)
-at ListTagsOfResource's account rate of 10 a second takes over 1,000 s, past Lambda's 900 s
+At 10,000 tables, describing each one (DescribeTable, ListTagsOfResource) at a safe share of
+ListTagsOfResource's account rate of 10 a second takes about 2,500 s, far past Lambda's 900 s
 limit. So DiscoverTables works in pages: each invocation describes, then leases, the tables it has
 time for, stores what it found in the run's ``discovery`` document and returns
 :class:`DiscoveryUnfinished`; the state machine invokes it again until it returns the run's
@@ -15,13 +15,16 @@ from pydantic import Field
 from hippolyte.call_rate import seconds_for
 from hippolyte.models import Model, RunRef, SkippedTable, TableSnapshot
 
-# The account allows ListTagsOfResource and DescribeContinuousBackups 10 times a second each
-# (DynamoDB API reference, per operation; "Service, account, and table quotas"), and describing a
-# table takes one of each (assuming one page of tags per table, as for nearly every table; a table
-# with more pages takes more). DescribeTable's share of about 2,500/s is no limit here. We take
-# 8 a second: the 10/s is the whole account's, and other tools of the account call these too.
-TABLES_PER_SECOND = 8.0
-TABLES_BURST = 8.0
+# The account allows ListTagsOfResource 10 times a second (DynamoDB API reference, per operation;
+# "Service, account, and table quotas"), and reading a table takes one call (assuming one page of
+# tags, as for nearly every table; a table with more pages takes more). DescribeTable's share of
+# about 2,500/s is no limit here, and DescribeContinuousBackups (10/s too) is called only for the
+# tables the export engine backs up. We take 4 tables a second: the 10/s is the whole account's,
+# and at 4 the account's other tools keep more than half of it (a measured night of 10,000 tables
+# keeps 2.5x headroom: bench/results/scale.md). Every reader of tables' tags in a night (discovery,
+# the backup manifests) keeps to this rate.
+TABLES_PER_SECOND = 4.0
+TABLES_BURST = 4.0
 # Tables one step of the loop describes (or leases) before the invocation checks its time again.
 TABLES_PER_STEP = 40
 # An invocation starts a step only with twice the step's time at the rate in hand: a step's own
@@ -33,7 +36,7 @@ def step_seconds(tables: int = TABLES_PER_STEP) -> float:
     """The time an invocation keeps in hand to start one step of ``tables`` tables.
 
     >>> step_seconds(40)
-    10.0
+    20.0
     """
     return seconds_for(tables, TABLES_PER_SECOND) * STEP_SAFETY
 

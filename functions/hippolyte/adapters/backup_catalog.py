@@ -8,11 +8,12 @@ was verified reads no data: only each backup's small manifest is fetched.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from hippolyte.adapters.run_store import load_stored
+from hippolyte.adapters.tables import table_tags
 from hippolyte.backup_manifest import MANIFEST_NAME, BackupManifest, intact_problem
 from hippolyte.models import Engine
 from hippolyte.restore_models import BackupListing
@@ -136,14 +137,7 @@ def read_table_schema_parts(
     try:
         table = dynamodb.describe_table(TableName=table_name)["Table"]
         ttl = dynamodb.describe_time_to_live(TableName=table_name).get("TimeToLiveDescription", {})
-        tags: dict[str, str] = {}
-        kwargs: dict[str, Any] = {"ResourceArn": table["TableArn"]}
-        while True:
-            page = dynamodb.list_tags_of_resource(**kwargs)
-            tags.update({tag["Key"]: tag["Value"] for tag in page.get("Tags", [])})
-            if not page.get("NextToken"):
-                break
-            kwargs["NextToken"] = page["NextToken"]
+        tags = table_tags(dynamodb, table["TableArn"])
     except ClientError as error:
         if error.response["Error"]["Code"] == "ResourceNotFoundException":
             return None

@@ -74,9 +74,11 @@ def read_table(
     if description is None:
         return None
     tags = table_tags(dynamodb, description["TableArn"])
-    snapshot = snapshot_from_description(
-        description, tags, default_engine=default_engine, pitr_enabled=pitr_enabled(dynamodb, table_name)
-    )
+    snapshot = snapshot_from_description(description, tags, default_engine=default_engine)
+    if snapshot.engine == "export":
+        # Only the native export needs point-in-time recovery: the other tables save the call
+        # (DescribeContinuousBackups is metered at 10 a second per account).
+        snapshot = snapshot.model_copy(update={"pitr_enabled": pitr_enabled(dynamodb, table_name)})
     return snapshot, tags
 
 

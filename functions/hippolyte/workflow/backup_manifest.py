@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from hippolyte.adapters.backup_catalog import list_prefix, put_manifest, read_table_schema_parts
 from hippolyte.adapters.backup_files import MANIFEST, SUCCESS_MARKER, manifest_urls, split_s3_uri
+from hippolyte.adapters.rate_limit import RateLimiter
 from hippolyte.backup_manifest import (
     BackupFacts,
     BackupManifest,
@@ -20,6 +21,7 @@ from hippolyte.backup_manifest import (
     normalise_etag,
     schema_from_description,
 )
+from hippolyte.discovery_pages import TABLES_BURST, TABLES_PER_SECOND
 from hippolyte.export_format import ExportCheck
 from hippolyte.models import RunRef, TableOutcome
 from hippolyte.runtime import Runtime
@@ -47,6 +49,11 @@ def _without_boost(schema: TableSchema, raised_rcu: int) -> TableSchema:
     return schema.model_copy(update={"throughput": throughput})
 
 
+def table_reads_limiter(rt: Runtime) -> RateLimiter:
+    """One invocation's pace for reading tables' descriptions and tags: discovery's rate."""
+    return RateLimiter(TABLES_PER_SECOND, TABLES_BURST, rt.clock, rt.sleep)
+
+
 def write_backup_manifest(
     rt: Runtime,
     run: RunRef,
@@ -55,18 +62,23 @@ def write_backup_manifest(
     export: ExportCheck | None = None,
     export_arn: str | None = None,
     raised_rcu: int = 0,
+    table_reads: RateLimiter | None = None,
 ) -> str:
     """Write the manifest of one verified backup next to its data; returns its key.
 
     ``raised_rcu`` is the read capacity this run added to the table (RunProgress.raised): the
     table is described while its backup may still hold the boost, and the manifest records the
     capacity the table has without it, the one a restore must give the new table.
+    ``table_reads`` paces the table's description (its ListTagsOfResource is metered per account)
+    when a caller writes many manifests in one invocation.
     """
     directory = outcome.s3_path or ""
     if export is not None:
         data_files, required = export.data_files, export.required_files
     else:
         data_files, required = _pipeline_files(rt, directory)
+    if table_reads is not None:
+        table_reads.acquire()
     parts = read_table_schema_parts(rt.client("dynamodb"), outcome.name)
     facts = BackupFacts(
         time=run.started_at,

@@ -14,11 +14,12 @@ from datetime import datetime
 
 from hippolyte.adapters.backup_files import inspect_backup
 from hippolyte.adapters.datapipeline import delete_pipeline, pipeline_runs
+from hippolyte.adapters.rate_limit import RateLimiter
 from hippolyte.adapters.run_store import load_document, save_document
 from hippolyte.models import Plan, RunContext, RunProgress, TableOutcome
 from hippolyte.pipelines import output_directory
 from hippolyte.runtime import Runtime
-from hippolyte.workflow.backup_manifest import write_backup_manifest
+from hippolyte.workflow.backup_manifest import table_reads_limiter, write_backup_manifest
 from hippolyte.workflow.batch_starts import START_NEVER_COMPLETED, fail_batch, merge_stored_starts
 from hippolyte.workflow.native_export import check_exports
 from hippolyte.workflow.run_loop import loop_status
@@ -27,7 +28,13 @@ from hippolyte.workflow.time_left import VERIFY_SECONDS, has_time_for_tables
 
 
 def _verify_table(
-    rt: Runtime, context: RunContext, progress: RunProgress, table_name: str, engine: str, failure: str | None
+    rt: Runtime,
+    context: RunContext,
+    progress: RunProgress,
+    table_name: str,
+    engine: str,
+    failure: str | None,
+    table_reads: RateLimiter,
 ) -> None:
     directory = output_directory(context.run.bucket, table_name, context.run.started_at)
     check = inspect_backup(rt.client("s3"), directory)
@@ -45,6 +52,7 @@ def _verify_table(
             context.run,
             progress.outcomes[table_name],
             raised_rcu=progress.raised.get(table_name, 0),
+            table_reads=table_reads,
         )
     elif failure is not None:
         progress.outcomes[table_name] = TableOutcome(
@@ -72,6 +80,7 @@ def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
         pipeline_runs(rt.client("datapipeline"), [s.pipeline_id for s in pipeline_running.values() if s.pipeline_id])
     )
     out_of_time = False
+    table_reads = table_reads_limiter(rt)
     for batch_id, state in pipeline_running.items():
         run = runs.get(state.pipeline_id or "")
         state.pipeline_state = run.status if run is not None else "GONE"
@@ -95,7 +104,13 @@ def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
                 out_of_time = cut_short = True
                 break
             _verify_table(
-                rt, context, progress, table.name, table.engine, failure if (ended or past_deadline) else None
+                rt,
+                context,
+                progress,
+                table.name,
+                table.engine,
+                failure if (ended or past_deadline) else None,
+                table_reads,
             )
             if not (ended or past_deadline) and table.name not in progress.outcomes:
                 # The cluster exports its tables in order: while it runs, the first table without
