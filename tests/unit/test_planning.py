@@ -12,9 +12,11 @@ import math
 import random
 
 import pytest
+from hippolyte import planning
 from hippolyte.models import Batch, Plan, PlannedTable, PlannerSettings, Prices, SkippedTable, TableSnapshot
 from hippolyte.planning import (
     HOUR,
+    CostModel,
     boosted_capacity,
     estimate_seconds,
     extra_rcu_timeline,
@@ -181,6 +183,56 @@ def test_the_cost_counts_the_read_requests_of_on_demand_exports_and_nothing_else
     assert plan.cost.total_usd == pytest.approx(
         plan.cost.emr_usd + plan.cost.rcu_usd + plan.cost.on_demand_read_usd, abs=1e-3
     )
+
+
+@PROPERTY
+@given(tables=fleets(), config=planner_settings)
+def test_the_reported_estimate_is_the_cost_the_planner_chose_its_plan_by(tables, config):
+    # GIVEN any fleet and any settings
+    # WHEN it is planned, and the planner's search runs again over the same tables
+    plan = plan_batches(tables, config)
+    working = planning._intake(tables, config, ()).pipeline
+    chosen = planning._search(working, config) if working else None
+    # THEN the clusters and boosts the plan reports cost what the search ranked the plan by, so
+    # the planner never chooses a plan by one price and shows another
+    ranked = chosen.cost_usd if chosen is not None else 0.0
+    assert plan.cost.emr_usd + plan.cost.rcu_usd == pytest.approx(ranked, abs=1e-3)
+    # AND both follow AWS's billing: a cluster per second with a minute's minimum, a boost for
+    # every started hour from its pipeline's start to its table's end
+    pipelines = [b for b in plan.batches if b.engine == "datapipeline"]
+    cluster_seconds = sum(max(60, b.estimated_seconds) for b in pipelines)
+    rcu_hours = sum(
+        t.extra_read_capacity_units * max(1, math.ceil((t.start_offset_seconds + t.estimated_seconds) / HOUR))
+        for b in pipelines
+        for t in b.tables
+    )
+    model = CostModel.at(config.prices)
+    assert plan.cost.emr_usd == pytest.approx(model.cluster_usd(cluster_seconds), abs=1e-4)
+    assert plan.cost.rcu_usd == pytest.approx(model.rcu_usd(rcu_hours), abs=1e-4)
+    assert plan.cost.extra_rcu_hours == rcu_hours
+
+
+@PROPERTY
+@given(
+    size=st.integers(1, 10**13),
+    own=st.integers(1, 10_000),
+    hours=st.integers(1, 24),
+    cluster_hour_usd=st.sampled_from([0.048, 0.48, 4.8]),
+    rcu_hour_usd=st.sampled_from([0.00013, 0.01, 1.0]),
+)
+def test_a_boost_sized_for_cost_is_the_cheapest_for_its_billed_hours(size, own, hours, cluster_hour_usd, rcu_hour_usd):
+    # GIVEN a table, a number of billed hours, and prices
+    model = CostModel(cluster_hour_usd=cluster_hour_usd, rcu_hour_usd=rcu_hour_usd)
+    rcu_seconds = size / 8192
+    # WHEN the cost model gives the read time whose boost costs least over those hours
+    best = model.cheapest_read_seconds(rcu_seconds, hours)
+
+    def cost(seconds: float) -> float:
+        return model.cluster_usd(seconds) + model.rcu_usd(rcu_seconds / seconds * hours)
+
+    # THEN reading a little faster or slower, at the same prices, costs no less
+    assert cost(best) <= cost(best * 0.9) * (1 + 1e-9)
+    assert cost(best) <= cost(best * 1.1) * (1 + 1e-9)
 
 
 @PROPERTY
