@@ -704,6 +704,13 @@ def fastest_seconds(table: _Table, settings: PlannerSettings) -> float:
     return settings.activity_bootstrap_seconds + estimate_seconds(table.size, rcu, 1.0, settings.bytes_per_rcu_second)
 
 
+class _Lateness(NamedTuple):
+    """Tables one limit forces past the window, and the reason with its numbers."""
+
+    late: int
+    reason: str
+
+
 def lateness_lower_bound(tables: Sequence[_Table], settings: PlannerSettings) -> LowerBound:
     """How many tables every plan leaves past the window, whatever it does, and why.
 
@@ -717,17 +724,20 @@ def lateness_lower_bound(tables: Sequence[_Table], settings: PlannerSettings) ->
       need at least their fastest times, so at most the tables whose fastest times are the
       smallest and add up to that much can end in time.
 
-    A third bounds the tables too slow to end in time unboosted: their boosts, held while they
-    read, need RCU-hours the budget may not hold (:func:`_late_by_budget`). The bound is the larger
-    of the two counts, plus the tables late alone. It may be below what a plan can reach (the two
-    limits bind together, and boosts are held from their batch's start); it is never above it.
+    A third bounds the tables too slow to end in time unboosted: their boosts need RCU-hours the
+    budget may not hold (:func:`_late_by_budget`). How many depends on how long a boost is held,
+    so the bound is given twice: ``late_tables`` for boosts held from their pipeline's start to
+    their table's end, as Data Pipeline needs (it raises no capacity per table), and
+    ``late_tables_if_boosts_held_only_while_read`` for boosts raised when their table's read
+    starts. Each is the larger of the slot and budget counts, plus the tables late alone. A bound
+    may be below what a plan can reach (the limits bind together); it is never above it.
 
     >>> from hippolyte.models import PlannerSettings, TableSnapshot
     >>> settings = PlannerSettings(window_seconds=3600, max_concurrent_pipelines=1, max_extra_rcu=0)
     >>> tables = [TableSnapshot(name=f"table-{i}", read_capacity_units=1000, size_bytes=2**31) for i in range(6)]
     >>> bound = lateness_lower_bound([_working_table(i, t, settings) for i, t in enumerate(tables)], settings)
-    >>> bound.late_tables
-    1
+    >>> bound.late_tables, bound.late_tables_if_boosts_held_only_while_read
+    (1, 1)
     >>> print(bound.reasons[0][:70])
     1 more: a limit of 1 pipeline at once gives tables at most 50 min 00 s
     """
@@ -743,42 +753,81 @@ def lateness_lower_bound(tables: Sequence[_Table], settings: PlannerSettings) ->
     ]
     slot_time = settings.max_concurrent_pipelines * max(0, window - boot)
     could = sorted(seconds for name, seconds in fastest.items() if name not in alone)
-    by_slots = len(could) - most_that_fit(could, slot_time)
-    by_budget = _late_by_budget([t for t in tables if t.name not in alone], settings)
-    if by_budget[0] > by_slots:
-        return LowerBound(late_tables=len(alone) + by_budget[0], reasons=[*reasons, by_budget[1]])
-    if by_slots:
-        reasons.append(
-            f"{by_slots} more: a limit of {settings.max_concurrent_pipelines} pipeline"
-            f"{'' if settings.max_concurrent_pipelines == 1 else 's'} at once gives tables at most "
-            f"{_duration(int(slot_time))} in the window after their clusters' bootstrap, and the "
-            f"{len(could)} tables that could end in time need {_duration(int(sum(could)))} at their fastest"
-        )
-    return LowerBound(late_tables=len(alone) + by_slots, reasons=reasons)
+    by_slots = _Lateness(
+        len(could) - most_that_fit(could, slot_time),
+        f"a limit of {settings.max_concurrent_pipelines} pipeline"
+        f"{'' if settings.max_concurrent_pipelines == 1 else 's'} at once gives tables at most "
+        f"{_duration(int(slot_time))} in the window after their clusters' bootstrap, and the "
+        f"{len(could)} tables that could end in time need {_duration(int(sum(could)))} at their fastest",
+    )
+    in_reach = [t for t in tables if t.name not in alone]
+    while_read = _late_by_budget(in_reach, settings, held_from_pipeline_start=False)
+    from_start = _late_by_budget(in_reach, settings, held_from_pipeline_start=True)
+    # Holding a boost longer never lets more tables end in time: the larger count binds.
+    held = from_start if from_start.late > while_read.late else while_read
+    late, why = _binding(len(alone), reasons, by_slots, held)
+    late_if_read, why_if_read = _binding(len(alone), reasons, by_slots, while_read)
+    return LowerBound(
+        late_tables=late,
+        reasons=why,
+        late_tables_if_boosts_held_only_while_read=late_if_read,
+        reasons_if_boosts_held_only_while_read=why_if_read,
+    )
 
 
-def _late_by_budget(tables: Sequence[_Table], settings: PlannerSettings) -> tuple[int, str]:
+def _binding(alone: int, reasons: list[str], by_slots: _Lateness, by_budget: _Lateness) -> tuple[int, list[str]]:
+    """The bound from the tables late alone and the binding one of the slots and the budget."""
+    binding = by_budget if by_budget.late > by_slots.late else by_slots
+    if not binding.late:
+        return alone, list(reasons)
+    return alone + binding.late, [*reasons, f"{binding.late} more: {binding.reason}"]
+
+
+def _late_by_budget(
+    tables: Sequence[_Table], settings: PlannerSettings, *, held_from_pipeline_start: bool
+) -> _Lateness:
     """How many of ``tables`` the extra-RCU budget leaves late, and why.
 
     A table too slow to end in time unboosted must be boosted, and a boost of ``e`` RCU reads it in
     ``size / (e x bytes per RCU-second)`` seconds: whatever ``e``, the boost held while it reads
-    adds up to ``size / bytes per RCU-second`` RCU-seconds. Held at once they never pass the
-    budget, and reading happens after a cluster's bootstrap and an activity's, so the budget holds
-    at most ``budget x (window - bootstraps)`` RCU-seconds for all of them: the tables with the
-    smallest needs that fit are the most that can end in time.
+    adds up to ``size / bytes per RCU-second`` RCU-seconds. Held at once the boosts never pass the
+    budget, so the tables with the smallest needs that fit in what the budget holds are the most
+    that can end in time.
+
+    Held only while read: reading happens after a cluster's bootstrap and an activity's, so the
+    budget holds at most ``budget x (window - bootstraps)`` RCU-seconds. Held from the pipeline's
+    start: the budget holds ``budget x window``, and each boost is also held through those
+    bootstraps, at least at the least boost that reads its table in the time left (and never
+    below the table's smallest legal boost).
     """
-    window, boot = settings.window_seconds, settings.emr_bootstrap_seconds
-    reading = max(0, window - boot - settings.activity_bootstrap_seconds)
-    need = sorted(t.rcu_seconds for t in _needing_boosts(tables, settings))
-    held = settings.max_extra_rcu * reading
-    late = len(need) - most_that_fit(need, held)
-    reason = (
-        f"{late} more: the {settings.max_extra_rcu:,} extra-RCU budget holds at most "
-        f"{held / HOUR:,.0f} RCU-hours of boosts in the {_duration(reading)} tables can be read, and the "
-        f"{len(need)} tables too slow to end in time unboosted need {sum(need) / HOUR:,.0f} RCU-hours "
-        "of boost at the least"
-    )
-    return late, reason
+    window = settings.window_seconds
+    lead = settings.emr_bootstrap_seconds + settings.activity_bootstrap_seconds
+    reading = max(0, window - lead)
+    needing = _needing_boosts(tables, settings)
+    budget = settings.max_extra_rcu
+    if held_from_pipeline_start:
+        # Tables in reach can be read in the time left, so ``reading`` is positive when any needs a boost.
+        needs = sorted(t.rcu_seconds + max(float(t.min_extra), t.rcu_seconds / max(1, reading)) * lead for t in needing)
+        room = budget * window
+    else:
+        needs = sorted(t.rcu_seconds for t in needing)
+        room = budget * reading
+    late = len(needs) - most_that_fit(needs, room)
+    if held_from_pipeline_start:
+        reason = (
+            "boosts are held from their pipeline's start, through its cluster's and their activity's "
+            f"bootstraps ({_duration(lead)}) as well as the read; the {budget:,} extra-RCU budget holds at most "
+            f"{room / HOUR:,.0f} RCU-hours of boosts in the {_duration(window)} window, and the {len(needs)} "
+            f"tables too slow to end in time unboosted need {sum(needs) / HOUR:,.0f} RCU-hours of boost at "
+            "the least, bootstraps included"
+        )
+    else:
+        reason = (
+            f"the {budget:,} extra-RCU budget holds at most {room / HOUR:,.0f} RCU-hours of boosts in the "
+            f"{_duration(reading)} tables can be read, and the {len(needs)} tables too slow to end in time "
+            f"unboosted need {sum(needs) / HOUR:,.0f} RCU-hours of boost at the least"
+        )
+    return _Lateness(late, reason)
 
 
 def most_that_fit(needs: Sequence[float], room: float) -> int:

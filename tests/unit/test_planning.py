@@ -112,6 +112,10 @@ def test_no_plan_leaves_fewer_tables_late_than_its_lower_bound(tables, config):
     assert plan.lower_bound.late_tables <= len(tables_past_window(plan))
     # AND a bound above zero always says why
     assert bool(plan.lower_bound.reasons) == (plan.lower_bound.late_tables > 0)
+    # AND boosts held only while their tables are read would never force more tables late
+    if_read = plan.lower_bound.late_tables_if_boosts_held_only_while_read
+    assert if_read is not None and if_read <= plan.lower_bound.late_tables
+    assert bool(plan.lower_bound.reasons_if_boosts_held_only_while_read) == (if_read > 0)
     # AND the plan costs no less than the least any plan as late as it could cost
     assert plan.cost.total_usd >= plan.lower_bound.cost_usd - 0.001
 
@@ -584,3 +588,24 @@ def test_the_lower_bound_counts_the_tables_the_budget_cannot_boost_in_time():
     assert plan.lower_bound.late_tables == 7
     assert "extra-RCU budget holds at most 327 RCU-hours" in plan.lower_bound.reasons[0]
     assert len(tables_past_window(plan)) >= 7
+
+
+def test_boosts_held_from_their_pipelines_start_can_force_a_table_late_that_reading_alone_would_not():
+    # GIVEN twelve tables read at a tenth of their 9,000 RCU, each just too slow for a 1 h window
+    # unboosted, whose smallest legal boost (1,000 RCU) is more than reading in time needs
+    # (950 RCU), and a budget of 9,550 extra RCU
+    size = 950 * 2940 * 8192  # 950 RCU for the 49 min left after the bootstraps: 22.9 GB
+    tables = [TableSnapshot(name=f"table-{i:02d}", read_capacity_units=9000, size_bytes=size) for i in range(12)]
+    config = PlannerSettings(window_seconds=HOUR, read_throughput_percent=0.1, max_extra_rcu=9550)
+    # WHEN they are planned
+    plan = plan_batches(tables, config)
+    # THEN boosts held only while read would leave 2 late, and holding them from the pipeline's
+    # start, through the 11 min of bootstraps, leaves 3 late in every plan: this plan among them
+    assert plan.lower_bound is not None
+    assert plan.lower_bound.late_tables_if_boosts_held_only_while_read == 2
+    assert plan.lower_bound.late_tables == 3
+    assert len(tables_past_window(plan)) == 3
+    # AND each bound names the budget with its numbers
+    assert "held from their pipeline's start" in plan.lower_bound.reasons[0]
+    assert "9,550 RCU-hours of boosts in the 1 h 00 min window" in plan.lower_bound.reasons[0]
+    assert "7,799 RCU-hours of boosts in the 49 min 00 s" in plan.lower_bound.reasons_if_boosts_held_only_while_read[0]
