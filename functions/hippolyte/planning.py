@@ -76,6 +76,7 @@ into export batches that start with the night and cost nothing here.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections.abc import Iterable, Sequence
@@ -1501,9 +1502,10 @@ def _flags(
     if attempt is not None:
         solo = {tables[i].name for i, choice in enumerate(attempt.choices) if choice.solo}
     flagged = []
-    for batch in batches:
-        if batch.engine != "datapipeline":
-            continue
+    pipelines = [b for b in batches if b.engine == "datapipeline"]
+    held_back: dict[str, str] = {}  # batch id -> why it starts when it does
+    busy: list[_Busy] = []  # drawn only when a table is late
+    for batch in pipelines:
         for table in batch.tables:
             end = batch.start_seconds + table.start_offset_seconds + table.estimated_seconds
             if table.name in solo:
@@ -1521,15 +1523,76 @@ def _flags(
                     )
                 flagged.append(FlaggedTable(name=table.name, reason=why))
             elif end > window:
+                if batch.id not in held_back:
+                    busy = busy or _busy_timeline(pipelines)
+                    held_back[batch.id] = _why_it_starts_then(batch, busy, settings)
                 flagged.append(
                     FlaggedTable(
                         name=table.name,
-                        reason=f"estimated to end {_duration(end - window)} after the window closes "
-                        "(the pipeline limit or the extra-RCU budget leaves no room)",
+                        reason=f"estimated to end {_duration(end - window)} after the window closes: "
+                        f"{held_back[batch.id]}; {_its_place(table)}",
                     )
                 )
     flagged.sort(key=lambda f: f.name)
     return flagged
+
+
+class _Busy(NamedTuple):
+    """From ``second`` on (until the next change), ``extra_rcu`` held and ``pipelines`` running."""
+
+    second: int
+    extra_rcu: int
+    pipelines: int
+
+
+def _busy_timeline(pipelines: Sequence[Batch]) -> list[_Busy]:
+    """The extra RCU held and the pipelines running, at every change."""
+    deltas: dict[int, list[int]] = {}
+    for batch in pipelines:
+        deltas.setdefault(batch.start_seconds, [0, 0])[1] += 1
+        deltas.setdefault(batch.start_seconds + batch.estimated_seconds, [0, 0])[1] -= 1
+        for hold in boost_holds(batch):
+            deltas[batch.start_seconds][0] += hold.extra_rcu
+            deltas.setdefault(batch.start_seconds + hold.ends_after_seconds, [0, 0])[0] -= hold.extra_rcu
+    held = running = 0
+    timeline = []
+    for second in sorted(deltas):
+        held += deltas[second][0]
+        running += deltas[second][1]
+        timeline.append(_Busy(second, held, running))
+    return timeline
+
+
+def _why_it_starts_then(batch: Batch, busy: list[_Busy], settings: PlannerSettings) -> str:
+    """What kept a pipeline from starting earlier: the budget, the pipeline limit, or its slot."""
+    start = batch.start_seconds
+    if start == 0:
+        return "its pipeline starts with the window"
+    # What was held and running in the last second before it started (it had not, then).
+    index = bisect.bisect_right(busy, start - 1, key=lambda level: level.second) - 1
+    then = busy[index] if index >= 0 else _Busy(0, 0, 0)
+    extra = sum(hold.extra_rcu for hold in boost_holds(batch))
+    if extra and then.extra_rcu + extra > settings.max_extra_rcu:
+        return (
+            f"its pipeline waits until {_duration(start)} for the extra-RCU budget (its boosts need "
+            f"{extra:,} RCU; {then.extra_rcu:,} of the {settings.max_extra_rcu:,} are held until then)"
+        )
+    limit = settings.max_concurrent_pipelines
+    if then.pipelines >= limit:
+        return (
+            f"its pipeline waits until {_duration(start)} for one of the {limit:,} pipeline"
+            f"{'' if limit == 1 else 's'} allowed at once"
+        )
+    return f"its pipeline starts at {_duration(start)}, after the one before it on the same cluster slot"
+
+
+def _its_place(table: PlannedTable) -> str:
+    """How long a table waits in its pipeline and then reads, with the numbers."""
+    rate = table.read_capacity_units * table.read_throughput_percent
+    return (
+        f"then {_duration(table.start_offset_seconds)} of cluster bootstrap and tables before it, and "
+        f"{_duration(table.estimated_seconds)} to read {decimal_size(table.size_bytes)} at {rate:,.0f} RCU"
+    )
 
 
 def _duration(seconds: int) -> str:

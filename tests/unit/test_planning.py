@@ -609,3 +609,8 @@ def test_boosts_held_from_their_pipelines_start_can_force_a_table_late_that_read
     assert "held from their pipeline's start" in plan.lower_bound.reasons[0]
     assert "9,550 RCU-hours of boosts in the 1 h 00 min window" in plan.lower_bound.reasons[0]
     assert "7,799 RCU-hours of boosts in the 49 min 00 s" in plan.lower_bound.reasons_if_boosts_held_only_while_read[0]
+    # AND each late table's flag says what held its pipeline back, with the numbers
+    assert len(plan.flagged) == 3
+    for flag in plan.flagged:
+        assert "for the extra-RCU budget (its boosts need 1,000 RCU; 9,000 of the 9,550 are held" in flag.reason
+        assert "to read 22.9 GB at 1,000 RCU" in flag.reason
