@@ -216,10 +216,17 @@ class LowerBound(Model):
 
     No plan can do better than this; a plan with as many late tables as the bound is as good as
     lateness allows. ``reasons`` name each constraint that forces lateness, with its numbers.
+    ``late_tables`` holds every boost as plans do today, from its pipeline's start to its table's
+    end (Data Pipeline raises no capacity per table); the ``..._if_boosts_held_only_while_read``
+    fields give the bound for boosts raised when their table's read starts: the gap between the
+    two is what such just-in-time boosts could win.
     """
 
     late_tables: NonNegativeInt = 0
     reasons: list[str] = Field(default_factory=list)
+    # None in plans stored by a version that did not compute it.
+    late_tables_if_boosts_held_only_while_read: NonNegativeInt | None = None
+    reasons_if_boosts_held_only_while_read: list[str] = Field(default_factory=list)
     # The least any plan with no more late tables than this one can cost: every cluster's bootstrap,
     # every table read at its fastest, the least boost the tables that must be boosted need, and
     # the on-demand tables' read requests, at the plan's prices.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from hippolyte.models import Batch, Plan, PlannedTable
+from hippolyte.models import Batch, LowerBound, Plan, PlannedTable
 from hippolyte.planning import decimal_size, extra_rcu_timeline, peak_concurrent_pipelines, tables_past_window
 
 _CSS = """
@@ -174,17 +174,19 @@ def _totals(
         (
             "Boosted tables",
             f"{boosted:,}",
-            f"peak {plan.peak_extra_rcu:,} of {plan.max_extra_rcu:,} extra RCU",
+            f"peak {plan.peak_extra_rcu:,} of {plan.max_extra_rcu:,} extra RCU"
+            + (
+                f"; {_money(cost.waiting_rcu_usd)} held while their tables wait their turn"
+                if cost.waiting_rcu_hours
+                else ""
+            ),
             False,
         ),
         ("Flagged", f"{flagged:,}", "see the list below" if flagged else "none", flagged > 0),
         (
             "Late tables",
             f"{len(tables_past_window(plan)):,}",
-            "lower bound not computed"
-            if plan.lower_bound is None
-            else f"no plan can have fewer than {plan.lower_bound.late_tables:,}, "
-            f"nor cost less than {_money(plan.lower_bound.cost_usd)} as late",
+            "lower bound not computed" if plan.lower_bound is None else _bound_detail(plan.lower_bound),
             len(tables_past_window(plan)) > 0,
         ),
         (
@@ -202,6 +204,16 @@ def _totals(
         for label, value, detail, bad in items
     )
     return f'<div class="totals">{cells}</div>'
+
+
+def _bound_detail(bound: LowerBound) -> str:
+    """The fewest late tables any plan can have, as boosts are held now and if held only while read."""
+    if_read = bound.late_tables_if_boosts_held_only_while_read
+    just_in_time = "" if if_read is None else f" ({if_read:,} with boosts held only while read)"
+    return (
+        f"no plan can have fewer than {bound.late_tables:,}{just_in_time}, "
+        f"nor cost less than {_money(bound.cost_usd)} as late"
+    )
 
 
 def _assumptions(plan: Plan) -> str:

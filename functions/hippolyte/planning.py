@@ -30,6 +30,9 @@ What the night costs
     and the boosts. A boost is raised when its batch starts and lowered when its table ends, and
     DynamoDB bills every started hour, so a boost costs ``extra x ceil(hold / 1 h)`` RCU-hours.
     On-demand tables add their read request units, which no choice of the planner changes.
+    One :class:`CostModel` (and :class:`NightBill` for the quantities) prices all of it: the
+    sizing at shadow prices, the search's ranking of its rounds and the reported estimate at the
+    list prices.
     At list prices one cluster-hour buys about 3,700 RCU-hours, which makes a boost the cheaper
     way to read a big slow table: reading it on boosted capacity costs about the same RCU-hours
     however hard it is boosted, while every hour it does not spend on the cluster is saved.
@@ -73,10 +76,12 @@ into export batches that start with the night and cost nothing here.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from hippolyte.models import (
     MAX_READ_THROUGHPUT_PERCENT,
@@ -99,6 +104,8 @@ HOUR = 3600
 CAPACITY_BILLING_SECONDS = HOUR
 # EMR bills per second with a one-minute minimum (AWS EMR pricing; aws-facts, "Prices").
 EMR_MINIMUM_BILLED_SECONDS = 60
+# On-demand reads are priced per million read request units (DynamoDB on-demand pricing).
+READ_UNITS_PER_PRICE = 1_000_000
 # Native exports per export batch: one CreatePipelines iteration starts them all, and 50 keeps
 # six batches under ExportTableToPointInTime's limit of 300 exports in flight (aws-facts).
 EXPORT_BATCH_SIZE = 50
@@ -116,6 +123,150 @@ PERCENT_SCALE = 1_000_000
 MAX_ROUNDS = 16
 STALE_ROUNDS = 6
 BISECTION_ROUNDS = 3
+# The first premium on cluster time is a quarter of its price, and each later one doubles it:
+# a few rounds reach several times the list price, which is when boosting everything pays.
+FIRST_TIME_PREMIUM_SHARE = 0.25
+TIME_PREMIUM_GROWTH = 2
+# The budget's premium starts at four times the RCU-hour price and grows fourfold: geometric
+# steps reach a premium that changes the sizing within MAX_ROUNDS, whatever the prices.
+BUDGET_PREMIUM_GROWTH = 4
+# With free clusters or free capacity the cost model cannot rank boosts: stand-in prices that
+# only break ties (an RCU-hour a hundred-thousandth of a cluster-hour).
+FREE_CLUSTER_HOUR_PRICE = 1.0
+FREE_RCU_PRICE_DIVISOR = 100_000
+# Packing deals the tables at most this many times, with more pipelines after each deal that
+# leaves a slot past the window: a bound on planning time (the best deal is kept).
+PACKING_DEALS = 8
+# Once every slot is in use, each deal adds this share of pipelines (at least one): more only
+# help where the table limit per pipeline binds, and a small step keeps their bootstraps few.
+PIPELINE_GROWTH_SHARE = 0.02
+# Rounding the percent down can leave a boost a second slower than sized: add an RCU at a time,
+# at most this many times (a bound on the loop; it stops as soon as the read is fast enough).
+RCU_NUDGES = 8
+# A read time shown in a reason is capped here, so that "never" reads as a very long time.
+LONGEST_SHOWN_SECONDS = 10**9
+
+
+def round_up(value: float) -> int:
+    """A count of whole seconds, RCU, billed hours or pipelines: rounded up, so that no estimate
+    is short of time or capacity and no boost is short of the rate it was sized for.
+
+    >>> round_up(2.0), round_up(2.000001), round_up(0)
+    (2, 3, 0)
+    """
+    return math.ceil(value)
+
+
+def billed_cluster_seconds(seconds: int) -> int:
+    """Seconds EMR bills for a cluster that runs ``seconds``: per second, at least one minute.
+
+    >>> billed_cluster_seconds(10), billed_cluster_seconds(3900)
+    (60, 3900)
+    """
+    return max(EMR_MINIMUM_BILLED_SECONDS, seconds)
+
+
+def billed_capacity_hours(held_seconds: float) -> int:
+    """Hours DynamoDB bills for capacity held ``held_seconds``: every started hour, at least one.
+
+    >>> billed_capacity_hours(1), billed_capacity_hours(3600), billed_capacity_hours(3601)
+    (1, 1, 2)
+    """
+    return max(1, round_up(held_seconds / CAPACITY_BILLING_SECONDS))
+
+
+def boost_rcu_hours(extra_rcu: int, held_seconds: float) -> int:
+    """RCU-hours billed for a boost of ``extra_rcu`` held ``held_seconds``.
+
+    >>> boost_rcu_hours(1000, 3300), boost_rcu_hours(1000, 3700)
+    (1000, 2000)
+    """
+    return extra_rcu * billed_capacity_hours(held_seconds)
+
+
+class BoostHold(NamedTuple):
+    """One boost of a pipeline, in seconds from the pipeline's start.
+
+    Data Pipeline raises no capacity per table, so a boost is raised before its pipeline starts
+    and lowered when its table ends; its table's turn comes at ``starts_after_seconds``.
+    """
+
+    starts_after_seconds: int
+    ends_after_seconds: int
+    extra_rcu: int
+
+
+@dataclass(frozen=True, slots=True)
+class CostModel:
+    """Unit prices and AWS's billing rules: the one cost model of sizing, scheduling and the estimate.
+
+    The search sizes boosts at shadow prices (cluster time or capacity made dearer while it is
+    scarce) and ranks its rounds, and the plan reports its estimate, at the list prices.
+
+    >>> model = CostModel(cluster_hour_usd=0.48, rcu_hour_usd=0.00013)
+    >>> round(model.cluster_usd(1800), 4), round(model.rcu_usd(1000), 4)
+    (0.24, 0.13)
+    """
+
+    cluster_hour_usd: float
+    rcu_hour_usd: float
+    on_demand_read_million_usd: float = 0.0
+
+    @classmethod
+    def at(cls, prices: Prices) -> CostModel:
+        """The model at a plan's list prices."""
+        return cls(prices.cluster_hour_usd, prices.rcu_hour_usd, prices.on_demand_read_million_usd)
+
+    @property
+    def cluster_second_usd(self) -> float:
+        """One cluster for one second."""
+        return self.cluster_hour_usd / HOUR
+
+    def cluster_usd(self, seconds: float) -> float:
+        """Clusters running ``seconds`` in all (already billed: see :func:`billed_cluster_seconds`)."""
+        return seconds / HOUR * self.cluster_hour_usd
+
+    def rcu_usd(self, rcu_hours: float) -> float:
+        """``rcu_hours`` of provisioned read capacity."""
+        return rcu_hours * self.rcu_hour_usd
+
+    def on_demand_usd(self, read_units: float) -> float:
+        """``read_units`` on-demand read request units."""
+        return read_units / READ_UNITS_PER_PRICE * self.on_demand_read_million_usd
+
+    def cheapest_read_seconds(self, rcu_seconds: float, billed_hours: int) -> float:
+        """The read time whose boost, held for ``billed_hours``, costs least with its cluster time.
+
+        Reading ``rcu_seconds`` in ``t`` seconds takes a boost of ``rcu_seconds / t`` and costs
+        ``cluster price x t + RCU price x billed_hours x rcu_seconds / t``, least at
+        ``t = sqrt(RCU price x billed_hours x rcu_seconds / cluster price per second)``.
+
+        >>> round(CostModel(cluster_hour_usd=0.48, rcu_hour_usd=0.00013).cheapest_read_seconds(3.6e6, 1))
+        1873
+        """
+        return math.sqrt(self.rcu_hour_usd * billed_hours * rcu_seconds / self.cluster_second_usd)
+
+
+@dataclass(slots=True)
+class NightBill:
+    """What the night is billed for, before prices: the quantities of :class:`CostModel`'s units."""
+
+    cluster_seconds: int = 0
+    extra_rcu_hours: int = 0
+    # Boosts held while their tables wait for their turn in the pipeline.
+    waiting_rcu_seconds: int = 0
+    on_demand_read_units: float = 0.0
+
+    def add_pipeline(self, seconds: int, holds: Iterable[BoostHold]) -> None:
+        """One pipeline's cluster, running ``seconds``, and its boosts."""
+        self.cluster_seconds += billed_cluster_seconds(seconds)
+        for hold in holds:
+            self.extra_rcu_hours += boost_rcu_hours(hold.extra_rcu, hold.ends_after_seconds)
+            self.waiting_rcu_seconds += hold.extra_rcu * hold.starts_after_seconds
+
+    def pipeline_usd(self, model: CostModel) -> float:
+        """What the clusters and the boosts cost: all the planner's choices can change."""
+        return model.cluster_usd(self.cluster_seconds) + model.rcu_usd(self.extra_rcu_hours)
 
 
 def estimate_seconds(size_bytes: int, read_capacity_units: float, percent: float, bytes_per_rcu_second: float) -> int:
@@ -163,7 +314,14 @@ def minimum_boost(original_rcu: int) -> int:
     return extra
 
 
-def boosted_capacity(original_rcu: int, extra_rcu: int) -> tuple[int, float]:
+class BoostedCapacity(NamedTuple):
+    """A boosted table's read capacity, and the share of it the backup may read."""
+
+    read_capacity_units: int
+    read_throughput_percent: float
+
+
+def boosted_capacity(original_rcu: int, extra_rcu: int) -> BoostedCapacity:
     """The RCU and readThroughputPercent that give a backup ``extra_rcu`` on top of the table's own.
 
     The percent is rounded down (to 6 decimals, and below 0.9 here because ``1000 * (1 - 0.9)``
@@ -172,7 +330,7 @@ def boosted_capacity(original_rcu: int, extra_rcu: int) -> tuple[int, float]:
     boosted to 1,000) gives the backup 900 RCU and the application its 100:
 
     >>> boosted_capacity(100, 900)
-    (1000, 0.899999)
+    BoostedCapacity(read_capacity_units=1000, read_throughput_percent=0.899999)
     >>> rcu, percent = boosted_capacity(7, 3)
     >>> rcu * (1 - percent) >= 7
     True
@@ -181,7 +339,7 @@ def boosted_capacity(original_rcu: int, extra_rcu: int) -> tuple[int, float]:
     to 0.1 would let the export take more than the boost, from the application; instead the boost
     grows to :func:`minimum_boost` (the returned RCU then adds more than ``extra_rcu``):
 
-    >>> boosted_capacity(1000, 50)   # 50 / 1,050 would be 0.047
+    >>> tuple(boosted_capacity(1000, 50))   # 50 / 1,050 would be 0.047
     (1112, 0.100719)
     """
     if extra_rcu <= 0:
@@ -191,7 +349,7 @@ def boosted_capacity(original_rcu: int, extra_rcu: int) -> tuple[int, float]:
     if percent < MIN_READ_THROUGHPUT_PERCENT:
         extra = minimum_boost(original_rcu)
         percent = _share(original_rcu, extra)
-    return original_rcu + extra, min(MAX_READ_THROUGHPUT_PERCENT, percent)
+    return BoostedCapacity(original_rcu + extra, min(MAX_READ_THROUGHPUT_PERCENT, percent))
 
 
 def on_demand_read_units(size_bytes: int) -> float:
@@ -219,61 +377,75 @@ def estimate_cost(batches: Sequence[Batch], prices: Prices) -> CostEstimate:
     >>> cost.emr_cluster_hours, cost.extra_rcu_hours, cost.waiting_rcu_hours
     (1.0833, 2000.0, 166.7)
     """
-    cluster_seconds = 0
-    rcu_hours = 0
-    waiting_rcu_seconds = 0
-    read_units = 0.0
+    bill = NightBill()
     for batch in batches:
         if batch.engine != "datapipeline":
             continue
-        cluster_seconds += max(EMR_MINIMUM_BILLED_SECONDS, batch.estimated_seconds)
+        bill.add_pipeline(batch.estimated_seconds, boost_holds(batch))
         for table in batch.tables:
-            if table.boosted:
-                hold = table.start_offset_seconds + table.estimated_seconds
-                rcu_hours += table.extra_read_capacity_units * max(1, math.ceil(hold / CAPACITY_BILLING_SECONDS))
-                waiting_rcu_seconds += table.extra_read_capacity_units * table.start_offset_seconds
-            elif table.on_demand:
-                read_units += on_demand_read_units(table.size_bytes)
-    cluster_hours = cluster_seconds / HOUR
-    emr_usd = cluster_hours * prices.cluster_hour_usd
-    rcu_usd = rcu_hours * prices.rcu_hour_usd
-    on_demand_usd = read_units / 1_000_000 * prices.on_demand_read_million_usd
+            if table.on_demand:
+                bill.on_demand_read_units += on_demand_read_units(table.size_bytes)
+    model = CostModel.at(prices)
+    emr_usd = model.cluster_usd(bill.cluster_seconds)
+    rcu_usd = model.rcu_usd(bill.extra_rcu_hours)
+    on_demand_usd = model.on_demand_usd(bill.on_demand_read_units)
     return CostEstimate(
-        emr_cluster_hours=round(cluster_hours, 4),
-        extra_rcu_hours=float(rcu_hours),
+        emr_cluster_hours=round(bill.cluster_seconds / HOUR, 4),
+        extra_rcu_hours=float(bill.extra_rcu_hours),
         emr_usd=round(emr_usd, 4),
         rcu_usd=round(rcu_usd, 4),
-        on_demand_read_units=round(read_units),
+        on_demand_read_units=round(bill.on_demand_read_units),
         on_demand_read_usd=round(on_demand_usd, 4),
-        waiting_rcu_hours=round(waiting_rcu_seconds / HOUR, 1),
-        waiting_rcu_usd=round(waiting_rcu_seconds / HOUR * prices.rcu_hour_usd, 4),
+        waiting_rcu_hours=round(bill.waiting_rcu_seconds / HOUR, 1),
+        waiting_rcu_usd=round(model.rcu_usd(bill.waiting_rcu_seconds / HOUR), 4),
         total_usd=round(emr_usd + rcu_usd + on_demand_usd, 4),
         prices=prices,
     )
 
 
-def extra_rcu_timeline(batches: Sequence[Batch]) -> list[tuple[int, int]]:
-    """``(second, extra RCU held from then on)`` at every change, boosts held as the cost model says.
+def boost_holds(batch: Batch) -> list[BoostHold]:
+    """The boosts of one pipeline, as the cost model holds them: from its start to each table's end.
+
+    >>> t = PlannedTable(name="big", size_bytes=1, original_read_capacity_units=100,
+    ...                  read_capacity_units=300, read_throughput_percent=0.66,
+    ...                  start_offset_seconds=600, estimated_seconds=100)
+    >>> boost_holds(Batch(id="b0001", estimated_seconds=700, tables=[t]))
+    [BoostHold(starts_after_seconds=600, ends_after_seconds=700, extra_rcu=200)]
+    """
+    return [
+        BoostHold(t.start_offset_seconds, t.start_offset_seconds + t.estimated_seconds, t.extra_read_capacity_units)
+        for t in batch.tables
+        if t.boosted
+    ]
+
+
+class HeldExtra(NamedTuple):
+    """From ``second`` on (until the next change), ``extra_rcu`` of boosts are held."""
+
+    second: int
+    extra_rcu: int
+
+
+def extra_rcu_timeline(batches: Sequence[Batch]) -> list[HeldExtra]:
+    """The extra RCU held at every change, boosts held as the cost model says.
 
     >>> t = PlannedTable(name="big", size_bytes=1, original_read_capacity_units=100,
     ...                  read_capacity_units=300, read_throughput_percent=0.66,
     ...                  start_offset_seconds=600, estimated_seconds=100)
     >>> extra_rcu_timeline([Batch(id="b0001", start_seconds=50, estimated_seconds=700, tables=[t])])
-    [(50, 200), (750, 0)]
+    [HeldExtra(second=50, extra_rcu=200), HeldExtra(second=750, extra_rcu=0)]
     """
     deltas: dict[int, int] = {}
     for batch in batches:
-        for table in batch.tables:
-            extra = table.extra_read_capacity_units
-            if extra:
-                end = batch.start_seconds + table.start_offset_seconds + table.estimated_seconds
-                deltas[batch.start_seconds] = deltas.get(batch.start_seconds, 0) + extra
-                deltas[end] = deltas.get(end, 0) - extra
+        for hold in boost_holds(batch):
+            end = batch.start_seconds + hold.ends_after_seconds
+            deltas[batch.start_seconds] = deltas.get(batch.start_seconds, 0) + hold.extra_rcu
+            deltas[end] = deltas.get(end, 0) - hold.extra_rcu
     held = 0
     timeline = []
     for second in sorted(deltas):
         held += deltas[second]
-        timeline.append((second, held))
+        timeline.append(HeldExtra(second, held))
     return timeline
 
 
@@ -283,7 +455,7 @@ def peak_extra_rcu(batches: Sequence[Batch]) -> int:
     >>> peak_extra_rcu([])
     0
     """
-    return max((held for _, held in extra_rcu_timeline(batches)), default=0)
+    return max((level.extra_rcu for level in extra_rcu_timeline(batches)), default=0)
 
 
 def tables_past_window(plan: Plan) -> list[str]:
@@ -352,25 +524,56 @@ class _Table:
 
 @dataclass(slots=True)
 class _Batch:
+    """One pipeline while the planner works on it."""
+
     tables: list[_Table] = field(default_factory=list)
     seconds: int = 0  # EMR bootstrap + tables
     extra: int = 0  # boosts held when it starts
-    holds: list[tuple[int, int]] = field(default_factory=list)  # (end from the batch's start, extra RCU)
+    holds: list[BoostHold] = field(default_factory=list)
     start: int = 0
 
 
 @dataclass(slots=True)
 class _Slot:
+    """One of the pipelines allowed at once: its pipelines run back to back."""
+
     batches: list[_Batch]
     solo: bool = False
 
 
+class _Choice(NamedTuple):
+    """One table's sizing in a round, kept because the next round's sizing changes the table."""
+
+    extra: int
+    rcu: int
+    percent: float
+    length: int  # activity bootstrap + read time
+    solo: bool
+
+
+class _Sizing(NamedTuple):
+    """A boost and what it gives: capacity, share, and the read time."""
+
+    extra: int
+    rcu: int
+    percent: float
+    seconds: int
+
+
+class _Placed(NamedTuple):
+    """One pipeline of a round: its slot, its start, and its tables (their indexes)."""
+
+    slot: int
+    start: int
+    members: list[int]
+
+
 @dataclass(slots=True)
 class _Attempt:
-    """One round's plan: per table (extra, rcu, percent, length, solo); per batch (slot, start, tables)."""
+    """One round's plan: each table's sizing and each pipeline's place."""
 
-    choices: list[tuple[int, int, float, int, bool]]
-    batches: list[tuple[int, int, list[int]]]
+    choices: list[_Choice]
+    batches: list[_Placed]
     late: int  # tables (not solo) that end past the window
     time_use: float  # pipeline-seconds used / what the slots offer in the window
     budget_use: float  # extra RCU-seconds held / what the budget offers in the window
@@ -403,29 +606,7 @@ def plan_batches(
     >>> tables_past_window(plan), plan.cost.total_usd > 0
     ([], True)
     """
-    skipped_out = list(skipped)
-    seen: set[str] = {s.name for s in skipped_out}
-    pipeline_tables: list[_Table] = []
-    export_tables: list[TableSnapshot] = []
-    for snapshot in sorted(tables, key=lambda t: t.name):
-        if snapshot.name in seen:
-            skipped_out.append(SkippedTable(name=snapshot.name, reason="listed more than once"))
-            continue
-        seen.add(snapshot.name)
-        if snapshot.engine == "export":
-            export_tables.append(snapshot)
-            continue
-        table = _working_table(len(pipeline_tables), snapshot, settings)
-        if table is None:
-            skipped_out.append(
-                SkippedTable(
-                    name=snapshot.name,
-                    reason="has data but no read capacity, and the extra-RCU budget is 0: it cannot be read",
-                )
-            )
-            continue
-        pipeline_tables.append(table)
-
+    pipeline_tables, export_tables, skipped_out = _intake(tables, settings, skipped)
     attempt = _search(pipeline_tables, settings) if pipeline_tables else None
     batches = _emit_batches(pipeline_tables, attempt, export_tables, settings)
     flagged = _flags(pipeline_tables, attempt, batches, settings)
@@ -448,6 +629,41 @@ def plan_batches(
     return plan.model_copy(update={"lower_bound": plan.lower_bound.model_copy(update={"cost_usd": cheapest})})
 
 
+class _Intake(NamedTuple):
+    """The tables as the planner takes them: pipeline tables, native exports, and the skipped."""
+
+    pipeline: list[_Table]
+    exports: list[TableSnapshot]
+    skipped: list[SkippedTable]
+
+
+def _intake(tables: Sequence[TableSnapshot], settings: PlannerSettings, skipped: Sequence[SkippedTable]) -> _Intake:
+    """Sort the tables by name, skip duplicates and the unreadable, and set the exports apart."""
+    skipped_out = list(skipped)
+    seen: set[str] = {s.name for s in skipped_out}
+    pipeline_tables: list[_Table] = []
+    export_tables: list[TableSnapshot] = []
+    for snapshot in sorted(tables, key=lambda t: t.name):
+        if snapshot.name in seen:
+            skipped_out.append(SkippedTable(name=snapshot.name, reason="listed more than once"))
+            continue
+        seen.add(snapshot.name)
+        if snapshot.engine == "export":
+            export_tables.append(snapshot)
+            continue
+        table = _working_table(len(pipeline_tables), snapshot, settings)
+        if table is None:
+            skipped_out.append(
+                SkippedTable(
+                    name=snapshot.name,
+                    reason="has data but no read capacity, and the extra-RCU budget is 0: it cannot be read",
+                )
+            )
+            continue
+        pipeline_tables.append(table)
+    return _Intake(pipeline_tables, export_tables, skipped_out)
+
+
 def cost_lower_bound(tables: Sequence[_Table], settings: PlannerSettings, late_allowed: int) -> float:
     """The least a plan of these tables can cost with at most ``late_allowed`` tables late.
 
@@ -457,19 +673,23 @@ def cost_lower_bound(tables: Sequence[_Table], settings: PlannerSettings, late_a
     whatever the boost), for all of them but the ``late_allowed`` with the largest needs; and the
     on-demand tables' read requests, which do not depend on the plan.
     """
-    prices = settings.prices
-    clusters = math.ceil(len(tables) / settings.max_tables_per_pipeline)
+    model = CostModel.at(settings.prices)
+    clusters = round_up(len(tables) / settings.max_tables_per_pipeline)
     # Every table kept has a finite fastest time (one with none is skipped before planning).
     reading = sum(seconds for t in tables if math.isfinite(seconds := fastest_seconds(t, settings)))
-    cluster_usd = (clusters * settings.emr_bootstrap_seconds + reading) / HOUR * prices.cluster_hour_usd
-    window, boot = settings.window_seconds, settings.emr_bootstrap_seconds
-    needs = sorted(
-        t.rcu_seconds for t in tables if boot + settings.activity_bootstrap_seconds + t.base_seconds > window
-    )
+    cluster_usd = model.cluster_usd(clusters * settings.emr_bootstrap_seconds + reading)
+    needs = sorted(t.rcu_seconds for t in _needing_boosts(tables, settings))
     boosted = needs[: max(0, len(needs) - late_allowed)]
-    rcu_usd = sum(boosted) / HOUR * prices.rcu_hour_usd
+    # Held only while read and billed by the second: no plan's boosts cost less.
+    rcu_usd = model.rcu_usd(sum(boosted) / HOUR)
     read_units = sum(on_demand_read_units(t.size) for t in tables if t.on_demand)
-    return round(cluster_usd + rcu_usd + read_units / 1_000_000 * prices.on_demand_read_million_usd, 4)
+    return round(cluster_usd + rcu_usd + model.on_demand_usd(read_units), 4)
+
+
+def _needing_boosts(tables: Iterable[_Table], settings: PlannerSettings) -> list[_Table]:
+    """The tables that end past the window unboosted, even first in a pipeline started at once."""
+    lead = settings.emr_bootstrap_seconds + settings.activity_bootstrap_seconds
+    return [t for t in tables if lead + t.base_seconds > settings.window_seconds]
 
 
 def fastest_seconds(table: _Table, settings: PlannerSettings) -> float:
@@ -477,10 +697,19 @@ def fastest_seconds(table: _Table, settings: PlannerSettings) -> float:
     fastest rate it may have (its own share, or the largest boost the table maximum and the
     budget allow, whichever is faster)."""
     boost = table.max_extra if table.max_extra >= table.min_extra else 0
-    rate = max(table.free_rate, float(boost)) * settings.bytes_per_rcu_second
+    rcu = max(table.free_rate, float(boost))
     if table.size == 0:
         return float(settings.activity_bootstrap_seconds)
-    return settings.activity_bootstrap_seconds + (math.ceil(table.size / rate) if rate > 0 else math.inf)
+    if rcu <= 0:
+        return math.inf
+    return settings.activity_bootstrap_seconds + estimate_seconds(table.size, rcu, 1.0, settings.bytes_per_rcu_second)
+
+
+class _Lateness(NamedTuple):
+    """Tables one limit forces past the window, and the reason with its numbers."""
+
+    late: int
+    reason: str
 
 
 def lateness_lower_bound(tables: Sequence[_Table], settings: PlannerSettings) -> LowerBound:
@@ -496,17 +725,20 @@ def lateness_lower_bound(tables: Sequence[_Table], settings: PlannerSettings) ->
       need at least their fastest times, so at most the tables whose fastest times are the
       smallest and add up to that much can end in time.
 
-    A third bounds the tables too slow to end in time unboosted: their boosts, held while they
-    read, need RCU-hours the budget may not hold (:func:`_late_by_budget`). The bound is the larger
-    of the two counts, plus the tables late alone. It may be below what a plan can reach (the two
-    limits bind together, and boosts are held from their batch's start); it is never above it.
+    A third bounds the tables too slow to end in time unboosted: their boosts need RCU-hours the
+    budget may not hold (:func:`_late_by_budget`). How many depends on how long a boost is held,
+    so the bound is given twice: ``late_tables`` for boosts held from their pipeline's start to
+    their table's end, as Data Pipeline needs (it raises no capacity per table), and
+    ``late_tables_if_boosts_held_only_while_read`` for boosts raised when their table's read
+    starts. Each is the larger of the slot and budget counts, plus the tables late alone. A bound
+    may be below what a plan can reach (the limits bind together); it is never above it.
 
     >>> from hippolyte.models import PlannerSettings, TableSnapshot
     >>> settings = PlannerSettings(window_seconds=3600, max_concurrent_pipelines=1, max_extra_rcu=0)
     >>> tables = [TableSnapshot(name=f"table-{i}", read_capacity_units=1000, size_bytes=2**31) for i in range(6)]
     >>> bound = lateness_lower_bound([_working_table(i, t, settings) for i, t in enumerate(tables)], settings)
-    >>> bound.late_tables
-    1
+    >>> bound.late_tables, bound.late_tables_if_boosts_held_only_while_read
+    (1, 1)
     >>> print(bound.reasons[0][:70])
     1 more: a limit of 1 pipeline at once gives tables at most 50 min 00 s
     """
@@ -515,49 +747,88 @@ def lateness_lower_bound(tables: Sequence[_Table], settings: PlannerSettings) ->
     alone = {name for name, seconds in fastest.items() if boot + seconds > window}
     reasons = [
         f"{table.name}: {decimal_size(table.size)} at its fastest ({_rate(table)}) needs "
-        f"{_duration(int(min(fastest[table.name], 10**9)))} after a {_duration(boot)} cluster bootstrap; "
-        f"the window is {_duration(window)}"
+        f"{_duration(int(min(fastest[table.name], LONGEST_SHOWN_SECONDS)))} after a {_duration(boot)} "
+        f"cluster bootstrap; the window is {_duration(window)}"
         for table in sorted(tables, key=lambda t: t.name)
         if table.name in alone
     ]
     slot_time = settings.max_concurrent_pipelines * max(0, window - boot)
     could = sorted(seconds for name, seconds in fastest.items() if name not in alone)
-    by_slots = len(could) - most_that_fit(could, slot_time)
-    by_budget = _late_by_budget([t for t in tables if t.name not in alone], settings)
-    if by_budget[0] > by_slots:
-        return LowerBound(late_tables=len(alone) + by_budget[0], reasons=[*reasons, by_budget[1]])
-    if by_slots:
-        reasons.append(
-            f"{by_slots} more: a limit of {settings.max_concurrent_pipelines} pipeline"
-            f"{'' if settings.max_concurrent_pipelines == 1 else 's'} at once gives tables at most "
-            f"{_duration(int(slot_time))} in the window after their clusters' bootstrap, and the "
-            f"{len(could)} tables that could end in time need {_duration(int(sum(could)))} at their fastest"
-        )
-    return LowerBound(late_tables=len(alone) + by_slots, reasons=reasons)
+    by_slots = _Lateness(
+        len(could) - most_that_fit(could, slot_time),
+        f"a limit of {settings.max_concurrent_pipelines} pipeline"
+        f"{'' if settings.max_concurrent_pipelines == 1 else 's'} at once gives tables at most "
+        f"{_duration(int(slot_time))} in the window after their clusters' bootstrap, and the "
+        f"{len(could)} tables that could end in time need {_duration(int(sum(could)))} at their fastest",
+    )
+    in_reach = [t for t in tables if t.name not in alone]
+    while_read = _late_by_budget(in_reach, settings, held_from_pipeline_start=False)
+    from_start = _late_by_budget(in_reach, settings, held_from_pipeline_start=True)
+    # Holding a boost longer never lets more tables end in time: the larger count binds.
+    held = from_start if from_start.late > while_read.late else while_read
+    late, why = _binding(len(alone), reasons, by_slots, held)
+    late_if_read, why_if_read = _binding(len(alone), reasons, by_slots, while_read)
+    return LowerBound(
+        late_tables=late,
+        reasons=why,
+        late_tables_if_boosts_held_only_while_read=late_if_read,
+        reasons_if_boosts_held_only_while_read=why_if_read,
+    )
 
 
-def _late_by_budget(tables: Sequence[_Table], settings: PlannerSettings) -> tuple[int, str]:
+def _binding(alone: int, reasons: list[str], by_slots: _Lateness, by_budget: _Lateness) -> tuple[int, list[str]]:
+    """The bound from the tables late alone and the binding one of the slots and the budget."""
+    binding = by_budget if by_budget.late > by_slots.late else by_slots
+    if not binding.late:
+        return alone, list(reasons)
+    return alone + binding.late, [*reasons, f"{binding.late} more: {binding.reason}"]
+
+
+def _late_by_budget(
+    tables: Sequence[_Table], settings: PlannerSettings, *, held_from_pipeline_start: bool
+) -> _Lateness:
     """How many of ``tables`` the extra-RCU budget leaves late, and why.
 
     A table too slow to end in time unboosted must be boosted, and a boost of ``e`` RCU reads it in
     ``size / (e x bytes per RCU-second)`` seconds: whatever ``e``, the boost held while it reads
-    adds up to ``size / bytes per RCU-second`` RCU-seconds. Held at once they never pass the
-    budget, and reading happens after a cluster's bootstrap and an activity's, so the budget holds
-    at most ``budget x (window - bootstraps)`` RCU-seconds for all of them: the tables with the
-    smallest needs that fit are the most that can end in time.
+    adds up to ``size / bytes per RCU-second`` RCU-seconds. Held at once the boosts never pass the
+    budget, so the tables with the smallest needs that fit in what the budget holds are the most
+    that can end in time.
+
+    Held only while read: reading happens after a cluster's bootstrap and an activity's, so the
+    budget holds at most ``budget x (window - bootstraps)`` RCU-seconds. Held from the pipeline's
+    start: the budget holds ``budget x window``, and each boost is also held through those
+    bootstraps, at least at the least boost that reads its table in the time left (and never
+    below the table's smallest legal boost).
     """
-    window, boot = settings.window_seconds, settings.emr_bootstrap_seconds
-    reading = max(0, window - boot - settings.activity_bootstrap_seconds)
-    need = sorted(t.rcu_seconds for t in tables if boot + settings.activity_bootstrap_seconds + t.base_seconds > window)
-    held = settings.max_extra_rcu * reading
-    late = len(need) - most_that_fit(need, held)
-    reason = (
-        f"{late} more: the {settings.max_extra_rcu:,} extra-RCU budget holds at most "
-        f"{held / HOUR:,.0f} RCU-hours of boosts in the {_duration(reading)} tables can be read, and the "
-        f"{len(need)} tables too slow to end in time unboosted need {sum(need) / HOUR:,.0f} RCU-hours "
-        "of boost at the least"
-    )
-    return late, reason
+    window = settings.window_seconds
+    lead = settings.emr_bootstrap_seconds + settings.activity_bootstrap_seconds
+    reading = max(0, window - lead)
+    needing = _needing_boosts(tables, settings)
+    budget = settings.max_extra_rcu
+    if held_from_pipeline_start:
+        # Tables in reach can be read in the time left, so ``reading`` is positive when any needs a boost.
+        needs = sorted(t.rcu_seconds + max(float(t.min_extra), t.rcu_seconds / max(1, reading)) * lead for t in needing)
+        room = budget * window
+    else:
+        needs = sorted(t.rcu_seconds for t in needing)
+        room = budget * reading
+    late = len(needs) - most_that_fit(needs, room)
+    if held_from_pipeline_start:
+        reason = (
+            "boosts are held from their pipeline's start, through its cluster's and their activity's "
+            f"bootstraps ({_duration(lead)}) as well as the read; the {budget:,} extra-RCU budget holds at most "
+            f"{room / HOUR:,.0f} RCU-hours of boosts in the {_duration(window)} window, and the {len(needs)} "
+            f"tables too slow to end in time unboosted need {sum(needs) / HOUR:,.0f} RCU-hours of boost at "
+            "the least, bootstraps included"
+        )
+    else:
+        reason = (
+            f"the {budget:,} extra-RCU budget holds at most {room / HOUR:,.0f} RCU-hours of boosts in the "
+            f"{_duration(reading)} tables can be read, and the {len(needs)} tables too slow to end in time "
+            f"unboosted need {sum(needs) / HOUR:,.0f} RCU-hours of boost at the least"
+        )
+    return _Lateness(late, reason)
 
 
 def most_that_fit(needs: Sequence[float], room: float) -> int:
@@ -596,6 +867,7 @@ def decimal_size(size_bytes: int) -> str:
 
 
 def _working_table(index: int, snapshot: TableSnapshot, settings: PlannerSettings) -> _Table | None:
+    """The planner's record of one table, or None when it has data and no way to be read."""
     bps = settings.bytes_per_rcu_second
     on_demand = snapshot.on_demand
     if on_demand:
@@ -604,12 +876,8 @@ def _working_table(index: int, snapshot: TableSnapshot, settings: PlannerSetting
     else:
         own, percent = snapshot.read_capacity_units, settings.read_throughput_percent
     free_rate = own * percent
-    if snapshot.size_bytes == 0:
-        base = 0.0
-    elif free_rate > 0:
-        base = float(math.ceil(snapshot.size_bytes / (free_rate * bps)))
-    else:
-        base = math.inf
+    readable = snapshot.size_bytes == 0 or free_rate > 0
+    base = float(estimate_seconds(snapshot.size_bytes, own, percent, bps)) if readable else math.inf
     max_extra = 0 if on_demand else max(0, min(settings.table_max_rcu - own, settings.max_extra_rcu))
     # A boost must read faster than the table's own share, and carry a share of at least 0.1.
     min_extra = max(math.floor(free_rate) + 1, minimum_boost(own))
@@ -634,21 +902,15 @@ def _working_table(index: int, snapshot: TableSnapshot, settings: PlannerSetting
 # --------------------------------------------------------------------------------------------
 
 
-def _size_all(
-    tables: Iterable[_Table],
-    settings: PlannerSettings,
-    cluster_price: float,
-    rcu_price: float,
-    boost_any: bool,
-) -> None:
-    """Choose each table's boost by the (shadow-)priced cost; see the module docstring."""
+def _size_all(tables: Iterable[_Table], settings: PlannerSettings, model: CostModel, boost_any: bool) -> None:
+    """Choose each table's boost by the cost ``model`` (at shadow prices); see the module docstring."""
     window = settings.window_seconds
     boot = settings.emr_bootstrap_seconds
     act = settings.activity_bootstrap_seconds
     room = window - boot - act  # the longest read that fits, first in a pipeline started at 0
     threshold = settings.min_boosted_seconds
-    max_hours = max(1, math.ceil(window / HOUR))
-    per_second = cluster_price / HOUR
+    # A boost held inside the window is billed for at most this many hours.
+    max_hours = billed_capacity_hours(window)
     for table in tables:
         base = table.base_seconds
         fits = base <= room
@@ -658,11 +920,10 @@ def _size_all(
         if boostable and (not fits or boost_any or base > threshold):
             extra, longest = _cheapest_boost(
                 table,
+                model,
                 room=room,
                 lead=boot + act,
                 max_hours=max_hours,
-                per_second=per_second,
-                rcu_price=rcu_price,
                 unboosted_seconds=base if fits else None,
             )
         solo = False
@@ -676,41 +937,48 @@ def _size_all(
         table.length = act + table.seconds
 
 
+class _Boost(NamedTuple):
+    """A boost (0: none) and the longest its read may take, to stay inside its billed hours."""
+
+    extra: int
+    longest: float
+
+
 def _cheapest_boost(
     table: _Table,
+    model: CostModel,
     *,
     room: int,
     lead: int,
     max_hours: int,
-    per_second: float,
-    rcu_price: float,
     unboosted_seconds: float | None,
-) -> tuple[int, float]:
-    """The cheapest boost that fits ``room`` and the longest read it may take (to stay in its billed hours).
+) -> _Boost:
+    """The cheapest boost that fits ``room``, by the cost ``model``: its read time on the cluster
+    and its RCU-hours, held for each whole number of billed hours in turn.
 
-    Returns ``(0, room)`` when unboosted is cheaper, or when no boost fits. ``lead`` is what runs
-    before the table in its pipeline (bootstrap and its own activity bootstrap): the boost is
+    Returns ``_Boost(0, room)`` when unboosted is cheaper, or when no boost fits. ``lead`` is what
+    runs before the table in its pipeline (bootstrap and its own activity bootstrap): the boost is
     held from the pipeline's start.
     """
     need = table.rcu_seconds
     min_extra = table.min_extra
-    best_cost = per_second * unboosted_seconds if unboosted_seconds is not None else math.inf
-    best: tuple[int, float] = (0, room)
+    best_cost = model.cluster_usd(unboosted_seconds) if unboosted_seconds is not None else math.inf
+    best = _Boost(0, room)
     # Quick rejection: any boost costs at least min_extra RCU for one billed hour.
-    if min_extra > table.max_extra or rcu_price * min_extra >= best_cost:
+    if min_extra > table.max_extra or model.rcu_usd(min_extra) >= best_cost:
         return best
     fastest = need / table.max_extra
     slowest = need / min_extra
     for hours in range(1, max_hours + 1):
-        longest = min(room, hours * HOUR - lead, slowest)
+        longest = min(room, hours * CAPACITY_BILLING_SECONDS - lead, slowest)
         if longest < fastest or longest <= 0:
             continue
-        ideal = math.sqrt(rcu_price * hours * need / per_second) if per_second > 0 else longest
+        ideal = model.cheapest_read_seconds(need, hours) if model.cluster_hour_usd > 0 else longest
         seconds = min(max(ideal, fastest), longest)
-        extra = min(table.max_extra, max(min_extra, math.ceil(need / seconds)))
-        cost = per_second * math.ceil(need / extra) + rcu_price * extra * hours
+        extra = min(table.max_extra, max(min_extra, round_up(need / seconds)))
+        cost = model.cluster_usd(round_up(need / extra)) + model.rcu_usd(extra * hours)
         if cost < best_cost:
-            best_cost, best = cost, (extra, longest)
+            best_cost, best = cost, _Boost(extra, longest)
         if ideal <= longest:
             break  # once the optimum lies inside this many hours, more billed hours only cost more
     return best
@@ -721,17 +989,17 @@ def _apply(table: _Table, extra: int, longest: float, settings: PlannerSettings)
     table.extra, table.rcu, table.percent, table.seconds = _capacity(table, extra, longest, settings)
 
 
-def _capacity(table: _Table, extra: int, longest: float, settings: PlannerSettings) -> tuple[int, int, float, int]:
-    """``(extra, rcu, percent, read seconds)`` for a boost of ``extra`` RCU (0: none)."""
+def _capacity(table: _Table, extra: int, longest: float, settings: PlannerSettings) -> _Sizing:
+    """The capacity, share and read time a boost of ``extra`` RCU (0: none) gives the table."""
     if extra <= 0:
         if table.on_demand:
             rcu, percent = settings.on_demand_assumed_rcu, settings.on_demand_read_throughput_percent
         else:
             rcu, percent = table.original_rcu, settings.read_throughput_percent
-        return 0, rcu, percent, 0 if table.size == 0 else int(table.base_seconds)
+        return _Sizing(0, rcu, percent, 0 if table.size == 0 else int(table.base_seconds))
     # Read times are whole seconds (and at least one for a table with data).
-    longest = math.ceil(longest) if longest != math.inf else longest
-    for _ in range(8):
+    longest = round_up(longest) if longest != math.inf else longest
+    for _ in range(RCU_NUDGES):
         rcu, boosted_percent = boosted_capacity(table.original_rcu, extra)
         extra = rcu - table.original_rcu
         seconds = estimate_seconds(table.size, rcu, boosted_percent, settings.bytes_per_rcu_second)
@@ -741,7 +1009,7 @@ def _capacity(table: _Table, extra: int, longest: float, settings: PlannerSettin
         if not slower or extra >= table.max_extra:
             break
         extra += 1
-    return extra, rcu, boosted_percent, seconds
+    return _Sizing(extra, rcu, boosted_percent, seconds)
 
 
 # --------------------------------------------------------------------------------------------
@@ -761,40 +1029,42 @@ def _pack(tables: list[_Table], settings: PlannerSettings) -> list[_Slot]:
     if not rest:
         return slots
     free_slots = max(1, settings.max_concurrent_pipelines - len(solos))
-    fewest = math.ceil(len(rest) / per_pipeline)
+    fewest = round_up(len(rest) / per_pipeline)
     work = sum(t.length for t in rest)
-    count = max(fewest, min(free_slots, math.ceil(work / max(1, window - boot))))
-    best: tuple[int, list[list[_Table]], list[int]] | None = None
-    for _ in range(8):
-        lanes, counts, overflow, count_bound = _deal(rest, count, free_slots, settings)
-        if best is None or overflow < best[0]:
-            best = (overflow, lanes, counts)
-        if overflow == 0:
+    count = max(fewest, min(free_slots, round_up(work / max(1, window - boot))))
+    best: _Deal | None = None
+    for _ in range(PACKING_DEALS):
+        deal = _deal(rest, count, free_slots, settings)
+        if best is None or deal.overflow < best.overflow:
+            best = deal
+        if deal.overflow == 0:
             break
         if count < free_slots:
             # More pipelines side by side: each takes up to a window of work.
-            count = min(free_slots, count + max(1, math.ceil(overflow / max(1, window - boot))))
-        elif count_bound and count < len(rest):
+            count = min(free_slots, count + max(1, round_up(deal.overflow / max(1, window - boot))))
+        elif deal.count_bound and count < len(rest):
             # All slots in use: more pipelines only help when their table limit binds.
-            count += max(1, math.ceil(0.02 * count))
+            count += max(1, round_up(PIPELINE_GROWTH_SHARE * count))
         else:
             break
     assert best is not None
-    _, lanes, counts = best
-    for lane, batches in zip(lanes, counts, strict=True):
+    for lane, batches in zip(best.lanes, best.pipelines, strict=True):
         if lane:
             slots.append(_Slot(batches=_split_lane(lane, batches, settings)))
     return slots
 
 
-def _deal(
-    tables: list[_Table], count: int, free_slots: int, settings: PlannerSettings
-) -> tuple[list[list[_Table]], list[int], int, bool]:
-    """LPT with room: each table (longest first) goes to the least-loaded slot with a free place.
+class _Deal(NamedTuple):
+    """Tables dealt to slots: each slot's tables and pipelines, and how well they fit."""
 
-    Returns each slot's tables, its pipelines, the seconds past the window summed over slots,
-    and whether a full slot still had time to spare (then more pipelines would help).
-    """
+    lanes: list[list[_Table]]
+    pipelines: list[int]
+    overflow: int  # seconds past the window, summed over slots
+    count_bound: bool  # a full slot still had time to spare: more pipelines would help
+
+
+def _deal(tables: list[_Table], count: int, free_slots: int, settings: PlannerSettings) -> _Deal:
+    """LPT with room: each table (longest first) goes to the least-loaded slot with a free place."""
     boot = settings.emr_bootstrap_seconds
     per_pipeline = settings.max_tables_per_pipeline
     lanes_n = min(free_slots, count)
@@ -803,6 +1073,8 @@ def _deal(
     places = [c * per_pipeline for c in counts]
     loads = [c * boot for c in counts]
     lanes: list[list[_Table]] = [[] for _ in range(lanes_n)]
+    # (load in seconds, slot): the least-loaded slot first. Plain tuples: this loop runs for
+    # every table in every round.
     heap = [(loads[i], i) for i in range(lanes_n)]
     heapq.heapify(heap)
     pop, push = heapq.heappop, heapq.heappush
@@ -819,7 +1091,7 @@ def _deal(
         elif not heap:
             break
     # Unused pipelines of a slot are not created: its load drops their bootstraps.
-    used = [math.ceil(len(lane) / per_pipeline) for lane in lanes]
+    used = [round_up(len(lane) / per_pipeline) for lane in lanes]
     window = settings.window_seconds
     shortest = tables[-1].length if tables else 0
     overflow = 0
@@ -828,17 +1100,18 @@ def _deal(
         end = loads[i] - (counts[i] - used[i]) * boot
         overflow += max(0, end - window)
         count_bound = count_bound or (places[i] == 0 and end + shortest <= window)
-    return lanes, used, overflow, count_bound
+    return _Deal(lanes, used, overflow, count_bound)
 
 
 def _make_batch(tables: list[_Table], boot: int) -> _Batch:
+    """A pipeline of ``tables`` in this order, with the boosts it holds from its start."""
     batch = _Batch(tables=tables)
     offset = boot
     for table in tables:
-        offset += table.length
         if table.extra:
-            batch.holds.append((offset, table.extra))
+            batch.holds.append(BoostHold(offset, offset + table.length, table.extra))
             batch.extra += table.extra
+        offset += table.length
     batch.seconds = offset
     return batch
 
@@ -892,6 +1165,25 @@ def _split_lane(lane: list[_Table], count: int, settings: PlannerSettings) -> li
 # --------------------------------------------------------------------------------------------
 
 
+class _Lowering(NamedTuple):
+    """A boost lowered at ``second`` (from the night's start); ordered by time in the heap."""
+
+    second: int
+    extra_rcu: int
+
+
+# A slot's place among slots ready at the same second when it holds a reservation: first.
+_RESERVED = -1
+
+
+class _SlotReady(NamedTuple):
+    """A slot free to start its next pipeline at ``second``; ordered by time, then ``rank``."""
+
+    second: int
+    rank: int  # the slot's unboosted pipelines left, or _RESERVED for the reserved slot
+    slot: int
+
+
 @dataclass(slots=True)
 class _Reservation:
     """The first slot that must wait for the budget, and when its batch will fit (EASY backfilling)."""
@@ -916,32 +1208,32 @@ def _schedule(slots: list[_Slot], settings: PlannerSettings) -> int:
     budget = settings.max_extra_rcu
     limit = settings.max_concurrent_pipelines
     held = 0
-    holds: list[tuple[int, int]] = []  # (end second, extra RCU)
+    holds: list[_Lowering] = []
     pending = [list(slot.batches) for slot in slots]
     # Slots ready at the same second go in this order: fewest unboosted batches left first, as
     # they have nothing else to run while they wait for the budget.
     plain = [sum(1 for b in batches if not b.extra) for batches in pending]
-    events: list[tuple[int, int, int]] = []  # (time, unboosted batches left or -1 if reserved, slot)
+    events: list[_SlotReady] = []
     waiting_slots = list(range(len(slots)))[::-1]
     running = 0
     while waiting_slots and running < limit:
         i = waiting_slots.pop()
         running += 1
-        events.append((0, plain[i], i))
+        events.append(_SlotReady(0, plain[i], i))
     heapq.heapify(events)
     waited = 0
     reserved: _Reservation | None = None
     while events:
         now, _, i = heapq.heappop(events)
-        while holds and holds[0][0] <= now:
-            held -= heapq.heappop(holds)[1]
+        while holds and holds[0].second <= now:
+            held -= heapq.heappop(holds).extra_rcu
         left = pending[i]
         if not left:
             running -= 1
             if waiting_slots:
                 j = waiting_slots.pop()
                 running += 1
-                heapq.heappush(events, (now, plain[j], j))
+                heapq.heappush(events, _SlotReady(now, plain[j], j))
             continue
         room = budget - held
         choice = None
@@ -964,42 +1256,50 @@ def _schedule(slots: list[_Slot], settings: PlannerSettings) -> int:
                 at, held_then = _earliest_fit(holds, held, target.extra, budget)
                 reserved = _Reservation(slot=i, batch=target, at=at, held_then=held_then)
                 waited += at - now
-                heapq.heappush(events, (at, -1, i))
+                heapq.heappush(events, _SlotReady(at, _RESERVED, i))
             else:
                 # A reservation is pending, so boosts are held until its moment: backfilling may
                 # find room when the next one is lowered.
-                waited += holds[0][0] - now
-                heapq.heappush(events, (holds[0][0], plain[i], i))
+                waited += holds[0].second - now
+                heapq.heappush(events, _SlotReady(holds[0].second, plain[i], i))
             continue
         left.remove(choice)
         choice.start = now
         plain[i] -= not choice.extra
-        for offset, extra in choice.holds:
-            heapq.heappush(holds, (now + offset, extra))
-            held += extra
-            if reserved is not None and now + offset > reserved.at:
-                reserved.held_then += extra
-        heapq.heappush(events, (now + choice.seconds, plain[i], i))
+        for hold in choice.holds:
+            lowered = now + hold.ends_after_seconds
+            heapq.heappush(holds, _Lowering(lowered, hold.extra_rcu))
+            held += hold.extra_rcu
+            if reserved is not None and lowered > reserved.at:
+                reserved.held_then += hold.extra_rcu
+        heapq.heappush(events, _SlotReady(now + choice.seconds, plain[i], i))
     return waited
 
 
-def _earliest_fit(holds: list[tuple[int, int]], held: int, need: int, budget: int) -> tuple[int, int]:
+class _Fit(NamedTuple):
+    """When a boost fits the budget, and the extra RCU still held then."""
+
+    at: int
+    held_then: int
+
+
+def _earliest_fit(holds: list[_Lowering], held: int, need: int, budget: int) -> _Fit:
     """When enough boosts will have been lowered for ``need`` more, and what is held then."""
     ordered = sorted(holds)
     index = 0
     while index < len(ordered):
-        at = ordered[index][0]
-        while index < len(ordered) and ordered[index][0] == at:
-            held -= ordered[index][1]
+        at = ordered[index].second
+        while index < len(ordered) and ordered[index].second == at:
+            held -= ordered[index].extra_rcu
             index += 1
         if held + need <= budget:
-            return at, held
-    return (ordered[-1][0] if ordered else 0), held
+            return _Fit(at, held)
+    return _Fit(ordered[-1].second if ordered else 0, held)
 
 
 def _backfills(batch: _Batch, now: int, reserved: _Reservation, budget: int) -> bool:
     """Whether starting ``batch`` now leaves the reservation's moment where it is."""
-    still_held = sum(extra for offset, extra in batch.holds if now + offset > reserved.at)
+    still_held = sum(hold.extra_rcu for hold in batch.holds if now + hold.ends_after_seconds > reserved.at)
     return reserved.held_then + still_held + reserved.batch.extra <= budget
 
 
@@ -1013,10 +1313,9 @@ def _boosted_first(table: _Table) -> tuple[bool, int, int, str]:
 # --------------------------------------------------------------------------------------------
 
 
-def _attempt(
-    tables: list[_Table], settings: PlannerSettings, cluster_price: float, rcu_price: float, boost_any: bool
-) -> _Attempt:
-    _size_all(tables, settings, cluster_price, rcu_price, boost_any)
+def _attempt(tables: list[_Table], settings: PlannerSettings, shadow: CostModel, boost_any: bool) -> _Attempt:
+    """One round: size at the ``shadow`` prices, pack, schedule, and rank it at the list prices."""
+    _size_all(tables, settings, shadow, boost_any)
     slots = _pack(tables, settings)
     _schedule(slots, settings)
     window = settings.window_seconds
@@ -1033,49 +1332,48 @@ def _attempt(
             for table in batch.tables:
                 end += table.length
                 late += end > window
-                held += table.extra * (end - batch.start)
+            held += sum(hold.extra_rcu * hold.ends_after_seconds for hold in batch.holds)
     free_slots = max(1, settings.max_concurrent_pipelines - sum(slot.solo for slot in slots))
-    prices = settings.prices
-    cluster_seconds = 0
-    rcu_hours = 0
+    # The same bill, at the same prices, as the estimate the plan reports (estimate_cost).
+    bill = NightBill()
     for slot in slots:
         for batch in slot.batches:
-            cluster_seconds += max(EMR_MINIMUM_BILLED_SECONDS, batch.seconds)
-            offset = boot
-            for table in batch.tables:
-                offset += table.length
-                if table.extra:
-                    rcu_hours += table.extra * max(1, math.ceil(offset / CAPACITY_BILLING_SECONDS))
-    cost = cluster_seconds / HOUR * prices.cluster_hour_usd + rcu_hours * prices.rcu_hour_usd
+            bill.add_pipeline(batch.seconds, batch.holds)
     # Snapshot the choices: the next round's sizing changes the working tables.
     return _Attempt(
-        choices=[(t.extra, t.rcu, t.percent, t.length, t.solo) for t in tables],
+        choices=[_Choice(t.extra, t.rcu, t.percent, t.length, t.solo) for t in tables],
         batches=[
-            (slot_index, b.start, [t.index for t in b.tables])
+            _Placed(slot_index, b.start, [t.index for t in b.tables])
             for slot_index, slot in enumerate(slots)
             for b in slot.batches
         ],
         late=late,
         time_use=busy / (free_slots * window),
         budget_use=held / (settings.max_extra_rcu * window) if settings.max_extra_rcu else 0.0,
-        cost_usd=cost,
+        cost_usd=bill.pipeline_usd(CostModel.at(settings.prices)),
     )
+
+
+class _Premiums(NamedTuple):
+    """What the search adds to the list prices, in USD: per cluster-hour and per RCU-hour."""
+
+    time: float
+    budget: float
 
 
 def _search(tables: list[_Table], settings: PlannerSettings) -> _Attempt:
     """Raise the shadow prices of cluster time and of the budget until the night fits."""
-    cluster = settings.prices.cluster_hour_usd
-    rcu = settings.prices.rcu_hour_usd
-    # With free clusters or free capacity the cost model cannot rank boosts: use small tie-breakers.
-    cluster_base = cluster if cluster > 0 else 1.0
-    rcu_base = rcu if rcu > 0 else cluster_base / 100_000
+    prices = settings.prices
+    cluster_base = prices.cluster_hour_usd if prices.cluster_hour_usd > 0 else FREE_CLUSTER_HOUR_PRICE
+    rcu_base = prices.rcu_hour_usd if prices.rcu_hour_usd > 0 else cluster_base / FREE_RCU_PRICE_DIVISOR
 
-    def attempt(premiums: tuple[float, float]) -> _Attempt:
+    def attempt(premiums: _Premiums) -> _Attempt:
         # Once cluster time is short, every table may be boosted, not only the slow ones.
-        boost_any = premiums[0] > 0
-        return _attempt(tables, settings, cluster_base + premiums[0], rcu_base + premiums[1], boost_any)
+        boost_any = premiums.time > 0
+        shadow = CostModel(cluster_base + premiums.time, rcu_base + premiums.budget)
+        return _attempt(tables, settings, shadow, boost_any)
 
-    premiums = (0.0, 0.0)
+    premiums = _Premiums(0.0, 0.0)
     current = attempt(premiums)
     best = current
     rounds = 1
@@ -1087,11 +1385,13 @@ def _search(tables: list[_Table], settings: PlannerSettings) -> _Attempt:
         time_premium, budget_premium = premiums
         if current.budget_use > current.time_use:
             # The budget is the scarcer: smaller boosts, held for longer.
-            budget_premium = budget_premium * 4 if budget_premium else rcu_base * 4
+            budget_premium = (budget_premium or rcu_base) * BUDGET_PREMIUM_GROWTH
         else:
             # The slots are: faster backups, bigger boosts.
-            time_premium = time_premium * 2 if time_premium else cluster_base / 4
-        premiums = (time_premium, budget_premium)
+            time_premium = (
+                time_premium * TIME_PREMIUM_GROWTH if time_premium else cluster_base * FIRST_TIME_PREMIUM_SHARE
+            )
+        premiums = _Premiums(time_premium, budget_premium)
         current = attempt(premiums)
         rounds += 1
         if current.key < best.key:
@@ -1102,7 +1402,7 @@ def _search(tables: list[_Table], settings: PlannerSettings) -> _Attempt:
             # The cheapest feasible prices lie between the last bad and the first good ones.
             good = premiums
             for _ in range(BISECTION_ROUNDS):
-                middle = ((good[0] + bad[0]) / 2, (good[1] + bad[1]) / 2)
+                middle = _Premiums((good.time + bad.time) / 2, (good.budget + bad.budget) / 2)
                 trial = attempt(middle)
                 if not trial.fits:
                     bad = middle
@@ -1118,19 +1418,28 @@ def _search(tables: list[_Table], settings: PlannerSettings) -> _Attempt:
 # --------------------------------------------------------------------------------------------
 
 
+class _Emitted(NamedTuple):
+    """A batch of the plan before it is numbered: by start, pipelines before exports, then slot."""
+
+    start: int
+    kind: int  # 0 for a pipeline, 1 for a group of native exports
+    order: int  # the pipeline's slot, or the export group's first table
+    batch: Batch
+
+
 def _emit_batches(
     tables: list[_Table], attempt: _Attempt | None, exports: list[TableSnapshot], settings: PlannerSettings
 ) -> list[Batch]:
     """The plan's batches, numbered in start order."""
     boot = settings.emr_bootstrap_seconds
-    ordered: list[tuple[int, int, int, Batch]] = []
+    ordered: list[_Emitted] = []
     if attempt is not None:
         for slot_index, start, members in attempt.batches:
             planned = []
             offset = boot
             for index in members:
                 table = tables[index]
-                _, rcu, percent, length, _ = attempt.choices[index]
+                choice = attempt.choices[index]
                 planned.append(
                     PlannedTable(
                         name=table.name,
@@ -1138,13 +1447,13 @@ def _emit_batches(
                         size_bytes=table.size,
                         on_demand=table.on_demand,
                         original_read_capacity_units=table.original_rcu,
-                        read_capacity_units=rcu,
-                        read_throughput_percent=percent,
+                        read_capacity_units=choice.rcu,
+                        read_throughput_percent=choice.percent,
                         start_offset_seconds=offset,
-                        estimated_seconds=length,
+                        estimated_seconds=choice.length,
                     )
                 )
-                offset += length
+                offset += choice.length
             batch = Batch(
                 id="b0000",
                 engine="datapipeline",
@@ -1152,7 +1461,7 @@ def _emit_batches(
                 estimated_seconds=offset,
                 tables=planned,
             )
-            ordered.append((start, 0, slot_index, batch))
+            ordered.append(_Emitted(start, 0, slot_index, batch))
     for index in range(0, len(exports), EXPORT_BATCH_SIZE):
         planned = [
             PlannedTable(
@@ -1175,12 +1484,12 @@ def _emit_batches(
             estimated_seconds=EXPORT_ESTIMATED_SECONDS,
             tables=planned,
         )
-        ordered.append((0, 1, index, batch))
-    ordered.sort(key=lambda entry: entry[:3])
+        ordered.append(_Emitted(0, 1, index, batch))
+    ordered.sort(key=lambda entry: (entry.start, entry.kind, entry.order))
     batches = []
-    for number, (_, _, _, batch) in enumerate(ordered, start=1):
-        batch.id = f"b{number:04d}"
-        batches.append(batch)
+    for number, entry in enumerate(ordered, start=1):
+        entry.batch.id = f"b{number:04d}"
+        batches.append(entry.batch)
     return batches
 
 
@@ -1191,11 +1500,12 @@ def _flags(
     window = settings.window_seconds
     solo = set()
     if attempt is not None:
-        solo = {tables[i].name for i, choice in enumerate(attempt.choices) if choice[4]}
+        solo = {tables[i].name for i, choice in enumerate(attempt.choices) if choice.solo}
     flagged = []
-    for batch in batches:
-        if batch.engine != "datapipeline":
-            continue
+    pipelines = [b for b in batches if b.engine == "datapipeline"]
+    held_back: dict[str, str] = {}  # batch id -> why it starts when it does
+    busy: list[_Busy] = []  # drawn only when a table is late
+    for batch in pipelines:
         for table in batch.tables:
             end = batch.start_seconds + table.start_offset_seconds + table.estimated_seconds
             if table.name in solo:
@@ -1213,15 +1523,76 @@ def _flags(
                     )
                 flagged.append(FlaggedTable(name=table.name, reason=why))
             elif end > window:
+                if batch.id not in held_back:
+                    busy = busy or _busy_timeline(pipelines)
+                    held_back[batch.id] = _why_it_starts_then(batch, busy, settings)
                 flagged.append(
                     FlaggedTable(
                         name=table.name,
-                        reason=f"estimated to end {_duration(end - window)} after the window closes "
-                        "(the pipeline limit or the extra-RCU budget leaves no room)",
+                        reason=f"estimated to end {_duration(end - window)} after the window closes: "
+                        f"{held_back[batch.id]}; {_its_place(table)}",
                     )
                 )
     flagged.sort(key=lambda f: f.name)
     return flagged
+
+
+class _Busy(NamedTuple):
+    """From ``second`` on (until the next change), ``extra_rcu`` held and ``pipelines`` running."""
+
+    second: int
+    extra_rcu: int
+    pipelines: int
+
+
+def _busy_timeline(pipelines: Sequence[Batch]) -> list[_Busy]:
+    """The extra RCU held and the pipelines running, at every change."""
+    deltas: dict[int, list[int]] = {}
+    for batch in pipelines:
+        deltas.setdefault(batch.start_seconds, [0, 0])[1] += 1
+        deltas.setdefault(batch.start_seconds + batch.estimated_seconds, [0, 0])[1] -= 1
+        for hold in boost_holds(batch):
+            deltas[batch.start_seconds][0] += hold.extra_rcu
+            deltas.setdefault(batch.start_seconds + hold.ends_after_seconds, [0, 0])[0] -= hold.extra_rcu
+    held = running = 0
+    timeline = []
+    for second in sorted(deltas):
+        held += deltas[second][0]
+        running += deltas[second][1]
+        timeline.append(_Busy(second, held, running))
+    return timeline
+
+
+def _why_it_starts_then(batch: Batch, busy: list[_Busy], settings: PlannerSettings) -> str:
+    """What kept a pipeline from starting earlier: the budget, the pipeline limit, or its slot."""
+    start = batch.start_seconds
+    if start == 0:
+        return "its pipeline starts with the window"
+    # What was held and running in the last second before it started (it had not, then).
+    index = bisect.bisect_right(busy, start - 1, key=lambda level: level.second) - 1
+    then = busy[index] if index >= 0 else _Busy(0, 0, 0)
+    extra = sum(hold.extra_rcu for hold in boost_holds(batch))
+    if extra and then.extra_rcu + extra > settings.max_extra_rcu:
+        return (
+            f"its pipeline waits until {_duration(start)} for the extra-RCU budget (its boosts need "
+            f"{extra:,} RCU; {then.extra_rcu:,} of the {settings.max_extra_rcu:,} are held until then)"
+        )
+    limit = settings.max_concurrent_pipelines
+    if then.pipelines >= limit:
+        return (
+            f"its pipeline waits until {_duration(start)} for one of the {limit:,} pipeline"
+            f"{'' if limit == 1 else 's'} allowed at once"
+        )
+    return f"its pipeline starts at {_duration(start)}, after the one before it on the same cluster slot"
+
+
+def _its_place(table: PlannedTable) -> str:
+    """How long a table waits in its pipeline and then reads, with the numbers."""
+    rate = table.read_capacity_units * table.read_throughput_percent
+    return (
+        f"then {_duration(table.start_offset_seconds)} of cluster bootstrap and tables before it, and "
+        f"{_duration(table.estimated_seconds)} to read {decimal_size(table.size_bytes)} at {rate:,.0f} RCU"
+    )
 
 
 def _duration(seconds: int) -> str:

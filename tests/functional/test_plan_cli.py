@@ -131,6 +131,27 @@ def test_the_summary_is_short_and_says_what_matters(inventory, capsys):
     assert len(out.splitlines()) < 15
 
 
+def test_the_summary_and_the_json_give_the_bound_as_boosts_are_held_and_if_held_only_while_read(tmp_path, capsys):
+    # GIVEN twelve tables too slow for a 1 h window at a tenth of their 9,000 RCU, and a budget
+    # that boosts only some of them in time
+    path = tmp_path / "tight.json"
+    tables = [describe_table(f"table-{i:02d}", rcu=9000, size=950 * 2940 * 8192) for i in range(12)]
+    path.write_text(json.dumps(tables))
+    options = ["--inventory", str(path), "--window-hours", "1", "--percent", "0.1", "--max-extra-rcu", "9550"]
+    # WHEN they are planned as JSON
+    bound = plan_json(capsys, *options)["lower_bound"]
+    # THEN the bound is given as boosts are held (from their pipeline's start) and if they were
+    # held only while their tables are read, each with its reasons
+    assert bound["late_tables"] == 3 and bound["late_tables_if_boosts_held_only_while_read"] == 2
+    assert bound["reasons"] and bound["reasons_if_boosts_held_only_while_read"]
+    # AND the summary shows both, and what holding boosts while tables wait costs
+    assert main(["plan", *options]) == 0
+    out = capsys.readouterr().out
+    assert "Late tables: 3, the fewest any plan can have under these limits (boosts held only while read: 2)" in out
+    assert "held while their tables wait their turn:" in out
+    assert "If boosts were held only while their tables are read:" in out
+
+
 def test_report_writes_a_self_contained_page(inventory, tmp_path, capsys):
     # WHEN a report is asked for
     report = tmp_path / "plan.html"

@@ -72,6 +72,12 @@ def test_totals_cost_and_the_window_end_are_on_the_page():
     # AND the window's end is marked, in clock time when the start is given (22:00 + 7 h)
     assert 'class="window-end"' in page
     assert "05:00 end" in page
+    # AND the fewest late tables any plan can have, as boosts are held and if held only while read
+    assert plan.lower_bound is not None
+    assert (
+        f"no plan can have fewer than {plan.lower_bound.late_tables:,} "
+        f"({plan.lower_bound.late_tables_if_boosts_held_only_while_read:,} with boosts held only while read)"
+    ) in page
     # AND the flagged and skipped tables are listed with their reasons
     assert "ledger</td><td>cannot finish inside the window" in page
     assert "tmp-1</td><td>excluded by pattern" in page

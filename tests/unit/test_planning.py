@@ -12,9 +12,11 @@ import math
 import random
 
 import pytest
+from hippolyte import planning
 from hippolyte.models import Batch, Plan, PlannedTable, PlannerSettings, Prices, SkippedTable, TableSnapshot
 from hippolyte.planning import (
     HOUR,
+    CostModel,
     boosted_capacity,
     estimate_seconds,
     extra_rcu_timeline,
@@ -110,6 +112,10 @@ def test_no_plan_leaves_fewer_tables_late_than_its_lower_bound(tables, config):
     assert plan.lower_bound.late_tables <= len(tables_past_window(plan))
     # AND a bound above zero always says why
     assert bool(plan.lower_bound.reasons) == (plan.lower_bound.late_tables > 0)
+    # AND boosts held only while their tables are read would never force more tables late
+    if_read = plan.lower_bound.late_tables_if_boosts_held_only_while_read
+    assert if_read is not None and if_read <= plan.lower_bound.late_tables
+    assert bool(plan.lower_bound.reasons_if_boosts_held_only_while_read) == (if_read > 0)
     # AND the plan costs no less than the least any plan as late as it could cost
     assert plan.cost.total_usd >= plan.lower_bound.cost_usd - 0.001
 
@@ -181,6 +187,56 @@ def test_the_cost_counts_the_read_requests_of_on_demand_exports_and_nothing_else
     assert plan.cost.total_usd == pytest.approx(
         plan.cost.emr_usd + plan.cost.rcu_usd + plan.cost.on_demand_read_usd, abs=1e-3
     )
+
+
+@PROPERTY
+@given(tables=fleets(), config=planner_settings)
+def test_the_reported_estimate_is_the_cost_the_planner_chose_its_plan_by(tables, config):
+    # GIVEN any fleet and any settings
+    # WHEN it is planned, and the planner's search runs again over the same tables
+    plan = plan_batches(tables, config)
+    working = planning._intake(tables, config, ()).pipeline
+    chosen = planning._search(working, config) if working else None
+    # THEN the clusters and boosts the plan reports cost what the search ranked the plan by, so
+    # the planner never chooses a plan by one price and shows another
+    ranked = chosen.cost_usd if chosen is not None else 0.0
+    assert plan.cost.emr_usd + plan.cost.rcu_usd == pytest.approx(ranked, abs=1e-3)
+    # AND both follow AWS's billing: a cluster per second with a minute's minimum, a boost for
+    # every started hour from its pipeline's start to its table's end
+    pipelines = [b for b in plan.batches if b.engine == "datapipeline"]
+    cluster_seconds = sum(max(60, b.estimated_seconds) for b in pipelines)
+    rcu_hours = sum(
+        t.extra_read_capacity_units * max(1, math.ceil((t.start_offset_seconds + t.estimated_seconds) / HOUR))
+        for b in pipelines
+        for t in b.tables
+    )
+    model = CostModel.at(config.prices)
+    assert plan.cost.emr_usd == pytest.approx(model.cluster_usd(cluster_seconds), abs=1e-4)
+    assert plan.cost.rcu_usd == pytest.approx(model.rcu_usd(rcu_hours), abs=1e-4)
+    assert plan.cost.extra_rcu_hours == rcu_hours
+
+
+@PROPERTY
+@given(
+    size=st.integers(1, 10**13),
+    own=st.integers(1, 10_000),
+    hours=st.integers(1, 24),
+    cluster_hour_usd=st.sampled_from([0.048, 0.48, 4.8]),
+    rcu_hour_usd=st.sampled_from([0.00013, 0.01, 1.0]),
+)
+def test_a_boost_sized_for_cost_is_the_cheapest_for_its_billed_hours(size, own, hours, cluster_hour_usd, rcu_hour_usd):
+    # GIVEN a table, a number of billed hours, and prices
+    model = CostModel(cluster_hour_usd=cluster_hour_usd, rcu_hour_usd=rcu_hour_usd)
+    rcu_seconds = size / 8192
+    # WHEN the cost model gives the read time whose boost costs least over those hours
+    best = model.cheapest_read_seconds(rcu_seconds, hours)
+
+    def cost(seconds: float) -> float:
+        return model.cluster_usd(seconds) + model.rcu_usd(rcu_seconds / seconds * hours)
+
+    # THEN reading a little faster or slower, at the same prices, costs no less
+    assert cost(best) <= cost(best * 0.9) * (1 + 1e-9)
+    assert cost(best) <= cost(best * 1.1) * (1 + 1e-9)
 
 
 @PROPERTY
@@ -532,3 +588,29 @@ def test_the_lower_bound_counts_the_tables_the_budget_cannot_boost_in_time():
     assert plan.lower_bound.late_tables == 7
     assert "extra-RCU budget holds at most 327 RCU-hours" in plan.lower_bound.reasons[0]
     assert len(tables_past_window(plan)) >= 7
+
+
+def test_boosts_held_from_their_pipelines_start_can_force_a_table_late_that_reading_alone_would_not():
+    # GIVEN twelve tables read at a tenth of their 9,000 RCU, each just too slow for a 1 h window
+    # unboosted, whose smallest legal boost (1,000 RCU) is more than reading in time needs
+    # (950 RCU), and a budget of 9,550 extra RCU
+    size = 950 * 2940 * 8192  # 950 RCU for the 49 min left after the bootstraps: 22.9 GB
+    tables = [TableSnapshot(name=f"table-{i:02d}", read_capacity_units=9000, size_bytes=size) for i in range(12)]
+    config = PlannerSettings(window_seconds=HOUR, read_throughput_percent=0.1, max_extra_rcu=9550)
+    # WHEN they are planned
+    plan = plan_batches(tables, config)
+    # THEN boosts held only while read would leave 2 late, and holding them from the pipeline's
+    # start, through the 11 min of bootstraps, leaves 3 late in every plan: this plan among them
+    assert plan.lower_bound is not None
+    assert plan.lower_bound.late_tables_if_boosts_held_only_while_read == 2
+    assert plan.lower_bound.late_tables == 3
+    assert len(tables_past_window(plan)) == 3
+    # AND each bound names the budget with its numbers
+    assert "held from their pipeline's start" in plan.lower_bound.reasons[0]
+    assert "9,550 RCU-hours of boosts in the 1 h 00 min window" in plan.lower_bound.reasons[0]
+    assert "7,799 RCU-hours of boosts in the 49 min 00 s" in plan.lower_bound.reasons_if_boosts_held_only_while_read[0]
+    # AND each late table's flag says what held its pipeline back, with the numbers
+    assert len(plan.flagged) == 3
+    for flag in plan.flagged:
+        assert "for the extra-RCU budget (its boosts need 1,000 RCU; 9,000 of the 9,550 are held" in flag.reason
+        assert "to read 22.9 GB at 1,000 RCU" in flag.reason

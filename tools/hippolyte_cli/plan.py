@@ -374,7 +374,13 @@ def summary(plan: Plan, window_start: str = "00:00") -> str:
         f"the last pipeline ends at {clock(end)}"
         + (f", {_count(len(late), 'table')} past the window." if late else "."),
         _lower_bound_line(plan, len(late)),
-        f"Boosts: {_count(len(boosted), 'table')}, peak {plan.peak_extra_rcu:,} of {plan.max_extra_rcu:,} extra RCU.",
+        f"Boosts: {_count(len(boosted), 'table')}, peak {plan.peak_extra_rcu:,} of {plan.max_extra_rcu:,} extra RCU"
+        + (
+            f"; held while their tables wait their turn: {cost.waiting_rcu_hours:,.0f} RCU-hours "
+            f"(${cost.waiting_rcu_usd:,.2f})."
+            if cost.waiting_rcu_hours
+            else "."
+        ),
         f"Estimated cost: ${cost.total_usd:,.2f} = EMR {cost.emr_cluster_hours:,.1f} cluster-hours "
         f"(${cost.emr_usd:,.2f}) + {cost.extra_rcu_hours:,.0f} extra RCU-hours (${cost.rcu_usd:,.2f}) + "
         f"{cost.on_demand_read_units / 1e6:,.1f} million on-demand read request units "
@@ -398,6 +404,9 @@ def summary(plan: Plan, window_start: str = "00:00") -> str:
             lines.append(f"... and {len(pipelines) - SHOWN_PIPELINES:,} more (--json or --report shows them all)")
     if plan.lower_bound is not None and plan.lower_bound.reasons:
         lines += ["", "Why some lateness cannot be avoided:"] + [f"  {r}" for r in plan.lower_bound.reasons]
+        if_read = plan.lower_bound.reasons_if_boosts_held_only_while_read
+        if if_read and if_read != plan.lower_bound.reasons:
+            lines += ["If boosts were held only while their tables are read:"] + [f"  {r}" for r in if_read]
     if plan.flagged:
         lines += ["", f"Flagged ({len(plan.flagged)}):"] + [f"  {f.name}: {f.reason}" for f in plan.flagged]
     if plan.skipped:
@@ -421,6 +430,9 @@ def _lower_bound_line(plan: Plan, late: int) -> str:
         return "No lower bound on late tables was computed for this plan."
     bound = plan.lower_bound.late_tables
     cheapest = f"; no plan as late can cost less than ${plan.lower_bound.cost_usd:,.2f}"
+    if_read = plan.lower_bound.late_tables_if_boosts_held_only_while_read
+    # Boosts are held from their pipeline's start; raised only while read, fewer might be late.
+    just_in_time = "" if if_read is None else f" (boosts held only while read: {if_read:,})"
     if late == bound:
-        return f"Late tables: {late:,}, the fewest any plan can have under these limits{cheapest}."
-    return f"Late tables: {late:,}; no plan can have fewer than {bound:,} under these limits{cheapest}."
+        return f"Late tables: {late:,}, the fewest any plan can have under these limits{just_in_time}{cheapest}."
+    return f"Late tables: {late:,}; no plan can have fewer than {bound:,} under these limits{just_in_time}{cheapest}."
