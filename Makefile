@@ -13,7 +13,7 @@ SAM_PYTHON ?= $(shell PYENV_VERSION=3.12.1 pyenv which python3.12 2>/dev/null ||
 # checkov (the template's security scan) pins its own dependencies too: a third tool virtualenv.
 CHECKOV_STAMP := $(TOOLS)/checkov/.installed
 
-.PHONY: install demo test lint bench tools clean
+.PHONY: install demo test lint bench bench-scale tools clean
 
 install: $(STAMP)
 
@@ -49,6 +49,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/planner_bench.py
+
+# A whole simulated night at 1,000, 2,500 and 10,000 tables (about 15 minutes on 2 cores).
+bench-scale: $(STAMP)
+	$(PY) bench/scale_bench.py --memory
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .ruff_cache .mypy_cache

@@ -32,6 +32,7 @@ from hippolyte.adapters.capacity import (
     wait_until_active,
 )
 from hippolyte.adapters.ledger import CapacityLedger, LedgerEntry
+from hippolyte.adapters.rate_limit import RateLimiter
 from hippolyte.capacity import CapacityState, boost_target, decide_restore, decide_scaled_restore
 from hippolyte.errors import CapacityUpdateRefusedError
 from hippolyte.models import CapacityNote, PlannedTable, RunProgress, RunRef
@@ -77,6 +78,19 @@ class _ScaledBoost:
     target: int
 
 
+# Reading a table's capacity state takes a DescribeScalableTargets, whose per-account rate
+# Application Auto Scaling does not publish (its quotas page lists resource counts only). Raising or
+# restoring 2.5 tables a second keeps that call at half the 5 a second the local run assumes for
+# it, and UpdateTable far inside DynamoDB's 500 updates in progress.
+CAPACITY_CHANGES_PER_SECOND = 2.5
+CAPACITY_CHANGES_BURST = 5.0
+
+
+def capacity_reads_limiter(rt: Runtime) -> RateLimiter:
+    """One invocation's pace for raising or restoring tables."""
+    return RateLimiter(CAPACITY_CHANGES_PER_SECOND, CAPACITY_CHANGES_BURST, rt.clock, rt.sleep)
+
+
 def raise_tables(
     rt: Runtime, ledger: CapacityLedger, run: RunRef, tables: Sequence[PlannedTable]
 ) -> list[BoostResult | None]:
@@ -104,10 +118,12 @@ def _raise_tables(
     rt: Runtime, ledger: CapacityLedger, run: RunRef, tables: Sequence[PlannedTable], bounded: bool
 ) -> list[BoostResult | None]:
     outcomes: list[BoostResult | _ScaledBoost] = []
+    pace = capacity_reads_limiter(rt)
     for planned in tables:
         # Starting a table can wait for ACTIVE once, and an auto-scaled one is waited for again.
         if bounded and not has_time_for_tables(rt, 2):
             break
+        pace.acquire()
         outcomes.append(_begin_raise(rt, ledger, run, planned))
     results: list[BoostResult | None] = []
     for outcome in outcomes:
@@ -212,10 +228,12 @@ def _restore_tables(
 ) -> list[RestoreResult | None]:
     # None from _begin_restore: an auto-scaled table whose bounds went back, to be waited for.
     begun: list[RestoreResult | None] = []
+    pace = capacity_reads_limiter(rt)
     for entry in entries:
         # Starting a table can wait for ACTIVE once, and an auto-scaled one is waited for again.
         if bounded and not has_time_for_tables(rt, 2):
             break
+        pace.acquire()
         begun.append(_begin_restore(rt, ledger, entry, now))
     results: list[RestoreResult | None] = []
     for entry, outcome in zip(entries, begun, strict=False):
