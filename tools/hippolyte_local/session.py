@@ -35,6 +35,7 @@ from hippolyte_local.aws_calls import AwsCallLog, recording_aws_calls
 from hippolyte_local.cloudformation import describing
 from hippolyte_local.emr import LocalEmr
 from hippolyte_local.lambda_runtime import AfterInvocationHook, InvocationHook, InvocationLog, in_process_lambdas
+from hippolyte_local.large_account import fast_account_lookups
 from hippolyte_local.native_export import LocalNativeExports
 from hippolyte_local.simulated_time import MovableClock, SkippingClock, one_time_source
 from hippolyte_local.stack import LocalStack, deploy
@@ -298,6 +299,7 @@ def local_session(
         stack.enter_context(mock.patch.object(pipeline_runs, "CLOCK", clock))
         waits = stack.enter_context(one_time_source(clock))
         stack.enter_context(real_table_sizes())
+        stack.enter_context(fast_account_lookups())
         stack.enter_context(
             mock.patch.object(
                 StepFunctionsParserBackend, "_validate_definition", staticmethod(_validate_definition_once)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from hippolyte.backup_manifest import DataFile, normalise_etag
 from hippolyte.emr_export_format import count_items as count_item_lines
 from hippolyte.errors import InvalidExportLineError
 from hippolyte.models import NonNegativeInt
@@ -46,6 +47,9 @@ class BackupCheck(BaseModel):
     items: NonNegativeInt | None = None
     bytes: NonNegativeInt = 0
     data_files: list[str] = []
+    # The data files as listed when checked (key, size, ETag), so that the backup's manifest
+    # records them without listing the directory and reading the tool's manifest again.
+    listed_files: list[DataFile] = []
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -60,12 +64,12 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def list_directory(s3: S3Client, bucket: str, prefix: str) -> dict[str, int]:
-    """Object keys (relative to the directory) and sizes directly or deeper under a prefix."""
-    found: dict[str, int] = {}
+def list_directory(s3: S3Client, bucket: str, prefix: str) -> dict[str, tuple[int, str]]:
+    """Object keys (relative to the directory) with their size and ETag, directly or deeper under a prefix."""
+    found: dict[str, tuple[int, str]] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
-            found[obj["Key"][len(prefix) :]] = obj["Size"]
+            found[obj["Key"][len(prefix) :]] = (obj["Size"], obj.get("ETag", ""))
     return found
 
 
@@ -87,7 +91,11 @@ def inspect_backup(s3: S3Client, directory_uri: str, count_items: bool = True) -
     missing = [url for url in data_files if split_s3_uri(url)[1][len(prefix) :] not in files]
     if missing:
         return BackupCheck(complete=False, reason=f"manifest lists {len(missing)} missing data file(s)")
-    size = sum(files[split_s3_uri(url)[1][len(prefix) :]] for url in data_files)
+    listed = [
+        DataFile(key=prefix + relative, size=files[relative][0], etag=normalise_etag(files[relative][1]))
+        for relative in (split_s3_uri(url)[1][len(prefix) :] for url in data_files)
+    ]
+    size = sum(file.size for file in listed)
     items = None
     if count_items and size <= COUNT_ITEMS_UP_TO_BYTES:
         items = 0
@@ -99,4 +107,4 @@ def inspect_backup(s3: S3Client, directory_uri: str, count_items: bool = True) -
                 return BackupCheck(
                     complete=False, reason=f"data file {url} cannot be restored by DynamoDBImport: {error}"
                 )
-    return BackupCheck(complete=True, items=items, bytes=size, data_files=data_files)
+    return BackupCheck(complete=True, items=items, bytes=size, data_files=data_files, listed_files=listed)

@@ -10,7 +10,7 @@ to them is noticed before a restore (see :func:`hippolyte.backup_manifest.intact
 from __future__ import annotations
 
 from hippolyte.adapters.backup_catalog import list_prefix, put_manifest, read_table_schema_parts
-from hippolyte.adapters.backup_files import MANIFEST, SUCCESS_MARKER, manifest_urls, split_s3_uri
+from hippolyte.adapters.backup_files import MANIFEST, SUCCESS_MARKER, BackupCheck, manifest_urls, split_s3_uri
 from hippolyte.adapters.rate_limit import RateLimiter
 from hippolyte.backup_manifest import (
     BackupFacts,
@@ -27,17 +27,23 @@ from hippolyte.models import RunRef, TableOutcome
 from hippolyte.runtime import Runtime
 
 
-def _pipeline_files(rt: Runtime, directory: str) -> tuple[list[DataFile], list[str]]:
-    """The EMR export's data files (from its ``manifest``) and the files that must exist."""
+def _pipeline_files(rt: Runtime, directory: str, check: BackupCheck | None) -> tuple[list[DataFile], list[str]]:
+    """The EMR export's data files (from its ``manifest``) and the files that must exist.
+
+    A ``check`` that has just listed them gives them as it saw them: no second listing.
+    """
     s3 = rt.client("s3")
     bucket, prefix = split_s3_uri(directory)
+    required = [prefix + SUCCESS_MARKER, prefix + MANIFEST]
+    if check is not None and check.complete:
+        return list(check.listed_files), required
     listing = list_prefix(s3, bucket, prefix)
     files = []
     for url in manifest_urls(s3, bucket, prefix):
         key = split_s3_uri(url)[1]
         size, etag = listing[key]
         files.append(DataFile(key=key, size=size, etag=normalise_etag(etag)))
-    return files, [prefix + SUCCESS_MARKER, prefix + MANIFEST]
+    return files, required
 
 
 def _without_boost(schema: TableSchema, raised_rcu: int) -> TableSchema:
@@ -63,6 +69,7 @@ def write_backup_manifest(
     export_arn: str | None = None,
     raised_rcu: int = 0,
     table_reads: RateLimiter | None = None,
+    checked: BackupCheck | None = None,
 ) -> str:
     """Write the manifest of one verified backup next to its data; returns its key.
 
@@ -70,13 +77,14 @@ def write_backup_manifest(
     table is described while its backup may still hold the boost, and the manifest records the
     capacity the table has without it, the one a restore must give the new table.
     ``table_reads`` paces the table's description (its ListTagsOfResource is metered per account)
-    when a caller writes many manifests in one invocation.
+    when a caller writes many manifests in one invocation. ``checked`` is the EMR export's check
+    that just verified the directory, whose listing the manifest reuses.
     """
     directory = outcome.s3_path or ""
     if export is not None:
         data_files, required = export.data_files, export.required_files
     else:
-        data_files, required = _pipeline_files(rt, directory)
+        data_files, required = _pipeline_files(rt, directory, checked)
     if table_reads is not None:
         table_reads.acquire()
     parts = read_table_schema_parts(rt.client("dynamodb"), outcome.name)

@@ -53,6 +53,7 @@ def _verify_table(
             progress.outcomes[table_name],
             raised_rcu=progress.raised.get(table_name, 0),
             table_reads=table_reads,
+            checked=check,
         )
     elif failure is not None:
         progress.outcomes[table_name] = TableOutcome(
