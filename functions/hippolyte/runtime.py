@@ -41,6 +41,10 @@ CLOCK: Callable[[], datetime] = utc_now
 # What an invocation keeps in hand when it decides whether to start more work: enough to save its
 # progress and return its answer before Lambda's timeout stops it mid-write.
 RETURN_MARGIN_SECONDS = 5.0
+# An invocation's loops plan to use half the time it started with: the other half is kept for
+# answers slower than a loop's estimate (a throttled call's back-off, a slow DescribeTable), so
+# that no invocation comes near Lambda's timeout, whatever AWS's latency that night.
+TIME_RESERVE_SHARE = 0.5
 SLEEP: Callable[[float], None] = time.sleep
 
 
@@ -55,6 +59,8 @@ class Runtime:
     # Seconds this invocation has left before Lambda stops it (its context's remaining time);
     # unbounded outside Lambda. Loops over many tables check it and leave the rest for later.
     remaining_seconds: Callable[[], float] = field(default=lambda: math.inf)
+    # Seconds of the invocation's time its loops leave unplanned (see TIME_RESERVE_SHARE).
+    reserve_seconds: float = 0.0
 
     def has_time_for(self, seconds: float) -> bool:
         """Whether the invocation can still spend ``seconds`` and return before its timeout.
@@ -65,7 +71,7 @@ class Runtime:
         >>> rt.has_time_for(25), rt.has_time_for(26)
         (True, False)
         """
-        return self.remaining_seconds() - RETURN_MARGIN_SECONDS >= seconds
+        return self.remaining_seconds() - max(RETURN_MARGIN_SECONDS, self.reserve_seconds) >= seconds
 
     # The same typed overloads as clients.client: a step's client is checked like an adapter's.
     @overload
@@ -105,6 +111,7 @@ class Runtime:
             clock=CLOCK,
             sleep=SLEEP,
             remaining_seconds=(lambda: remaining() / 1000) if callable(remaining) else (lambda: math.inf),
+            reserve_seconds=remaining() / 1000 * TIME_RESERVE_SHARE if callable(remaining) else 0.0,
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -181,12 +181,13 @@ def _pipeline_state(datapipeline: DataPipelineClient, pipeline_id: str) -> str |
 
 
 def pipeline_runs(
-    datapipeline: DataPipelineClient, pipeline_ids: Iterable[str]
+    datapipeline: DataPipelineClient, pipeline_ids: Iterable[str], pace: Callable[[], None] | None = None
 ) -> Iterator[tuple[str, PipelineRun | None]]:
     """(pipeline id, its :class:`PipelineRun`) for each id, in order; None when the pipeline is gone.
 
     DescribePipelines, in chunks of 25, gives each pipeline's state and health; each activated
-    pipeline then costs one QueryObjects and a DescribeObjects per 25 of its instances.
+    pipeline then costs one QueryObjects and a DescribeObjects per 25 of its instances, each
+    pipeline's reads after ``pace()`` returns (a rate limiter's ``acquire``).
     """
     ids = list(pipeline_ids)
     for start in range(0, len(ids), DESCRIBE_CHUNK):
@@ -207,6 +208,8 @@ def pipeline_runs(
                 yield pipeline_id, None
                 continue
             state = fields.get("@pipelineState", "")
+            if state != NOT_ACTIVATED and pace is not None:
+                pace()
             activities = () if state == NOT_ACTIVATED else _activity_instances(datapipeline, pipeline_id)
             if activities is None:
                 yield pipeline_id, None
