@@ -279,14 +279,18 @@ def _capacity_differs(session: LocalSession, tables: list[SyntheticTable]) -> li
     capacity inside the bounds down later, as its policy decides).
     """
     live = dynamodb_backends[ACCOUNT_ID][session.region]
-    targets = {
-        target["ResourceId"].removeprefix("table/"): target
-        for page in session.client("application-autoscaling")
-        .get_paginator("describe_scalable_targets")
-        .paginate(ServiceNamespace="dynamodb")
-        for target in page["ScalableTargets"]
-        if target["ScalableDimension"] == "dynamodb:table:ReadCapacityUnits"
-    }
+    autoscaling = session.client("application-autoscaling")
+    scaled = [f"table/{t.name}" for t in tables if t.autoscaled]
+    targets = {}
+    # By resource id, 50 at a time (DescribeScalableTargets' most): moto's NextToken repeats itself
+    # past 50 targets.
+    for start in range(0, len(scaled), 50):
+        for target in autoscaling.describe_scalable_targets(
+            ServiceNamespace="dynamodb",
+            ResourceIds=scaled[start : start + 50],
+            ScalableDimension="dynamodb:table:ReadCapacityUnits",
+        )["ScalableTargets"]:
+            targets[target["ResourceId"].removeprefix("table/")] = target
     differs = []
     for table in tables:
         if table.rcu is None:

@@ -181,13 +181,13 @@ def _pipeline_state(datapipeline: DataPipelineClient, pipeline_id: str) -> str |
 
 
 def pipeline_runs(
-    datapipeline: DataPipelineClient, pipeline_ids: Iterable[str], pace: Callable[[], None] | None = None
+    datapipeline: DataPipelineClient, pipeline_ids: Iterable[str], pace: Callable[[str], None] | None = None
 ) -> Iterator[tuple[str, PipelineRun | None]]:
     """(pipeline id, its :class:`PipelineRun`) for each id, in order; None when the pipeline is gone.
 
     DescribePipelines, in chunks of 25, gives each pipeline's state and health; each activated
-    pipeline then costs one QueryObjects and a DescribeObjects per 25 of its instances, each
-    pipeline's reads after ``pace()`` returns (a rate limiter's ``acquire``).
+    pipeline then costs one QueryObjects and a DescribeObjects per 25 of its instances. Each of
+    those calls waits for ``pace(operation)`` first (a rate limiter per operation).
     """
     ids = list(pipeline_ids)
     for start in range(0, len(ids), DESCRIBE_CHUNK):
@@ -208,9 +208,7 @@ def pipeline_runs(
                 yield pipeline_id, None
                 continue
             state = fields.get("@pipelineState", "")
-            if state != NOT_ACTIVATED and pace is not None:
-                pace()
-            activities = () if state == NOT_ACTIVATED else _activity_instances(datapipeline, pipeline_id)
+            activities = () if state == NOT_ACTIVATED else _activity_instances(datapipeline, pipeline_id, pace)
             if activities is None:
                 yield pipeline_id, None
                 continue
@@ -240,18 +238,19 @@ def _fields(obj: Mapping[str, Any]) -> dict[str, str]:
     return {field["key"]: field.get("stringValue", field.get("refValue", "")) for field in obj.get("fields", [])}
 
 
-def _activity_instances(datapipeline: DataPipelineClient, pipeline_id: str) -> tuple[ActivityInstance, ...] | None:
+def _activity_instances(
+    datapipeline: DataPipelineClient, pipeline_id: str, pace: Callable[[str], None] | None = None
+) -> tuple[ActivityInstance, ...] | None:
     """The latest instance of each activity of the pipeline (see :class:`PipelineRun`); None when
     the pipeline is gone."""
     try:
-        for objects in _described(
-            datapipeline, pipeline_id, _instance_ids(datapipeline, pipeline_id, WORKING_STATUSES)
-        ):
+        working_ids = _instance_ids(datapipeline, pipeline_id, WORKING_STATUSES, pace)
+        for objects in _described(datapipeline, pipeline_id, working_ids, pace):
             working = _latest_activities(objects)
             if working:
                 return working
         everything: list[PipelineObjectOutputTypeDef] = []
-        for objects in _described(datapipeline, pipeline_id, _instance_ids(datapipeline, pipeline_id)):
+        for objects in _described(datapipeline, pipeline_id, _instance_ids(datapipeline, pipeline_id, (), pace), pace):
             everything.extend(objects)
     except ClientError as error:
         if error.response["Error"]["Code"] in GONE:
@@ -260,7 +259,14 @@ def _activity_instances(datapipeline: DataPipelineClient, pipeline_id: str) -> t
     return _latest_activities(everything)
 
 
-def _instance_ids(datapipeline: DataPipelineClient, pipeline_id: str, statuses: tuple[str, ...] = ()) -> list[str]:
+def _instance_ids(
+    datapipeline: DataPipelineClient,
+    pipeline_id: str,
+    statuses: tuple[str, ...] = (),
+    pace: Callable[[str], None] | None = None,
+) -> list[str]:
+    if pace is not None:
+        pace("QueryObjects")
     kwargs: dict[str, Any] = {"pipelineId": pipeline_id, "sphere": "INSTANCE"}
     if statuses:
         kwargs["query"] = {
@@ -274,10 +280,12 @@ def _instance_ids(datapipeline: DataPipelineClient, pipeline_id: str, statuses: 
 
 
 def _described(
-    datapipeline: DataPipelineClient, pipeline_id: str, ids: list[str]
+    datapipeline: DataPipelineClient, pipeline_id: str, ids: list[str], pace: Callable[[str], None] | None = None
 ) -> Iterator[list[PipelineObjectOutputTypeDef]]:
     """The objects, 25 ids a DescribeObjects call, one list per call."""
     for start in range(0, len(ids), DESCRIBE_CHUNK):
+        if pace is not None:
+            pace("DescribeObjects")
         objects: list[PipelineObjectOutputTypeDef] = []
         for page in datapipeline.get_paginator("describe_objects").paginate(
             pipelineId=pipeline_id, objectIds=ids[start : start + DESCRIBE_CHUNK]

@@ -29,8 +29,16 @@ class RateLimiter:
         self._bucket = TokenBucket.full(per_second, burst, clock().timestamp())
 
     def acquire(self) -> None:
-        """Wait until one more call may start."""
+        """Wait until one more call may start.
+
+        The wait is measured again just before sleeping, to the reserved moment: time another
+        thread spent meanwhile counts towards it, so threads sharing the limiter start their calls
+        at their own moments, not later.
+        """
         with self._lock:
-            wait, self._bucket = self._bucket.reserve(self._clock().timestamp())
+            now = self._clock().timestamp()
+            wait, self._bucket = self._bucket.reserve(now)
         if wait > 0:
-            self._sleep(wait)
+            left = now + wait - self._clock().timestamp()
+            if left > 0:
+                self._sleep(left)

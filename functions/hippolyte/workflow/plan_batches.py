@@ -5,7 +5,7 @@ from __future__ import annotations
 from hippolyte.adapters.account_limits import read_account_limits
 from hippolyte.adapters.run_store import load_document, save_document
 from hippolyte.history_budget import EXECUTION_HISTORY_LIMIT, MAX_BATCHES_PER_NIGHT
-from hippolyte.models import BatchProgress, Inventory, Plan, RunContext, RunProgress, TableOutcome
+from hippolyte.models import BatchProgress, Inventory, Plan, PlannerSettings, RunContext, RunProgress, TableOutcome
 from hippolyte.planning import plan_batches
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.run_documents import batch_document
@@ -29,6 +29,28 @@ def with_ledger_originals(rt: Runtime, inventory: Inventory) -> Inventory:
     return inventory.model_copy(update={"tables": tables})
 
 
+# The least window a plan is made for: a run that reaches PlanBatches with less left still plans
+# (every table then late, and reported so) rather than fail.
+MIN_PLANNING_WINDOW_SECONDS = 60
+
+
+def night_settings(rt: Runtime, context: RunContext, budget: int, table_max_rcu: int) -> PlannerSettings:
+    """The planner's settings for what is left of this run's night.
+
+    The window is counted from the run's start, and discovery has used some of it (about 40
+    minutes at 10,000 tables): the plan gets what is left. A batch of a later wave starts only
+    when a poll sees its slot free, so each cluster's bootstrap is planned one poll longer.
+    """
+    settings = rt.settings.planner_settings(max_extra_rcu=budget, table_max_rcu=table_max_rcu)
+    elapsed = max(0, int((rt.clock() - context.run.started_at).total_seconds()))
+    return settings.model_copy(
+        update={
+            "window_seconds": max(MIN_PLANNING_WINDOW_SECONDS, settings.window_seconds - elapsed),
+            "emr_bootstrap_seconds": settings.emr_bootstrap_seconds + context.poll_seconds,
+        }
+    )
+
+
 def plan_run(rt: Runtime, context: RunContext) -> RunContext:
     """Plan the run's batches from its inventory and the account's read-capacity limits."""
     s3 = rt.client("s3")
@@ -39,7 +61,7 @@ def plan_run(rt: Runtime, context: RunContext) -> RunContext:
     budget = rt.settings.max_extra_rcu
     if budget is None:
         budget = max(0, limits.account_max_read_capacity_units - provisioned)
-    settings = rt.settings.planner_settings(max_extra_rcu=budget, table_max_rcu=limits.table_max_read_capacity_units)
+    settings = night_settings(rt, context, budget, limits.table_max_read_capacity_units)
     plan = plan_batches(inventory.tables, settings, inventory.skipped)
     save_document(s3, context.run, "plan", plan)
     for batch in plan.batches:
