@@ -78,6 +78,36 @@ def _item(table: DemoTable, number: int, rng: random.Random) -> dict[str, Any]:
     return {key: _serialize(value) for key, value in item.items()}
 
 
+def add_capacity_and_index(spec: dict[str, Any], rcu: int | None, gsi: bool) -> None:
+    """Complete a CreateTable request: its billing (``rcu`` None: on-demand) and, with ``gsi``, an
+    index on ``group`` keeping half the table's read capacity."""
+    if rcu is None:
+        spec["BillingMode"] = "PAY_PER_REQUEST"
+    else:
+        spec["ProvisionedThroughput"] = {"ReadCapacityUnits": rcu, "WriteCapacityUnits": 5}
+    if gsi:
+        spec["AttributeDefinitions"].append({"AttributeName": "group", "AttributeType": "S"})
+        index: dict[str, Any] = {
+            "IndexName": "by-group",
+            "KeySchema": [{"AttributeName": "group", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }
+        if rcu is not None:
+            index["ProvisionedThroughput"] = {"ReadCapacityUnits": max(1, rcu // 2), "WriteCapacityUnits": 5}
+        spec["GlobalSecondaryIndexes"] = [index]
+
+
+def register_read_target(autoscaling: Any, table_name: str, min_capacity: int, max_capacity: int) -> None:
+    """Put a table's read capacity under Application Auto Scaling, between the two bounds."""
+    autoscaling.register_scalable_target(
+        ServiceNamespace="dynamodb",
+        ResourceId=f"table/{table_name}",
+        ScalableDimension="dynamodb:table:ReadCapacityUnits",
+        MinCapacity=min_capacity,
+        MaxCapacity=max_capacity,
+    )
+
+
 def create_table(dynamodb: Any, autoscaling: Any, table: DemoTable) -> None:
     """Create one demo table (schema, capacity, tags, scaling) and fill it."""
     spec: dict[str, Any] = {
@@ -93,21 +123,7 @@ def create_table(dynamodb: Any, autoscaling: Any, table: DemoTable) -> None:
         spec["Tags"].append({"Key": "hippolyte:backup", "Value": "false"})
     if table.engine:
         spec["Tags"].append({"Key": "hippolyte:engine", "Value": table.engine})
-    throughput = {"ReadCapacityUnits": table.rcu or 0, "WriteCapacityUnits": 5}
-    if table.rcu is None:
-        spec["BillingMode"] = "PAY_PER_REQUEST"
-    else:
-        spec["ProvisionedThroughput"] = throughput
-    if table.gsi:
-        spec["AttributeDefinitions"].append({"AttributeName": "group", "AttributeType": "S"})
-        index: dict[str, Any] = {
-            "IndexName": "by-group",
-            "KeySchema": [{"AttributeName": "group", "KeyType": "HASH"}],
-            "Projection": {"ProjectionType": "KEYS_ONLY"},
-        }
-        if table.rcu is not None:
-            index["ProvisionedThroughput"] = {"ReadCapacityUnits": max(1, table.rcu // 2), "WriteCapacityUnits": 5}
-        spec["GlobalSecondaryIndexes"] = [index]
+    add_capacity_and_index(spec, table.rcu, table.gsi)
     dynamodb.create_table(**spec)
     if table.engine == "export":
         # ExportTableToPointInTime reads the table's PITR data: it needs PITR on.
@@ -115,13 +131,7 @@ def create_table(dynamodb: Any, autoscaling: Any, table: DemoTable) -> None:
             TableName=table.name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
         )
     if table.autoscaled and table.rcu is not None:
-        autoscaling.register_scalable_target(
-            ServiceNamespace="dynamodb",
-            ResourceId=f"table/{table.name}",
-            ScalableDimension="dynamodb:table:ReadCapacityUnits",
-            MinCapacity=table.rcu,
-            MaxCapacity=table.rcu * 20,
-        )
+        register_read_target(autoscaling, table.name, table.rcu, table.rcu * 20)
     rng = random.Random(table.name)
     for start in range(0, table.items, BATCH):
         requests = [

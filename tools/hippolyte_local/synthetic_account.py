@@ -27,6 +27,8 @@ from moto.core.responses import ActionResult
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
+from hippolyte_local.fleet import add_capacity_and_index, register_read_target
+
 KB, MB, GB, TB = 1024, 1024**2, 1024**3, 1024**4
 MEDIAN_TABLE_BYTES = 30 * MB
 SIZE_SIGMA = 2.0  # ln-space spread: most tables from about 1 MB to 1.5 GB
@@ -96,29 +98,10 @@ def create_tables(dynamodb: Any, autoscaling: Any, tables: Sequence[SyntheticTab
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
             "Tags": [{"Key": "team", "Value": "scale"}],
         }
-        if table.rcu is None:
-            spec["BillingMode"] = "PAY_PER_REQUEST"
-        else:
-            spec["ProvisionedThroughput"] = {"ReadCapacityUnits": table.rcu, "WriteCapacityUnits": 5}
-        if table.gsi:
-            spec["AttributeDefinitions"].append({"AttributeName": "group", "AttributeType": "S"})
-            index: dict[str, Any] = {
-                "IndexName": "by-group",
-                "KeySchema": [{"AttributeName": "group", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            }
-            if table.rcu is not None:
-                index["ProvisionedThroughput"] = {"ReadCapacityUnits": max(1, table.rcu // 2), "WriteCapacityUnits": 5}
-            spec["GlobalSecondaryIndexes"] = [index]
+        add_capacity_and_index(spec, table.rcu, table.gsi)
         dynamodb.create_table(**spec)
         if table.autoscaled and table.rcu is not None:
-            autoscaling.register_scalable_target(
-                ServiceNamespace="dynamodb",
-                ResourceId=f"table/{table.name}",
-                ScalableDimension="dynamodb:table:ReadCapacityUnits",
-                MinCapacity=table.rcu,
-                MaxCapacity=table.rcu * AUTOSCALED_MAX_FACTOR,
-            )
+            register_read_target(autoscaling, table.name, table.rcu, table.rcu * AUTOSCALED_MAX_FACTOR)
 
 
 # DynamoDB's default per-table maximum ("Service, account, and table quotas": 40,000 RCU; moto
