@@ -15,10 +15,10 @@ tables not reached get no result, and doing them on a later invocation is safe.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -83,12 +83,30 @@ class _ScaledBoost:
 # restoring 2.5 tables a second keeps that call at half the 5 a second the local run assumes for
 # it, and UpdateTable far inside DynamoDB's 500 updates in progress.
 CAPACITY_CHANGES_PER_SECOND = 2.5
+_Item = TypeVar("_Item")
+_Begun = TypeVar("_Begun")
 CAPACITY_CHANGES_BURST = 5.0
 
 
 def capacity_reads_limiter(rt: Runtime) -> RateLimiter:
     """One invocation's pace for raising or restoring tables."""
     return RateLimiter(CAPACITY_CHANGES_PER_SECOND, CAPACITY_CHANGES_BURST, rt.clock, rt.sleep)
+
+
+def _begin_in_time(
+    rt: Runtime, items: Sequence[_Item], begin: Callable[[_Item], _Begun], bounded: bool
+) -> list[_Begun]:
+    """``begin`` each item in turn, paced for the account's rates and, when ``bounded``, while the
+    invocation has time for another; the items not begun are left for a later invocation."""
+    begun: list[_Begun] = []
+    pace = capacity_reads_limiter(rt)
+    for item in items:
+        # Starting a table can wait for ACTIVE once, and an auto-scaled one is waited for again.
+        if bounded and not has_time_for_tables(rt, 2):
+            break
+        pace.acquire()
+        begun.append(begin(item))
+    return begun
 
 
 def raise_tables(
@@ -117,14 +135,7 @@ def raise_table(rt: Runtime, ledger: CapacityLedger, run: RunRef, planned: Plann
 def _raise_tables(
     rt: Runtime, ledger: CapacityLedger, run: RunRef, tables: Sequence[PlannedTable], bounded: bool
 ) -> list[BoostResult | None]:
-    outcomes: list[BoostResult | _ScaledBoost] = []
-    pace = capacity_reads_limiter(rt)
-    for planned in tables:
-        # Starting a table can wait for ACTIVE once, and an auto-scaled one is waited for again.
-        if bounded and not has_time_for_tables(rt, 2):
-            break
-        pace.acquire()
-        outcomes.append(_begin_raise(rt, ledger, run, planned))
+    outcomes = _begin_in_time(rt, tables, lambda planned: _begin_raise(rt, ledger, run, planned), bounded)
     results: list[BoostResult | None] = []
     for outcome in outcomes:
         if not isinstance(outcome, _ScaledBoost):
@@ -227,14 +238,7 @@ def _restore_tables(
     rt: Runtime, ledger: CapacityLedger, entries: Sequence[LedgerEntry], now: datetime, bounded: bool
 ) -> list[RestoreResult | None]:
     # None from _begin_restore: an auto-scaled table whose bounds went back, to be waited for.
-    begun: list[RestoreResult | None] = []
-    pace = capacity_reads_limiter(rt)
-    for entry in entries:
-        # Starting a table can wait for ACTIVE once, and an auto-scaled one is waited for again.
-        if bounded and not has_time_for_tables(rt, 2):
-            break
-        pace.acquire()
-        begun.append(_begin_restore(rt, ledger, entry, now))
+    begun = _begin_in_time(rt, entries, lambda entry: _begin_restore(rt, ledger, entry, now), bounded)
     results: list[RestoreResult | None] = []
     for entry, outcome in zip(entries, begun, strict=False):
         if outcome is not None:
