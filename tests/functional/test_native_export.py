@@ -8,7 +8,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -36,6 +36,8 @@ RUN = RunRef(
     bucket=BUCKET,
     started_at=STARTED,
 )
+# When the tests poll the exports: the stamp of a batch that ends (nothing reads the real clock).
+POLLED_AT = STARTED + timedelta(minutes=30)
 
 
 @dataclass
@@ -114,7 +116,7 @@ def poll(
         {batch.id: batch},
         {batch.id: state},
         past_deadline,
-        datetime.now(UTC),
+        POLLED_AT,
     )
     return progress, state
 
@@ -166,11 +168,11 @@ def test_exports_left_unverified_when_time_runs_short_are_verified_on_the_next_p
     left = iter([VERIFY_SECONDS + RETURN_MARGIN_SECONDS])
     short = replace(account.rt, remaining_seconds=lambda: next(left, 0.0))
     context = RunContext(run=RUN, poll_seconds=0)
-    check_exports(short, context, progress, {batch.id: batch}, {batch.id: state}, False, datetime.now(UTC))
+    check_exports(short, context, progress, {batch.id: batch}, {batch.id: state}, False, POLLED_AT)
     # THEN one table is verified, the other waits, and the batch still runs
     assert list(progress.outcomes) == ["orders"] and state.status == "running"
     # AND the next poll verifies the other and ends the batch
-    check_exports(account.rt, context, progress, {batch.id: batch}, {batch.id: state}, False, datetime.now(UTC))
+    check_exports(account.rt, context, progress, {batch.id: batch}, {batch.id: state}, False, POLLED_AT)
     assert {name: o.status for name, o in progress.outcomes.items()} == dict.fromkeys(
         ["orders", "payments"], "backed_up"
     )
