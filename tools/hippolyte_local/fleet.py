@@ -78,6 +78,11 @@ def _item(table: DemoTable, number: int, rng: random.Random) -> dict[str, Any]:
     return {key: _serialize(value) for key, value in item.items()}
 
 
+def index_read_capacity(rcu: int) -> int:
+    """The read capacity of a table's index: half the table's."""
+    return max(1, rcu // 2)
+
+
 def add_capacity_and_index(spec: dict[str, Any], rcu: int | None, gsi: bool) -> None:
     """Complete a CreateTable request: its billing (``rcu`` None: on-demand) and, with ``gsi``, an
     index on ``group`` keeping half the table's read capacity."""
@@ -93,7 +98,7 @@ def add_capacity_and_index(spec: dict[str, Any], rcu: int | None, gsi: bool) -> 
             "Projection": {"ProjectionType": "KEYS_ONLY"},
         }
         if rcu is not None:
-            index["ProvisionedThroughput"] = {"ReadCapacityUnits": max(1, rcu // 2), "WriteCapacityUnits": 5}
+            index["ProvisionedThroughput"] = {"ReadCapacityUnits": index_read_capacity(rcu), "WriteCapacityUnits": 5}
         spec["GlobalSecondaryIndexes"] = [index]
 
 

@@ -1,7 +1,7 @@
 """moto answering a large account's calls in time that does not grow with the account.
 
-Two of moto's lookups walk everything the account holds, for every call. Both are replaced by
-lookups that give moto's own answers over the same data:
+Three of moto's lookups walk everything the account holds, for every call. Each is replaced by a
+lookup that gives moto's own answer over the same data:
 
 * ListTagsOfResource: moto's ``DynamoDBBackend.list_tags_of_resource`` compares the ARN with
   every table's; :func:`fast_account_lookups` finds the table by the name the ARN ends with and
@@ -10,13 +10,21 @@ lookups that give moto's own answers over the same data:
   walks every key of the bucket for each listing, reading each key's latest version through
   ``_VersionedKeyStore.__getitem__``; a night of 10,000 tables, whose bucket holds tens of
   thousands of keys and which lists each table's directory, spent most of its time there. The
-  bucket is narrowed to the keys under the prefix first (a C-level scan of the key names) and
-  moto's own listing runs over that narrower store, so every answer (keys, common prefixes,
-  delete markers, pagination) is moto's, computed over the same keys.
+  bucket is narrowed to the keys under the prefix first and moto's own listing runs over that
+  narrower store, so every answer (keys, common prefixes, delete markers, pagination) is moto's,
+  computed over the same keys. The narrowing reads an index of the bucket's key names by their
+  first path segment (a table's name, in Hippolyte's layout), kept as keys are written; a name
+  the index holds but the bucket no longer does (a deleted key) is dropped by the lookup;
+* Query on a table's key: moto's ``Table.query`` sorts every item of the table and keeps those
+  with the queried hash key (the capacity ledger, one item per table and run, is queried once
+  per table it raises). While a query without an index runs, the table's ``all_items`` gives the
+  items under that hash key only, sorted as moto sorts them; the filter, ordering, limits and
+  pagination that follow are moto's.
 """
 
 from __future__ import annotations
 
+import threading
 import types
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,18 +32,58 @@ from typing import Any
 from unittest import mock
 
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
 from moto.s3.models import FakeBucket, FakeTableStorageBucket, S3Backend
 from moto.s3.utils import _VersionedKeyStore
 
 _list_objects = S3Backend.list_objects
+_store_setitem = _VersionedKeyStore.__setitem__
+_store_setlist = _VersionedKeyStore.setlist
+# The attribute a bucket's key store keeps its index in: first path segment -> key names.
+_INDEX = "_hippolyte_names_by_segment"
+
+
+def _segment(name: str) -> str | None:
+    head, slash, _ = name.partition("/")
+    return head if slash else None
+
+
+def _indexed_setitem(self: _VersionedKeyStore, key: str, value: Any) -> Any:
+    _store_setitem(self, key, value)
+    _index_name(self, key)
+
+
+def _indexed_setlist(self: _VersionedKeyStore, key: Any, list_: Any) -> Any:
+    _store_setlist(self, key, list_)
+    _index_name(self, key)
+
+
+def _index_name(store: _VersionedKeyStore, name: str) -> None:
+    index = store.__dict__.get(_INDEX)
+    if index is not None:
+        index.setdefault(_segment(name), set()).add(name)
+
+
+def _names_under(store: _VersionedKeyStore, prefix: str) -> list[str]:
+    segment = _segment(prefix)
+    if segment is None:
+        return [name for name in list(dict.keys(store)) if name.startswith(prefix)]
+    index = store.__dict__.get(_INDEX)
+    if index is None:
+        # Built once from every key the store holds; kept up to date as keys are written.
+        index = {}
+        for name in list(dict.keys(store)):
+            index.setdefault(_segment(name), set()).add(name)
+        store.__dict__[_INDEX] = index
+    return [name for name in list(index.get(segment, ())) if name.startswith(prefix)]
 
 
 def _under_prefix(bucket: FakeBucket, prefix: str) -> _VersionedKeyStore:
     store = bucket.keys
     narrowed = _VersionedKeyStore()
-    for name in [name for name in list(dict.keys(store)) if name.startswith(prefix)]:
+    for name in _names_under(store, prefix):
         versions = dict.get(store, name)
-        if versions is not None:  # deleted meanwhile by another thread
+        if versions is not None:  # deleted since it was indexed, or meanwhile by another thread
             dict.__setitem__(narrowed, name, versions)
     return narrowed
 
@@ -64,12 +112,57 @@ def _list_tags_by_name(self: DynamoDBBackend, table_arn: str) -> list[dict[str, 
     return _list_tags_of_resource(self, table_arn)
 
 
+_query = Table.query
+_all_items = Table.all_items
+# The table and hash key a query on this thread is answering, while it runs.
+_querying = threading.local()
+
+
+def _items_under_hash_key(self: Table) -> list[Any]:
+    narrowed = getattr(_querying, "key", None)
+    if narrowed is None or narrowed[0] is not self:
+        return _all_items(self)
+    under = self.items.get(narrowed[1]) if narrowed[1] in self.items else None
+    if under is None:
+        return []
+    items = list(under.values()) if self.range_key_attr else [under]
+    # moto's own order (Table.all_items).
+    return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+
+def _query_by_hash_key(
+    self: Table,
+    hash_key: Any,
+    range_comparison: Any,
+    range_objs: Any,
+    limit: Any,
+    exclusive_start_key: Any,
+    scan_index_forward: Any,
+    projection_expressions: Any,
+    index_name: str | None = None,
+    *args: Any,
+    **kwargs: Any,
+) -> Any:
+    positional = (range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward, projection_expressions)
+    if index_name or hash_key is None:
+        return _query(self, hash_key, *positional, index_name, *args, **kwargs)
+    _querying.key = (self, hash_key)
+    try:
+        return _query(self, hash_key, *positional, index_name, *args, **kwargs)
+    finally:
+        _querying.key = None
+
+
 @contextmanager
 def fast_account_lookups() -> Iterator[None]:
-    """While active, a prefix listing reads only the keys under its prefix, and a table's tags are
-    found by its name."""
+    """While active, a prefix listing reads only the keys under its prefix, a table's tags are
+    found by its name, and a query reads only the items under its hash key."""
     with (
         mock.patch.object(S3Backend, "list_objects", _list_objects_under_prefix),
+        mock.patch.object(_VersionedKeyStore, "__setitem__", _indexed_setitem),
+        mock.patch.object(_VersionedKeyStore, "setlist", _indexed_setlist),
         mock.patch.object(DynamoDBBackend, "list_tags_of_resource", _list_tags_by_name),
+        mock.patch.object(Table, "query", _query_by_hash_key),
+        mock.patch.object(Table, "all_items", _items_under_hash_key),
     ):
         yield

@@ -181,6 +181,14 @@ def current_instances(pipeline: Pipeline) -> list[Instance]:
         return [replace(instance) for instance in run.current] if run else []
 
 
+def current_activation(pipeline: Pipeline) -> str | None:
+    """The scheduled start of the pipeline's latest activation (None before the first): a cheap
+    way to tell whether it was activated again since it was last read."""
+    with _STATE.lock:
+        run = _STATE.runs.get(pipeline)
+        return run.current[0].scheduled_start if run and run.current else None
+
+
 def all_instances(pipeline: Pipeline) -> list[Instance]:
     """Copies of every instance the pipeline's activations created, in creation order."""
     with _STATE.lock:

@@ -126,12 +126,15 @@ class SimulatedEmr:
                 del self._runs[key]  # deleted under its run: it stops where it was
 
     def _run_of(self, pipeline_id: str, pipeline: Pipeline) -> _ClusterRun | None:
-        instances = pipeline_runs.current_instances(pipeline)
-        if not instances:
+        scheduled = pipeline_runs.current_activation(pipeline)
+        if scheduled is None:
             return None
-        key = (pipeline_id, instances[0].scheduled_start)
-        run = self._runs.get(key)
+        run = self._runs.get((pipeline_id, scheduled))
         if run is None:
+            instances = pipeline_runs.current_instances(pipeline)
+            if not instances:
+                return None
+            key = (pipeline_id, instances[0].scheduled_start)
             if not any(i.is_activity and i.status == WAITING_FOR_RUNNER for i in instances):
                 return None
             activated = datetime.strptime(instances[0].scheduled_start, TIME_FORMAT).replace(tzinfo=self.clock().tzinfo)

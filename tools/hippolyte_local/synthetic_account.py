@@ -27,7 +27,7 @@ from moto.core.responses import ActionResult
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
-from hippolyte_local.fleet import add_capacity_and_index, register_read_target
+from hippolyte_local.fleet import add_capacity_and_index, index_read_capacity, register_read_target
 
 KB, MB, GB, TB = 1024, 1024**2, 1024**3, 1024**4
 MEDIAN_TABLE_BYTES = 30 * MB
@@ -110,9 +110,18 @@ TABLE_MAX_RCU = 40_000
 
 
 def account_max_rcu(tables: Sequence[SyntheticTable], headroom: int) -> int:
-    """The account-wide read quota of an account that holds ``tables``: what they provision plus
-    ``headroom``. An account provisioning more than the 80,000 RCU default has had it raised."""
-    provisioned = sum(table.rcu for table in tables if table.rcu is not None)
+    """The account-wide read quota of an account that holds ``tables``: what they and their
+    indexes provision plus ``headroom``. An account provisioning more than the 80,000 RCU default
+    has had it raised.
+
+    The account's provisioned read capacity is that of its tables and of their global secondary
+    indexes (DynamoDB API Reference, DescribeLimits: to see how much of the account quota is used,
+    add up each table's and each of its GSIs' provisioned capacity), and the run works out its
+    budget the same way: leaving the indexes out here would hand the night less than ``headroom``.
+    """
+    provisioned = sum(
+        table.rcu + (index_read_capacity(table.rcu) if table.gsi else 0) for table in tables if table.rcu is not None
+    )
     return max(80_000, provisioned + headroom)
 
 

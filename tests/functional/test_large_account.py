@@ -1,0 +1,145 @@
+"""The harness's fast lookups for large accounts answer exactly as moto's own walks do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from hippolyte_local.large_account import fast_account_lookups
+from moto import mock_aws
+
+BUCKET = "backups"
+
+
+def _listings(s3: Any) -> list[Any]:
+    answers = []
+    for prefix, delimiter in (
+        ("table-a/", ""),
+        ("table-a/2026-11-28/", ""),
+        ("table-a", ""),
+        ("table-", "/"),
+        ("table-b/", "/"),
+        ("runs/r1/", ""),
+        ("", "/"),
+        ("missing/", ""),
+    ):
+        pages = s3.get_paginator("list_objects_v2").paginate(
+            Bucket=BUCKET, Prefix=prefix, Delimiter=delimiter, PaginationConfig={"PageSize": 2}
+        )
+        answers.append(
+            [
+                ([o["Key"] for o in page.get("Contents", [])], [p["Prefix"] for p in page.get("CommonPrefixes", [])])
+                for page in pages
+            ]
+        )
+    return answers
+
+
+def _fill(s3: Any) -> None:
+    s3.create_bucket(Bucket=BUCKET)
+    for key in (
+        "table-a/2026-11-28/part-00000",
+        "table-a/2026-11-28/_SUCCESS",
+        "table-a/2026-11-29/manifest",
+        "table-ab/2026-11-28/_SUCCESS",
+        "table-b/2026-11-28/part-00000",
+        "runs/r1/plan.json",
+        "top-level-object",
+    ):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"x")
+
+
+def test_prefix_listings_are_moto_answers_also_after_writes_and_deletes() -> None:
+    """Keys written and deleted while the lookups are active are listed as moto lists them."""
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        _fill(s3)
+        expected_before = _listings(s3)
+        with fast_account_lookups():
+            assert _listings(s3) == expected_before
+            s3.put_object(Bucket=BUCKET, Key="table-a/2026-11-30/_SUCCESS", Body=b"x")
+            s3.delete_object(Bucket=BUCKET, Key="table-a/2026-11-28/_SUCCESS")
+            s3.put_object(Bucket=BUCKET, Key="table-c/2026-11-28/part-00000", Body=b"x")
+            fast = _listings(s3)
+        assert fast == _listings(s3)
+        listed = [key for keys, _ in fast[0] for key in keys]
+        assert listed == ["table-a/2026-11-28/part-00000", "table-a/2026-11-29/manifest", "table-a/2026-11-30/_SUCCESS"]
+
+
+def _queries(dynamodb: Any) -> list[Any]:
+    answers = []
+    for name, reverse, limit in (("t1", False, 10), ("t1", True, 2), ("t2", False, 10), ("none", False, 10)):
+        answers.append(
+            dynamodb.query(
+                TableName="ledger",
+                KeyConditionExpression="table_name = :n",
+                ExpressionAttributeValues={":n": {"S": name}},
+                ScanIndexForward=not reverse,
+                Limit=limit,
+                ConsistentRead=True,
+            )
+        )
+    answers.append(
+        dynamodb.query(
+            TableName="ledger",
+            KeyConditionExpression="table_name = :n AND run_id > :r",
+            FilterExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":n": {"S": "t1"}, ":r": {"S": "run-1"}, ":s": {"S": "open"}},
+        )
+    )
+    answers.append(
+        dynamodb.query(
+            TableName="ledger",
+            IndexName="by-status",
+            KeyConditionExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": {"S": "open"}},
+        )
+    )
+    for answer in answers:
+        answer.pop("ResponseMetadata")
+    return answers
+
+
+def test_queries_read_the_hash_key_and_answer_as_moto_does() -> None:
+    """Key conditions, filters, order, limits and index queries give moto's own answers."""
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(
+            TableName="ledger",
+            KeySchema=[
+                {"AttributeName": "table_name", "KeyType": "HASH"},
+                {"AttributeName": "run_id", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "table_name", "AttributeType": "S"},
+                {"AttributeName": "run_id", "AttributeType": "S"},
+                {"AttributeName": "status", "AttributeType": "S"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "by-status",
+                    "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for table in ("t1", "t2", "t3"):
+            for run in range(4):
+                dynamodb.put_item(
+                    TableName="ledger",
+                    Item={
+                        "table_name": {"S": table},
+                        "run_id": {"S": f"run-{run}"},
+                        "status": {"S": "open" if run % 2 else "restored"},
+                    },
+                )
+        expected = _queries(dynamodb)
+        with fast_account_lookups():
+            fast = _queries(dynamodb)
+            scanned = dynamodb.scan(TableName="ledger")["Count"]
+        assert fast == expected
+        assert [item["run_id"]["S"] for item in fast[1]["Items"]] == ["run-3", "run-2"]
+        assert scanned == 12  # a scan still sees every item
