@@ -323,6 +323,9 @@ class RunContext(Model):
     run: RunRef
     poll_seconds: int
     status: LoopStatus = "start_next"
+    # How long WaitForPipelines waits: the poll interval, or less when CheckPipelines expects a
+    # running table to end sooner (see hippolyte.poll_timing). 0 until a poll has set it.
+    wait_seconds: Annotated[int, Field(ge=0)] = 0
     # Batches the next CreatePipelines Map starts; filled by ScaleUpReadCapacity. Each start
     # stores its own result in the run's documents (see workflow/batch_starts.py).
     wave: list[WaveItem] = Field(default_factory=list)

@@ -94,7 +94,8 @@ def test_the_backup_states_are_named_for_what_they_do() -> None:
     assert states["CreatePipelines"]["Type"] == "Map"
     # Data Pipeline's API allows about one call a second: a few creations at once, not a flood.
     assert 1 <= states["CreatePipelines"]["MaxConcurrency"] <= 5
-    assert states["WaitForPipelines"]["SecondsPath"] == "$.poll_seconds"
+    # The wait is the poll interval or shorter, as CheckPipelines sets it (hippolyte.poll_timing).
+    assert states["WaitForPipelines"]["SecondsPath"] == "$.wait_seconds"
     edges = graph(load("backup.asl.json"))
     assert ("WaitForPipelines", "CheckPipelines") in edges and ("AllBackupsDone", "WaitForPipelines") in edges
 

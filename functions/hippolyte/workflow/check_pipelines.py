@@ -18,6 +18,7 @@ from hippolyte.adapters.rate_limit import RateLimiter
 from hippolyte.adapters.run_store import load_document, save_document
 from hippolyte.models import Plan, RunContext, RunProgress, TableOutcome
 from hippolyte.pipelines import output_directory
+from hippolyte.poll_timing import next_poll_seconds
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.backup_manifest import table_reads_limiter, write_backup_manifest
 from hippolyte.workflow.batch_starts import START_NEVER_COMPLETED, fail_batch, merge_stored_starts
@@ -163,7 +164,12 @@ def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
                 )
                 fail_batch(progress, batches[batch_id], reason)
     save_document(s3, context.run, "progress", progress)
-    return context.model_copy(update={"status": loop_status(rt, plan, progress)})
+    return context.model_copy(
+        update={
+            "status": loop_status(rt, plan, progress),
+            "wait_seconds": next_poll_seconds(plan, progress, rt.clock(), context.poll_seconds),
+        }
+    )
 
 
 def _end_unfinished_starts(

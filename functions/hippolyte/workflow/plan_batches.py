@@ -7,6 +7,7 @@ from hippolyte.adapters.run_store import load_document, save_document
 from hippolyte.history_budget import EXECUTION_HISTORY_LIMIT, MAX_BATCHES_PER_NIGHT
 from hippolyte.models import BatchProgress, Inventory, Plan, PlannerSettings, RunContext, RunProgress, TableOutcome
 from hippolyte.planning import plan_batches
+from hippolyte.poll_timing import start_allowance_seconds
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.run_documents import batch_document
 
@@ -39,14 +40,15 @@ def night_settings(rt: Runtime, context: RunContext, budget: int, table_max_rcu:
 
     The window is counted from the run's start, and discovery has used some of it (about 40
     minutes at 10,000 tables): the plan gets what is left. A batch of a later wave starts only
-    when a poll sees its slot free, so each cluster's bootstrap is planned one poll longer.
+    when a poll sees its slot free, so each cluster's bootstrap is planned one poll longer
+    (:func:`~hippolyte.poll_timing.start_allowance_seconds`).
     """
     settings = rt.settings.planner_settings(max_extra_rcu=budget, table_max_rcu=table_max_rcu)
     elapsed = max(0, int((rt.clock() - context.run.started_at).total_seconds()))
     return settings.model_copy(
         update={
             "window_seconds": max(MIN_PLANNING_WINDOW_SECONDS, settings.window_seconds - elapsed),
-            "emr_bootstrap_seconds": settings.emr_bootstrap_seconds + context.poll_seconds,
+            "emr_bootstrap_seconds": settings.emr_bootstrap_seconds + start_allowance_seconds(context.poll_seconds),
         }
     )
 

@@ -1,0 +1,68 @@
+"""When the backup loop looks again: the poll interval, or sooner when work is due to end.
+
+Pure. A pipeline slot, and the boosts of the tables a pipeline has read, are given back only when
+a poll sees the work ended. Polling only every ``poll_seconds`` leaves each slot idle for half an
+interval on average, and a night of hundreds of batches strings those waits one after another in
+every slot. So CheckPipelines asks for the next poll at the moment the plan expects the next
+running table to end (a table's files appear as its step ends; a batch ends with its last
+table), never later than ``poll_seconds`` and never sooner than :data:`MIN_POLL_SECONDS`, the
+floor that keeps the night's execution history in budget (:mod:`hippolyte.history_budget`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from hippolyte.history_budget import MIN_POLL_SECONDS
+from hippolyte.models import Plan, RunProgress
+
+# A poll planned for the moment a table should end comes this much after it, so that a table
+# on time has written its files when the poll reads them.
+POLL_AFTER_EXPECTED_END_SECONDS = 30
+
+
+def start_allowance_seconds(poll_seconds: int) -> int:
+    """Time the planner adds to each batch's cluster bootstrap for the loop to notice that the
+    slot before it is free: at most one poll interval.
+
+    >>> start_allowance_seconds(300)
+    300
+    """
+    return poll_seconds
+
+
+def expected_table_ends(plan: Plan, progress: RunProgress, poll_seconds: int) -> list[datetime]:
+    """When each table of a running batch, not yet backed up or failed, should end.
+
+    A batch's tables run one after another on its cluster, after the cluster's bootstrap: the
+    plan's bootstrap less the allowance for noticing a free slot, which a started batch has
+    already had.
+    """
+    ends: list[datetime] = []
+    for batch in plan.batches:
+        state = progress.batches.get(batch.id)
+        if state is None or state.status != "running" or state.started_at is None:
+            continue
+        at = state.started_at + timedelta(
+            seconds=max(0, plan.emr_bootstrap_seconds - start_allowance_seconds(poll_seconds))
+        )
+        for table in batch.tables:
+            at += timedelta(seconds=table.estimated_seconds)
+            if table.name not in progress.outcomes:
+                ends.append(at)
+    return ends
+
+
+def next_poll_seconds(plan: Plan, progress: RunProgress, now: datetime, poll_seconds: int) -> int:
+    """Seconds to wait before the next poll: until just after the next expected end, within
+    ``[MIN_POLL_SECONDS, poll_seconds]`` (a poll interval under the floor is kept as it is).
+
+    A table already past its expected end is late, and waiting for it is what the poll interval
+    is for: only ends still ahead bring the poll forward.
+    """
+    floor = min(MIN_POLL_SECONDS, poll_seconds)
+    ahead = [end for end in expected_table_ends(plan, progress, poll_seconds) if end > now]
+    if not ahead:
+        return poll_seconds
+    until = (min(ahead) - now).total_seconds() + POLL_AFTER_EXPECTED_END_SECONDS
+    return int(min(poll_seconds, max(floor, until)))

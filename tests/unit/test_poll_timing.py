@@ -1,0 +1,117 @@
+"""When the backup loop polls again: as soon after the next expected end as the history allows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hippolyte.history_budget import MIN_POLL_SECONDS
+from hippolyte.models import Batch, BatchProgress, CostEstimate, Plan, PlannedTable, Prices, RunProgress, TableOutcome
+from hippolyte.poll_timing import POLL_AFTER_EXPECTED_END_SECONDS, next_poll_seconds
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+PROPERTY = settings(max_examples=150, deadline=None, derandomize=True)
+STARTED = datetime(2026, 11, 28, 0, 30, tzinfo=UTC)
+POLL = 300
+# The plan's bootstrap: the cluster's 600 s plus one poll interval for noticing a free slot.
+BOOTSTRAP = 600 + POLL
+
+
+def plan(*durations: list[int]) -> Plan:
+    """A plan of one batch per list, each table taking the listed seconds."""
+    batches = [
+        Batch(
+            id=f"b{number:04d}",
+            start_seconds=0,
+            estimated_seconds=BOOTSTRAP + sum(seconds),
+            tables=[
+                PlannedTable(
+                    name=f"t{number}-{index}",
+                    size_bytes=1,
+                    original_read_capacity_units=10,
+                    read_capacity_units=10,
+                    read_throughput_percent=0.5,
+                    estimated_seconds=table_seconds,
+                )
+                for index, table_seconds in enumerate(seconds)
+            ],
+        )
+        for number, seconds in enumerate(durations, start=1)
+    ]
+    cost = CostEstimate(emr_cluster_hours=0, extra_rcu_hours=0, emr_usd=0, rcu_usd=0, total_usd=0, prices=Prices())
+    return Plan(
+        batches=batches,
+        window_seconds=7 * 3600,
+        bytes_per_rcu_second=8192,
+        emr_bootstrap_seconds=BOOTSTRAP,
+        activity_bootstrap_seconds=60,
+        max_extra_rcu=0,
+        cost=cost,
+    )
+
+
+def running(the_plan: Plan, done: tuple[str, ...] = ()) -> RunProgress:
+    return RunProgress(
+        batches={
+            b.id: BatchProgress(batch_id=b.id, status="running", started_at=STARTED, pipeline_id="df-1")
+            for b in the_plan.batches
+        },
+        outcomes={name: TableOutcome(name=name, status="backed_up") for name in done},
+    )
+
+
+def test_the_poll_comes_just_after_the_next_table_is_due():
+    # GIVEN a batch whose cluster is up at 10 min and whose first table takes 20 min
+    the_plan = plan([1200, 1800])
+    # WHEN the loop polls 27 min after the start (the first table is due at 30 min)
+    now = STARTED + timedelta(minutes=27)
+    # THEN it looks again just after 30 min, not a whole poll interval later
+    assert next_poll_seconds(the_plan, running(the_plan), now, POLL) == 3 * 60 + POLL_AFTER_EXPECTED_END_SECONDS
+
+
+def test_a_table_due_soon_is_waited_for_no_less_than_the_history_floor():
+    # GIVEN a table due in 10 seconds
+    the_plan = plan([1200])
+    now = STARTED + timedelta(seconds=600 + 1200 - 10)
+    # THEN the poll waits the floor, not 40 seconds
+    assert next_poll_seconds(the_plan, running(the_plan), now, POLL) == MIN_POLL_SECONDS
+
+
+def test_tables_already_backed_up_and_tables_already_late_do_not_bring_the_poll_forward():
+    # GIVEN a batch whose first table is backed up and whose second is past its expected end
+    the_plan = plan([600, 600, 6000])
+    now = STARTED + timedelta(seconds=600 + 1200 + 60)
+    # WHEN the third table is due much later than a poll interval
+    # THEN the loop polls at its interval: it waits for the late table as it always did
+    assert next_poll_seconds(the_plan, running(the_plan, done=("t1-0",)), now, POLL) == POLL
+
+
+def test_the_earliest_end_of_any_running_batch_decides():
+    # GIVEN two running batches, the second's table due 200 s from now
+    the_plan = plan([4000], [1000])
+    now = STARTED + timedelta(seconds=600 + 800)
+    # THEN the poll comes just after that table's end
+    assert next_poll_seconds(the_plan, running(the_plan), now, POLL) == 200 + POLL_AFTER_EXPECTED_END_SECONDS
+
+
+def test_a_batch_not_running_brings_nothing_forward():
+    # GIVEN a batch still pending
+    the_plan = plan([100])
+    pending = RunProgress(batches={"b0001": BatchProgress(batch_id="b0001")})
+    # THEN the loop polls at its interval
+    assert next_poll_seconds(the_plan, pending, STARTED, POLL) == POLL
+
+
+@PROPERTY
+@given(
+    durations=st.lists(st.lists(st.integers(1, 20_000), min_size=1, max_size=5), min_size=1, max_size=6),
+    elapsed=st.integers(0, 40_000),
+    poll=st.integers(MIN_POLL_SECONDS, 3600),
+)
+def test_the_wait_never_leaves_the_poll_interval_nor_goes_under_the_history_floor(durations, elapsed, poll):
+    # GIVEN any running batches and any moment of the night
+    the_plan = plan(*durations)
+    # WHEN the next wait is chosen
+    wait = next_poll_seconds(the_plan, running(the_plan), STARTED + timedelta(seconds=elapsed), poll)
+    # THEN it is within [floor, poll interval]: the history budget's polls-per-night bound holds
+    assert MIN_POLL_SECONDS <= wait <= poll
