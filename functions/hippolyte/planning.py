@@ -62,6 +62,11 @@ The algorithm, in three nested steps
        backfilling), so one big boost is not starved by a stream of small ones. Every hold
        starts when its batch starts, so the extra RCU held only falls between starts and
        checking at each start is exact. A pipeline's boosts never add up to more than the budget.
+       Packing took each slot to be busy from the window's start; a pipeline the budget holds
+       back would take the unboosted tables packed behind its boosts past the window with it.
+       Those move to time the schedule left unused: the end of a pipeline with time left before
+       its slot's next one (at no cost), else a new pipeline in a slot's idle time (one more
+       bootstrap). An unboosted table holds no boost, so no hold and no start changes.
 
     The three steps are repeated with shadow prices: when a table ends past the window, the
     price of the scarcer resource is raised in the sizing. Slots short of time make cluster time
@@ -1276,6 +1281,150 @@ def _schedule(slots: list[_Slot], settings: PlannerSettings) -> int:
     return waited
 
 
+class _Room(NamedTuple):
+    """Time slot ``slot`` leaves unused, from ``start``: after pipeline ``batch`` (None: before
+    any pipeline; a slot numbered past the last is one no pipeline uses)."""
+
+    seconds: int
+    slot: int
+    start: int  # from the night's start
+    batch: _Batch | None
+
+
+def _rehome_late_tables(slots: list[_Slot], settings: PlannerSettings) -> None:
+    """Move unboosted tables that end past the window to time the schedule left unused.
+
+    Packing balances the slots as if each ran its pipelines back to back from the window's start,
+    but the budget can hold a boosted pipeline back for hours: the unboosted tables packed behind
+    its boosts then end late while other pipelines end early or slots stand idle. An unboosted
+    table holds no boost, so moving it changes no hold and no pipeline's start: it goes to the end
+    of a pipeline with a place left and time before its slot's next pipeline (or the window's
+    end), at no cost; the rest go into new pipelines in a slot's idle time, each for one more
+    cluster bootstrap. Shortest first, so that as many as possible end in time; a table no room
+    takes goes back where it was, after the tables that stayed (so no pipeline ends later).
+    """
+    window = settings.window_seconds
+    boot = settings.emr_bootstrap_seconds
+    lanes = [(i, slot) for i, slot in enumerate(slots) if not slot.solo]
+    moving: list[tuple[_Table, _Batch]] = []  # a late table and the pipeline it came from
+    origins: set[int] = set()
+    for _, slot in lanes:
+        for batch in slot.batches:
+            if batch.start + batch.seconds <= window:
+                continue
+            end = batch.start + boot
+            kept = []
+            for table in batch.tables:
+                if end + table.length > window and not table.extra:
+                    moving.append((table, batch))
+                else:
+                    kept.append(table)
+                    end += table.length
+            if len(kept) < len(batch.tables):
+                batch.tables = kept
+                origins.add(id(batch))
+    if not moving:
+        return
+    moving.sort(key=lambda pair: (pair[0].length, pair[0].name))
+    # A slot's time before its first pipeline and after its last is its own only while no slot
+    # waits for a turn (the scheduler starts a waiting slot when one ends). A pipeline that lost
+    # tables offers no room: the ones no room takes go back to it.
+    whole_night = len(slots) <= settings.max_concurrent_pipelines
+    changed = set(origins)
+    rooms = [r for r in _rooms(lanes, window, boot, whole_night) if r.batch is None or id(r.batch) not in origins]
+    left = _append_where_room(moving, rooms, settings.max_tables_per_pipeline, changed)
+    if left:
+        rooms = [r for r in _rooms(lanes, window, boot, whole_night) if r.batch is None or id(r.batch) not in origins]
+        if whole_night:
+            free = settings.max_concurrent_pipelines - len(slots)
+            rooms += [_Room(window, len(slots) + n, 0, None) for n in range(free)]
+        left = _new_pipelines_for(left, slots, rooms, settings)
+    for table, origin in left:
+        origin.tables.append(table)
+    for _, slot in lanes:
+        rebuilt = []
+        for batch in slot.batches:
+            # Tables were only taken from after its boosts or added after them: every boost is
+            # held as long as before, or less.
+            current = _make_batch(batch.tables, boot) if id(batch) in changed else batch
+            current.start = batch.start
+            if current.tables:
+                rebuilt.append(current)
+        slot.batches = rebuilt
+
+
+def _rooms(lanes: list[tuple[int, _Slot]], window: int, boot: int, whole_night: bool) -> list[_Room]:
+    """The unused time in the window of each slot: after each pipeline up to its slot's next
+    start, and, when every slot runs the whole night, before its first pipeline (while it waits
+    for the budget) and after its last."""
+    rooms = []
+    for i, slot in lanes:
+        ordered = sorted(slot.batches, key=lambda b: b.start)
+        if whole_night and ordered and ordered[0].start > 0:
+            rooms.append(_Room(min(window, ordered[0].start), i, 0, None))
+        for k, batch in enumerate(ordered):
+            end = batch.start + boot + sum(t.length for t in batch.tables)
+            last = k + 1 == len(ordered)
+            until = (window if whole_night else end) if last else min(window, ordered[k + 1].start)
+            if until > end:
+                rooms.append(_Room(until - end, i, end, batch))
+    return rooms
+
+
+def _by_room(room: _Room) -> tuple[int, int, int]:
+    """Rooms smallest first (then by slot and time, so that the same night gives the same plan)."""
+    return (room.seconds, room.slot, room.start)
+
+
+def _append_where_room(
+    moving: list[tuple[_Table, _Batch]], rooms: list[_Room], per_pipeline: int, changed: set[int]
+) -> list[tuple[_Table, _Batch]]:
+    """Append each table (shortest first) to the pipeline whose room fits it most tightly, so
+    that longer tables still find room; returns those no room fits."""
+    open_rooms = sorted((r for r in rooms if r.batch is not None and len(r.batch.tables) < per_pipeline), key=_by_room)
+    left = []
+    for table, origin in moving:
+        index = bisect.bisect_left(open_rooms, table.length, key=lambda r: r.seconds)
+        if index == len(open_rooms):
+            left.append((table, origin))
+            continue
+        room = open_rooms.pop(index)
+        assert room.batch is not None
+        room.batch.tables.append(table)
+        changed.add(id(room.batch))
+        if len(room.batch.tables) < per_pipeline:
+            rest = room._replace(seconds=room.seconds - table.length, start=room.start + table.length)
+            bisect.insort(open_rooms, rest, key=_by_room)
+    return left
+
+
+def _new_pipelines_for(
+    moving: list[tuple[_Table, _Batch]], slots: list[_Slot], rooms: list[_Room], settings: PlannerSettings
+) -> list[tuple[_Table, _Batch]]:
+    """New pipelines of the tables (shortest first) in the largest idle times of the slots;
+    returns the tables none takes."""
+    boot = settings.emr_bootstrap_seconds
+    per_pipeline = settings.max_tables_per_pipeline
+    existing = len(slots)
+    queue = moving[::-1]  # pop() takes the shortest
+    for room in sorted(rooms, key=lambda r: (-r.seconds, r.slot, r.start)):
+        if not queue or room.seconds < boot + queue[-1][0].length:
+            continue
+        taken: list[_Table] = []
+        used = boot
+        while queue and len(taken) < per_pipeline and used + queue[-1][0].length <= room.seconds:
+            table, _ = queue.pop()
+            used += table.length
+            taken.append(table)
+        batch = _make_batch(taken, boot)
+        batch.start = room.start
+        if room.slot < existing:
+            slots[room.slot].batches.append(batch)
+        else:
+            slots.append(_Slot(batches=[batch]))
+    return queue[::-1]
+
+
 class _Fit(NamedTuple):
     """When a boost fits the budget, and the extra RCU still held then."""
 
@@ -1318,6 +1467,7 @@ def _attempt(tables: list[_Table], settings: PlannerSettings, shadow: CostModel,
     _size_all(tables, settings, shadow, boost_any)
     slots = _pack(tables, settings)
     _schedule(slots, settings)
+    _rehome_late_tables(slots, settings)
     window = settings.window_seconds
     boot = settings.emr_bootstrap_seconds
     late = 0

@@ -500,6 +500,27 @@ def test_a_tight_budget_staggers_boosts_instead_of_holding_them_together():
     assert tables_past_window(plan) == []
 
 
+def test_tables_packed_behind_a_boost_that_waits_for_the_budget_move_to_time_left_unused():
+    # GIVEN two 300 GB tables at 100 RCU whose boosts cannot be held together within a budget of
+    # 10,000 extra RCU, six 5 GB tables read unboosted in about 21 min each, two pipelines at once
+    # and a 4 h window
+    tables = [TableSnapshot(name=f"big-{i}", read_capacity_units=100, size_bytes=300 * 10**9) for i in range(2)]
+    tables += [TableSnapshot(name=f"small-{i}", read_capacity_units=1000, size_bytes=5 * 10**9) for i in range(6)]
+    config = PlannerSettings(window_seconds=4 * HOUR, max_extra_rcu=10_000, max_concurrent_pipelines=2)
+    # WHEN they are planned
+    plan = plan_batches(tables, config)
+    # THEN the second big table's pipeline waits for the first one's boost to be lowered
+    big_starts = sorted(b.start_seconds for b in plan.batches if any(t.name.startswith("big") for t in b.tables))
+    assert big_starts[0] == 0 < big_starts[1]
+    assert plan.peak_extra_rcu <= 10_000
+    # AND the small tables do not wait with it (behind it, 3 would end late): they run where the
+    # night has time, and every table ends in the window, as the lower bound says is possible
+    assert plan.lower_bound is not None and plan.lower_bound.late_tables == 0
+    assert tables_past_window(plan) == []
+    assert plan.flagged == []
+    assert peak_concurrent_pipelines(plan.batches) <= 2
+
+
 def test_without_a_budget_nothing_is_boosted_and_slow_tables_are_flagged():
     # GIVEN a table too slow for the window and no extra RCU to give
     table = TableSnapshot(name="slow", read_capacity_units=10, size_bytes=10 * GIB)
