@@ -20,10 +20,16 @@ lookup that gives moto's own answer over the same data:
   per table it raises). While a query without an index runs, the table's ``all_items`` gives the
   items under that hash key only, sorted as moto sorts them; the filter, ordering, limits and
   pagination that follow are moto's.
+
+One more cost is constant per call but paid on every S3 request: moto's ``S3Backend`` reloads its
+``moto.s3.urls`` module each time it routes a request (``S3Backend._url_module``), so that a
+change of ``MOTO_S3_CUSTOM_ENDPOINTS`` is seen. The harness never changes it during a session, so
+the module is reloaded once, when the lookups start, and that module routes every request.
 """
 
 from __future__ import annotations
 
+import importlib
 import threading
 import types
 from collections.abc import Iterator
@@ -33,6 +39,7 @@ from unittest import mock
 
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
+from moto.s3 import urls as moto_s3_urls
 from moto.s3.models import FakeBucket, FakeTableStorageBucket, S3Backend
 from moto.s3.utils import _VersionedKeyStore
 
@@ -156,8 +163,11 @@ def _query_by_hash_key(
 @contextmanager
 def fast_account_lookups() -> Iterator[None]:
     """While active, a prefix listing reads only the keys under its prefix, a table's tags are
-    found by its name, and a query reads only the items under its hash key."""
+    found by its name, a query reads only the items under its hash key, and S3 requests are
+    routed by moto's S3 URL module as it was loaded when the lookups started."""
+    s3_urls = importlib.reload(moto_s3_urls)
     with (
+        mock.patch.object(S3Backend, "_url_module", property(lambda _self: s3_urls)),
         mock.patch.object(S3Backend, "list_objects", _list_objects_under_prefix),
         mock.patch.object(_VersionedKeyStore, "__setitem__", _indexed_setitem),
         mock.patch.object(_VersionedKeyStore, "setlist", _indexed_setlist),

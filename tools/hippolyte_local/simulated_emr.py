@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import boto3
 from hippolyte.adapters.backup_files import MANIFEST, SUCCESS_MARKER, split_s3_uri
 from hippolyte.emr_export_format import data_file
 from hippolyte.models import EXPORT_TOOL_ON_DEMAND_CAPACITY, PlannerSettings
@@ -45,10 +44,13 @@ from hippolyte.pipelines import objects_by_id
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.datapipeline.models import Pipeline, datapipeline_backends
 from moto.dynamodb.models import dynamodb_backends
+from moto.s3.models import s3_backends
 
 from hippolyte_local import pipeline_runs
 from hippolyte_local.pipeline_runs import TIME_FORMAT, WAITING_FOR_RUNNER, Instance
 
+# The partition of the account's buckets in moto's S3 backend.
+PARTITION = "aws"
 # One RCU reads 4 KB a second strongly consistent, twice that eventually consistent, which is
 # how the export tool scans (DynamoDB Developer Guide, "Read/write capacity mode"; aws-facts.md).
 BYTES_PER_RCU_SECOND = 8192
@@ -104,7 +106,6 @@ class SimulatedEmr:
         self.settings = settings or PlannerSettings()
         self._runs: dict[tuple[str, str], _ClusterRun] = {}
         self._lock = threading.Lock()
-        self._s3: Any = None  # made on first use, inside the session's in-memory AWS
         # Cluster lifetimes (activation to the end of its last step), for the night's EMR cost.
         self.cluster_seconds: dict[str, float] = {}
         self.finished_tables: dict[str, datetime] = {}
@@ -205,15 +206,17 @@ class SimulatedEmr:
         if step.table in self.fail_tables:
             return f"export of {step.table} failed (injected fault)"
         bucket, prefix = split_s3_uri(step.directory if step.directory.endswith("/") else step.directory + "/")
-        if self._s3 is None:
-            self._s3 = boto3.client("s3", region_name=self.region)
+        # Written straight into the in-memory bucket: the cluster's writes are not calls of the
+        # night's functions, and at 10,000 tables going through a client would triple the
+        # harness's S3 work for nothing the night can see.
+        s3 = s3_backends[self.account_id][PARTITION]
         name = "part-00000"
         sample = [{"pk": {"S": f"{step.table}#{n}"}} for n in range(SAMPLE_ITEMS)]
-        self._s3.put_object(Bucket=bucket, Key=prefix + name, Body=data_file(sample))
+        s3.put_object(bucket, prefix + name, data_file(sample))
         entries = [{"url": f"s3://{bucket}/{prefix}{name}", "mandatory": True}]
         manifest = {"name": "DynamoDB-export", "version": 3, "entries": entries}
-        self._s3.put_object(Bucket=bucket, Key=prefix + MANIFEST, Body=json.dumps(manifest).encode())
-        self._s3.put_object(Bucket=bucket, Key=prefix + SUCCESS_MARKER, Body=b"")
+        s3.put_object(bucket, prefix + MANIFEST, json.dumps(manifest).encode())
+        s3.put_object(bucket, prefix + SUCCESS_MARKER, b"")
         return None
 
     @staticmethod
