@@ -13,12 +13,13 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from hippolyte.history_budget import MIN_POLL_SECONDS
 from hippolyte_local.api_quotas import ApiQuota, enforced_quotas
 from hippolyte_local.aws_calls import invoking, recording_aws_calls
 from hippolyte_local.simulated_time import SimulatedClock
 from moto import mock_aws
 
-from tests.support.scale_night import HISTORY_QUOTA, PAYLOAD_QUOTA, NightResult, run_night
+from tests.support.scale_night import HISTORY_QUOTA, PAYLOAD_QUOTA, POLL_SECONDS, NightResult, run_night
 
 TABLES = 200
 
@@ -50,6 +51,15 @@ def test_every_quota_keeps_twice_its_use_in_hand(night: NightResult) -> None:
     assert night.throttles == 0
     assert night.history_events * 2 <= HISTORY_QUOTA
     assert max(night.largest_input, night.largest_output) * 2 <= PAYLOAD_QUOTA
+
+
+def test_the_loop_polls_when_work_is_due_never_under_the_history_floor(night: NightResult) -> None:
+    # Tables end between polls: the loop looks again soon after each expected end rather than a
+    # whole interval later, and never more often than the history budget allows.
+    assert night.poll_waits, "the night never waited for its pipelines"
+    assert min(night.poll_waits) >= MIN_POLL_SECONDS
+    assert max(night.poll_waits) <= POLL_SECONDS
+    assert sum(1 for wait in night.poll_waits if wait < POLL_SECONDS) >= len(night.poll_waits) // 2
 
 
 def test_no_invocation_comes_near_its_timeout(night: NightResult) -> None:

@@ -137,6 +137,8 @@ class NightResult:
     throttles: int
     transitions: int
     cost_usd: dict[str, float] = field(default_factory=dict)
+    # Seconds of each WaitForPipelines, in order.
+    poll_waits: list[int] = field(default_factory=list)
 
     @property
     def min_headroom(self) -> float:
@@ -213,6 +215,11 @@ def _measure(
     inputs = [len(e["stateEnteredEventDetails"].get("input", "")) for e in events if "stateEnteredEventDetails" in e]
     outputs = [len(e["stateExitedEventDetails"].get("output", "")) for e in events if "stateExitedEventDetails" in e]
     transitions = sum(1 for e in events if e["type"].endswith("StateEntered"))
+    poll_waits = [
+        int(json.loads(e["stateEnteredEventDetails"]["input"])["wait_seconds"])
+        for e in events
+        if e["type"] == "WaitStateEntered" and e["stateEnteredEventDetails"]["name"] == "WaitForPipelines"
+    ]
 
     outcomes: dict[str, Any] = {}
     skipped: list[str] = []
@@ -268,6 +275,7 @@ def _measure(
         throttles=throttles,
         transitions=transitions,
         cost_usd=cost,
+        poll_waits=poll_waits,
     )
 
 
