@@ -379,6 +379,8 @@ class BatchProgress(Model):
     pipeline_id: str | None = None
     export_arns: dict[str, str] = Field(default_factory=dict)
     pipeline_state: str | None = None
+    # When CheckPipelines last read its pipeline's run (see hippolyte.poll_timing.runs_to_read).
+    run_read_at: datetime | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
 

@@ -1,4 +1,4 @@
-"""When the backup loop looks again: the poll interval, or sooner when work is due to end.
+"""When the backup loop looks again, and which pipelines' runs it reads when it does.
 
 Pure. A pipeline slot, and the boosts of the tables a pipeline has read, are given back only when
 a poll sees the work ended. Polling only every ``poll_seconds`` leaves each slot idle for half an
@@ -7,6 +7,14 @@ every slot. So CheckPipelines asks for the next poll at the moment the plan expe
 running table to end (a table's files appear as its step ends; a batch ends with its last
 table), never later than ``poll_seconds`` and never sooner than :data:`MIN_POLL_SECONDS`, the
 floor that keeps the night's execution history in budget (:mod:`hippolyte.history_budget`).
+
+A poll that comes early for one table need not read every pipeline's run: Data Pipeline allows
+two status reads a second for the whole account, and reading a hundred runs takes most of two
+minutes. A table's own end is seen in S3 (its ``_SUCCESS``); a pipeline's run is read when its
+batch is due to end or has all its tables accounted for, and otherwise once its last read is
+``poll_seconds - MIN_POLL_SECONDS`` old. A pipeline that fails between its expected ends is so
+noticed within two poll intervals at most, where reading every run on every poll would notice it
+within one. At the deadline every run is read.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from hippolyte.history_budget import MIN_POLL_SECONDS
-from hippolyte.models import Plan, RunProgress
+from hippolyte.models import Batch, Plan, RunProgress
 
 # A poll planned for the moment a table should end comes this much after it, so that a table
 # on time has written its files when the poll reads them.
@@ -66,3 +74,30 @@ def next_poll_seconds(plan: Plan, progress: RunProgress, now: datetime, poll_sec
         return poll_seconds
     until = (min(ahead) - now).total_seconds() + POLL_AFTER_EXPECTED_END_SECONDS
     return int(min(poll_seconds, max(floor, until)))
+
+
+def batch_due_at(plan: Plan, batch: Batch, started_at: datetime, poll_seconds: int) -> datetime:
+    """When a started batch's last table should end."""
+    bootstrap = max(0, plan.emr_bootstrap_seconds - start_allowance_seconds(poll_seconds))
+    return started_at + timedelta(seconds=bootstrap + sum(table.estimated_seconds for table in batch.tables))
+
+
+def runs_to_read(plan: Plan, progress: RunProgress, now: datetime, poll_seconds: int) -> set[str]:
+    """The running batches whose pipeline run this poll reads: those due to end by now or whose
+    tables are all accounted for, those never read, and those whose last read is
+    ``poll_seconds - MIN_POLL_SECONDS`` old or more."""
+    stale_after = timedelta(seconds=poll_seconds - min(MIN_POLL_SECONDS, poll_seconds))
+    batches = {batch.id: batch for batch in plan.batches}
+    chosen = set()
+    for batch_id, state in progress.batches.items():
+        if state.status != "running" or not state.pipeline_id or batch_id not in batches:
+            continue
+        if (
+            state.run_read_at is None
+            or state.started_at is None
+            or now - state.run_read_at >= stale_after
+            or batch_due_at(plan, batches[batch_id], state.started_at, poll_seconds) <= now
+            or all(table.name in progress.outcomes for table in batches[batch_id].tables)
+        ):
+            chosen.add(batch_id)
+    return chosen

@@ -18,7 +18,7 @@ from hippolyte.adapters.rate_limit import RateLimiter
 from hippolyte.adapters.run_store import load_document, save_document
 from hippolyte.models import Plan, RunContext, RunProgress, TableOutcome
 from hippolyte.pipelines import output_directory
-from hippolyte.poll_timing import next_poll_seconds
+from hippolyte.poll_timing import next_poll_seconds, runs_to_read
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.backup_manifest import table_reads_limiter, write_backup_manifest
 from hippolyte.workflow.batch_starts import START_NEVER_COMPLETED, fail_batch, merge_stored_starts
@@ -90,19 +90,25 @@ def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
         operation: RateLimiter(PIPELINE_READS_PER_SECOND, PIPELINE_READS_BURST, rt.clock, rt.sleep)
         for operation in ("QueryObjects", "DescribeObjects")
     }
+    # At the deadline every run is read: each one still running is stopped now.
+    to_read = set(pipeline_running) if past_deadline else runs_to_read(plan, progress, now, context.poll_seconds)
     runs = dict(
         pipeline_runs(
             rt.client("datapipeline"),
-            [s.pipeline_id for s in pipeline_running.values() if s.pipeline_id],
+            [s.pipeline_id for bid, s in pipeline_running.items() if s.pipeline_id and bid in to_read],
             pace=lambda operation: status_reads[operation].acquire(),
         )
     )
     out_of_time = False
     table_reads = table_reads_limiter(rt)
     for batch_id, state in pipeline_running.items():
+        read = batch_id in to_read
         run = runs.get(state.pipeline_id or "")
-        state.pipeline_state = run.status if run is not None else "GONE"
-        ended = run is None or run.ended
+        if read:
+            state.pipeline_state = run.status if run is not None else "GONE"
+            state.run_read_at = now
+        # A run not read this poll is taken as still running: it is read again within an interval.
+        ended = read and (run is None or run.ended)
         if ended:
             failure = (
                 None
