@@ -21,10 +21,16 @@ lookup that gives moto's own answer over the same data:
   items under that hash key only, sorted as moto sorts them; the filter, ordering, limits and
   pagination that follow are moto's.
 
-One more cost is constant per call but paid on every S3 request: moto's ``S3Backend`` reloads its
-``moto.s3.urls`` module each time it routes a request (``S3Backend._url_module``), so that a
-change of ``MOTO_S3_CUSTOM_ENDPOINTS`` is seen. The harness never changes it during a session, so
-the module is reloaded once, when the lookups start, and that module routes every request.
+Two more costs are constant per call but paid on every request:
+
+* moto's ``S3Backend`` reloads its ``moto.s3.urls`` module each time it routes a request
+  (``S3Backend._url_module``), so that a change of ``MOTO_S3_CUSTOM_ENDPOINTS`` is seen. The
+  harness never changes it during a session, so the module is reloaded once, when the lookups
+  start, and that module routes every request;
+* looking up an account's backend (``BackendDict.__getitem__``) takes moto's global lock, lists
+  the service's accounts and compares the service's backends with every other service's, to
+  register an account seen for the first time. An account already registered skips all that and
+  is answered from the same dictionary.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from contextlib import contextmanager
 from typing import Any
 from unittest import mock
 
+from moto.core.base_backend import BackendDict
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.s3 import urls as moto_s3_urls
@@ -119,6 +126,16 @@ def _list_tags_by_name(self: DynamoDBBackend, table_arn: str) -> list[dict[str, 
     return _list_tags_of_resource(self, table_arn)
 
 
+_create_account_backend = BackendDict._create_account_specific_backend
+
+
+def _create_account_backend_once(self: BackendDict[Any], account_id: str) -> None:
+    registered = BackendDict._instances  # type: ignore[misc]  # moto annotates it per instance
+    if dict.__contains__(self, account_id) and any(known is self for known in registered):
+        return
+    _create_account_backend(self, account_id)
+
+
 _query = Table.query
 _all_items = Table.all_items
 # The table and hash key a query on this thread is answering, while it runs.
@@ -168,6 +185,7 @@ def fast_account_lookups() -> Iterator[None]:
     s3_urls = importlib.reload(moto_s3_urls)
     with (
         mock.patch.object(S3Backend, "_url_module", property(lambda _self: s3_urls)),
+        mock.patch.object(BackendDict, "_create_account_specific_backend", _create_account_backend_once),
         mock.patch.object(S3Backend, "list_objects", _list_objects_under_prefix),
         mock.patch.object(_VersionedKeyStore, "__setitem__", _indexed_setitem),
         mock.patch.object(_VersionedKeyStore, "setlist", _indexed_setlist),
