@@ -42,6 +42,12 @@ from hippolyte_local.stack import LocalStack, deploy
 from hippolyte_local.table_sizes import real_table_sizes
 
 RUNNING = "RUNNING"
+# Following an execution asks for its status, first after 10 ms, then twice as long each time up
+# to a second: a short test execution is seen ending at once, and a night of thousands of states
+# is not asked about 20 times a second (each question is a DescribeExecution through botocore and
+# moto, taking the interpreter from the threads that run the night).
+FIRST_STATUS_PAUSE_SECONDS = 0.01
+LONGEST_STATUS_PAUSE_SECONDS = 1.0
 
 
 @dataclass
@@ -184,6 +190,7 @@ class LocalSession:
         deadline = time.monotonic() + timeout
         status_override: str | None = None
         limit = self._simulated_limit(sfn, arn)
+        pause = FIRST_STATUS_PAUSE_SECONDS
         while True:
             description = sfn.describe_execution(executionArn=arn)
             if description["status"] != RUNNING:
@@ -200,7 +207,8 @@ class LocalSession:
                 sfn.stop_execution(executionArn=arn, error="LocalTimeout", cause=f"still running after {timeout}s")
                 description = self._after_stop(sfn, arn)
                 break
-            time.sleep(0.05)
+            time.sleep(pause)
+            pause = min(pause * 2, LONGEST_STATUS_PAUSE_SECONDS)
         output = description.get("output")
         return ExecutionResult(
             arn=arn,
