@@ -28,7 +28,10 @@ def _listings(s3: Any) -> list[Any]:
         )
         answers.append(
             [
-                ([o["Key"] for o in page.get("Contents", [])], [p["Prefix"] for p in page.get("CommonPrefixes", [])])
+                (
+                    [(o["Key"], o["LastModified"], o["ETag"]) for o in page.get("Contents", [])],
+                    [p["Prefix"] for p in page.get("CommonPrefixes", [])],
+                )
                 for page in pages
             ]
         )
@@ -62,7 +65,7 @@ def test_prefix_listings_are_moto_answers_also_after_writes_and_deletes() -> Non
             s3.put_object(Bucket=BUCKET, Key="table-c/2026-11-28/part-00000", Body=b"x")
             fast = _listings(s3)
         assert fast == _listings(s3)
-        listed = [key for keys, _ in fast[0] for key in keys]
+        listed = [key for keys, _ in fast[0] for key, _, _ in keys]
         assert listed == ["table-a/2026-11-28/part-00000", "table-a/2026-11-29/manifest", "table-a/2026-11-30/_SUCCESS"]
 
 

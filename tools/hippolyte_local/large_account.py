@@ -30,20 +30,33 @@ Two more costs are constant per call but paid on every request:
 * looking up an account's backend (``BackendDict.__getitem__``) takes moto's global lock, lists
   the service's accounts and compares the service's backends with every other service's, to
   register an account seen for the first time. An account already registered skips all that and
-  is answered from the same dictionary.
+  is answered from the same dictionary;
+* dispatching an action lists the response class's methods (``inspect.getmembers``) to check
+  that the action is one of them; a class's methods do not change during a session, so the list
+  is made once per class;
+* a timestamp moto holds as an ISO 8601 string with its offset is read back by botocore's
+  ``parse_to_aware_datetime``, through ``dateutil``'s general parser, to be written in the
+  response; ``datetime.fromisoformat`` reads such a string to the same moment, and anything else
+  (epoch numbers, strings without an offset) still goes to botocore.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import threading
 import types
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 from unittest import mock
 
+from botocore.utils import parse_to_aware_datetime as _parse_to_aware_datetime
+from moto.core import responses as moto_responses
+from moto.core import serialize as moto_serialize
 from moto.core.base_backend import BackendDict
+from moto.core.utils import method_names_from_class as _method_names_from_class
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.s3 import urls as moto_s3_urls
@@ -136,6 +149,22 @@ def _create_account_backend_once(self: BackendDict[Any], account_id: str) -> Non
     _create_account_backend(self, account_id)
 
 
+@functools.cache
+def _method_names_once(clazz: type) -> list[str]:
+    return _method_names_from_class(clazz)
+
+
+def _aware_datetime(value: Any) -> Any:
+    if isinstance(value, str) and "T" in value and (value.endswith("Z") or value[-6:-5] in "+-"):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return _parse_to_aware_datetime(value)
+        if parsed.tzinfo is not None:
+            return parsed
+    return _parse_to_aware_datetime(value)
+
+
 _query = Table.query
 _all_items = Table.all_items
 # The table and hash key a query on this thread is answering, while it runs.
@@ -186,6 +215,8 @@ def fast_account_lookups() -> Iterator[None]:
     with (
         mock.patch.object(S3Backend, "_url_module", property(lambda _self: s3_urls)),
         mock.patch.object(BackendDict, "_create_account_specific_backend", _create_account_backend_once),
+        mock.patch.object(moto_responses, "method_names_from_class", _method_names_once),
+        mock.patch.object(moto_serialize, "parse_to_aware_datetime", _aware_datetime),
         mock.patch.object(S3Backend, "list_objects", _list_objects_under_prefix),
         mock.patch.object(_VersionedKeyStore, "__setitem__", _indexed_setitem),
         mock.patch.object(_VersionedKeyStore, "setlist", _indexed_setlist),
