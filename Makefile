@@ -50,7 +50,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/planner_bench.py
 
-# A whole simulated night at 1,000, 2,500 and 10,000 tables (about 15 minutes on 2 cores), after
+# A whole simulated night at 1,000, 2,500 and 10,000 tables (about 25 minutes on 2 cores), after
 # each invocation's peak memory at 1,000 tables (tracemalloc makes that night several times slower,
 # so the sizes' wall times are measured without it). Exits 1 when a target is missed.
 bench-scale: $(STAMP)
