@@ -39,21 +39,28 @@ def start_allowance_seconds(poll_seconds: int) -> int:
     return poll_seconds
 
 
+def _poll_floor(poll_seconds: int) -> int:
+    """The shortest wait between polls: the history floor, or the interval itself if shorter."""
+    return min(MIN_POLL_SECONDS, poll_seconds)
+
+
+def _cluster_up_at(plan: Plan, started_at: datetime, poll_seconds: int) -> datetime:
+    """When a started batch's cluster is up: the plan's bootstrap less the allowance for noticing
+    a free slot, which a started batch has already had."""
+    return started_at + timedelta(seconds=max(0, plan.emr_bootstrap_seconds - start_allowance_seconds(poll_seconds)))
+
+
 def expected_table_ends(plan: Plan, progress: RunProgress, poll_seconds: int) -> list[datetime]:
     """When each table of a running batch, not yet backed up or failed, should end.
 
-    A batch's tables run one after another on its cluster, after the cluster's bootstrap: the
-    plan's bootstrap less the allowance for noticing a free slot, which a started batch has
-    already had.
+    A batch's tables run one after another on its cluster, once the cluster is up.
     """
     ends: list[datetime] = []
     for batch in plan.batches:
         state = progress.batches.get(batch.id)
         if state is None or state.status != "running" or state.started_at is None:
             continue
-        at = state.started_at + timedelta(
-            seconds=max(0, plan.emr_bootstrap_seconds - start_allowance_seconds(poll_seconds))
-        )
+        at = _cluster_up_at(plan, state.started_at, poll_seconds)
         for table in batch.tables:
             at += timedelta(seconds=table.estimated_seconds)
             if table.name not in progress.outcomes:
@@ -68,7 +75,7 @@ def next_poll_seconds(plan: Plan, progress: RunProgress, now: datetime, poll_sec
     A table already past its expected end is late, and waiting for it is what the poll interval
     is for: only ends still ahead bring the poll forward.
     """
-    floor = min(MIN_POLL_SECONDS, poll_seconds)
+    floor = _poll_floor(poll_seconds)
     ahead = [end for end in expected_table_ends(plan, progress, poll_seconds) if end > now]
     if not ahead:
         return poll_seconds
@@ -78,15 +85,15 @@ def next_poll_seconds(plan: Plan, progress: RunProgress, now: datetime, poll_sec
 
 def batch_due_at(plan: Plan, batch: Batch, started_at: datetime, poll_seconds: int) -> datetime:
     """When a started batch's last table should end."""
-    bootstrap = max(0, plan.emr_bootstrap_seconds - start_allowance_seconds(poll_seconds))
-    return started_at + timedelta(seconds=bootstrap + sum(table.estimated_seconds for table in batch.tables))
+    reading = sum(table.estimated_seconds for table in batch.tables)
+    return _cluster_up_at(plan, started_at, poll_seconds) + timedelta(seconds=reading)
 
 
 def runs_to_read(plan: Plan, progress: RunProgress, now: datetime, poll_seconds: int) -> set[str]:
     """The running batches whose pipeline run this poll reads: those due to end by now or whose
     tables are all accounted for, those never read, and those whose last read is
     ``poll_seconds - MIN_POLL_SECONDS`` old or more."""
-    stale_after = timedelta(seconds=poll_seconds - min(MIN_POLL_SECONDS, poll_seconds))
+    stale_after = timedelta(seconds=poll_seconds - _poll_floor(poll_seconds))
     batches = {batch.id: batch for batch in plan.batches}
     chosen = set()
     for batch_id, state in progress.batches.items():
