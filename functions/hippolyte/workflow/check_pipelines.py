@@ -107,7 +107,8 @@ def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
         if read:
             state.pipeline_state = run.status if run is not None else "GONE"
             state.run_read_at = now
-        # A run not read this poll is taken as still running: it is read again within an interval.
+        # A run not read this poll is taken as still running: it is read again within two intervals
+        # (hippolyte.poll_timing.runs_to_read).
         ended = read and (run is None or run.ended)
         if ended:
             failure = (
