@@ -95,13 +95,12 @@ def _names_under(store: _VersionedKeyStore, prefix: str) -> list[str]:
     segment = _segment(prefix)
     if segment is None:
         return [name for name in list(dict.keys(store)) if name.startswith(prefix)]
-    index = store.__dict__.get(_INDEX)
-    if index is None:
+    if _INDEX not in store.__dict__:
         # Built once from every key the store holds; kept up to date as keys are written.
-        index = {}
+        store.__dict__[_INDEX] = {}
         for name in list(dict.keys(store)):
-            index.setdefault(_segment(name), set()).add(name)
-        store.__dict__[_INDEX] = index
+            _index_name(store, name)
+    index = store.__dict__[_INDEX]
     return [name for name in list(index.get(segment, ())) if name.startswith(prefix)]
 
 
