@@ -1331,10 +1331,14 @@ def _rehome_late_tables(slots: list[_Slot], settings: PlannerSettings) -> None:
     # tables offers no room: the ones no room takes go back to it.
     whole_night = len(slots) <= settings.max_concurrent_pipelines
     changed = set(origins)
-    rooms = [r for r in _rooms(lanes, window, boot, whole_night) if r.batch is None or id(r.batch) not in origins]
-    left = _append_where_room(moving, rooms, settings.max_tables_per_pipeline, changed)
+
+    def free_rooms() -> list[_Room]:
+        return [r for r in _rooms(lanes, window, boot, whole_night) if r.batch is None or id(r.batch) not in origins]
+
+    left = _append_where_room(moving, free_rooms(), settings.max_tables_per_pipeline, changed)
     if left:
-        rooms = [r for r in _rooms(lanes, window, boot, whole_night) if r.batch is None or id(r.batch) not in origins]
+        # Measured again: the appended tables took some of the time after their pipelines.
+        rooms = free_rooms()
         if whole_night:
             free = settings.max_concurrent_pipelines - len(slots)
             rooms += [_Room(window, len(slots) + n, 0, None) for n in range(free)]
