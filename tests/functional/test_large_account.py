@@ -146,3 +146,110 @@ def test_queries_read_the_hash_key_and_answer_as_moto_does() -> None:
         assert fast == expected
         assert [item["run_id"]["S"] for item in fast[1]["Items"]] == ["run-3", "run-2"]
         assert scanned == 12  # a scan still sees every item
+
+
+def _ledger_items(dynamodb: Any) -> list[tuple[str, str, str]]:
+    items = dynamodb.scan(TableName="ledger", ConsistentRead=True)["Items"]
+    return sorted((i["table_name"]["S"], i["run_id"]["S"], i.get("holder", {}).get("S", "")) for i in items)
+
+
+def _cancelled_transactions(dynamodb: Any) -> list[Any]:
+    """Three transactions cancelled by one failed condition each; returns the errors' reasons."""
+    reasons = []
+    for actions in (
+        # puts: a new item, an item replaced, and a condition that fails last
+        [
+            {"Put": {"TableName": "ledger", "Item": {"table_name": {"S": "t9"}, "run_id": {"S": "#lease"}}}},
+            {
+                "Put": {
+                    "TableName": "ledger",
+                    "Item": {"table_name": {"S": "t1"}, "run_id": {"S": "#lease"}, "holder": {"S": "new"}},
+                }
+            },
+            {
+                "Put": {
+                    "TableName": "ledger",
+                    "Item": {"table_name": {"S": "t2"}, "run_id": {"S": "#lease"}},
+                    "ConditionExpression": "attribute_not_exists(table_name)",
+                }
+            },
+        ],
+        # a delete, then a failed condition check
+        [
+            {"Delete": {"TableName": "ledger", "Key": {"table_name": {"S": "t3"}, "run_id": {"S": "#lease"}}}},
+            {
+                "ConditionCheck": {
+                    "TableName": "ledger",
+                    "Key": {"table_name": {"S": "t1"}, "run_id": {"S": "#lease"}},
+                    "ConditionExpression": "holder = :x",
+                    "ExpressionAttributeValues": {":x": {"S": "nobody"}},
+                }
+            },
+        ],
+        # an update changes its item in place: still rolled back
+        [
+            {
+                "Update": {
+                    "TableName": "ledger",
+                    "Key": {"table_name": {"S": "t2"}, "run_id": {"S": "#lease"}},
+                    "UpdateExpression": "SET holder = :y",
+                    "ExpressionAttributeValues": {":y": {"S": "updated"}},
+                }
+            },
+            {"Delete": {"TableName": "ledger", "Key": {"table_name": {"S": "t3"}, "run_id": {"S": "#lease"}}}},
+            {
+                "Put": {
+                    "TableName": "ledger",
+                    "Item": {"table_name": {"S": "t1"}, "run_id": {"S": "#lease"}},
+                    "ConditionExpression": "attribute_not_exists(table_name)",
+                }
+            },
+        ],
+    ):
+        try:
+            dynamodb.transact_write_items(TransactItems=actions)
+        except dynamodb.exceptions.TransactionCanceledException as error:
+            reasons.append([reason["Code"] for reason in error.response["CancellationReasons"]])
+    return reasons
+
+
+def test_a_cancelled_transaction_leaves_the_table_as_moto_leaves_it() -> None:
+    """The rollback that copies item dictionaries puts back what moto's deep copy puts back."""
+    answers = []
+    for fast in (False, True):
+        with mock_aws():
+            dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+            dynamodb.create_table(
+                TableName="ledger",
+                KeySchema=[
+                    {"AttributeName": "table_name", "KeyType": "HASH"},
+                    {"AttributeName": "run_id", "KeyType": "RANGE"},
+                ],
+                AttributeDefinitions=[
+                    {"AttributeName": "table_name", "AttributeType": "S"},
+                    {"AttributeName": "run_id", "AttributeType": "S"},
+                ],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            for table in ("t1", "t2", "t3"):
+                dynamodb.put_item(
+                    TableName="ledger",
+                    Item={"table_name": {"S": table}, "run_id": {"S": "#lease"}, "holder": {"S": "old"}},
+                )
+            before = _ledger_items(dynamodb)
+            if fast:
+                with fast_account_lookups():
+                    reasons = _cancelled_transactions(dynamodb)
+                    after = _ledger_items(dynamodb)
+            else:
+                reasons = _cancelled_transactions(dynamodb)
+                after = _ledger_items(dynamodb)
+            answers.append((reasons, after))
+    assert answers[0] == answers[1]
+    reasons, after = answers[1]
+    assert after == before  # nothing of a cancelled transaction stays
+    assert reasons == [
+        ["None", "None", "ConditionalCheckFailed"],
+        ["None", "ConditionalCheckFailed"],
+        ["None", "None", "ConditionalCheckFailed"],
+    ]

@@ -278,3 +278,70 @@ def test_closed_records_expire_after_90_days_and_open_ones_never(ledger, table, 
     still_open = table.get_item(Key={"table_name": "carts", "run_id": "night-1"})["Item"]
     assert int(closed["expires_at"]) == int(clock.now.timestamp()) + 90 * 24 * 3600
     assert "expires_at" not in still_open
+
+
+def _count_calls(table: Any, operation: str) -> list[str]:
+    """Record each call of ``operation`` the ledger's client makes from now on."""
+    calls: list[str] = []
+    # The client is shared by the module's tests: each counter is its own handler.
+    table.meta.client.meta.events.register(
+        f"before-call.dynamodb.{operation}", lambda **_kwargs: calls.append(operation), unique_id=f"count-{id(calls)}"
+    )
+    return calls
+
+
+def test_a_night_takes_its_leases_a_hundred_to_a_call_and_leaves_other_runs_leases_alone(
+    ledger: CapacityLedger, table: Any, clock: Clock
+) -> None:
+    # GIVEN 250 tables, two of them leased by a run still going and one by a run whose lease ran out
+    until = clock.now + timedelta(hours=8)
+    names = [f"table-{index:03d}" for index in range(250)]
+    ledger.take_lease("table-007", "other-night", EXECUTION.format("other-night"), until)
+    ledger.take_lease("table-180", "other-night", EXECUTION.format("other-night"), until)
+    ledger.take_lease("table-099", "old-night", EXECUTION.format("old-night"), clock.now - timedelta(minutes=1))
+    transactions = _count_calls(table, "TransactWriteItems")
+
+    # WHEN this night takes the leases of all 250
+    leases = ledger.take_leases(names, "this-night", EXECUTION.format("this-night"), until)
+
+    # THEN each table's lease is answered in order: the live run keeps its two, this run holds the rest
+    assert [lease.table_name for lease in leases] == names
+    holders = {lease.table_name: lease.holder_run_id for lease in leases}
+    assert {name for name, holder in holders.items() if holder != "this-night"} == {"table-007", "table-180"}
+    assert holders["table-099"] == "this-night"
+    assert ledger.lease("table-007").holder_run_id == "other-night"  # type: ignore[union-attr]
+    assert ledger.lease("table-249").holder_run_id == "this-night"  # type: ignore[union-attr]
+    # AND it took a handful of calls, not 250: three hundreds, two of them written again without
+    # the lease another run holds
+    assert 3 <= len(transactions) <= 5
+
+
+def test_taking_leases_again_in_a_retried_state_keeps_them(ledger: CapacityLedger, clock: Clock) -> None:
+    # GIVEN a run that has taken its leases (and its state is retried after the work was done)
+    until = clock.now + timedelta(hours=8)
+    names = ["a", "b", "c"]
+    ledger.take_leases(names, "this-night", EXECUTION.format("this-night"), until)
+
+    # WHEN it takes them again
+    again = ledger.take_leases(names, "this-night", EXECUTION.format("this-night"), until)
+
+    # THEN it still holds every one
+    assert [lease.holder_run_id for lease in again] == ["this-night"] * 3
+
+
+def test_a_night_gives_back_only_the_leases_it_holds(ledger: CapacityLedger, table: Any, clock: Clock) -> None:
+    # GIVEN 150 leases of this night and one table another run took over
+    until = clock.now + timedelta(hours=8)
+    names = [f"table-{index:03d}" for index in range(150)]
+    ledger.take_leases(names, "this-night", EXECUTION.format("this-night"), until)
+    ledger.take_over_lease("table-042", "this-night", "next-night", EXECUTION.format("next-night"), until)
+    transactions = _count_calls(table, "TransactWriteItems")
+
+    # WHEN this night gives its leases back
+    ledger.release_leases(names, "this-night")
+
+    # THEN every lease is gone but the other run's
+    assert [lease.table_name for lease in ledger.leases()] == ["table-042"]
+    assert ledger.lease("table-042").holder_run_id == "next-night"  # type: ignore[union-attr]
+    # AND in a handful of calls
+    assert 2 <= len(transactions) <= 3

@@ -63,14 +63,14 @@ def test_discovery_in_pages_finds_leases_and_backs_up_every_table_once(session_f
     )
     build(session, tables)
     leases: Counter[str] = Counter()
-    take_lease = CapacityLedger.take_lease
+    take_leases = CapacityLedger.take_leases
 
-    def counting(ledger: CapacityLedger, table_name: str, *args: Any) -> Any:
-        leases[table_name] += 1
-        return take_lease(ledger, table_name, *args)
+    def counting(ledger: CapacityLedger, table_names: list[str], *args: Any) -> Any:
+        leases.update(table_names)
+        return take_leases(ledger, table_names, *args)
 
     # WHEN the night runs
-    with mock.patch.object(CapacityLedger, "take_lease", counting):
+    with mock.patch.object(CapacityLedger, "take_leases", counting):
         result = session.run({"poll_seconds": 120}, name="paged", timeout=240)
 
     # THEN it succeeds, after several pages of discovery (plus the retried one, within its state)

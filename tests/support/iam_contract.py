@@ -292,6 +292,21 @@ def _dynamodb(call: AwsCall, env: Environment) -> list[Requirement]:
         return [Requirement(action, "*", op)]
     if op in ("BatchWriteItem", "BatchGetItem"):
         return [Requirement(action, table(name), op) for name in params["RequestItems"]]
+    if op == "TransactWriteItems":
+        # DynamoDB developer guide, "Using IAM with DynamoDB transactions": Put, Update and Delete
+        # are authorised as PutItem, UpdateItem and DeleteItem, ConditionCheck as
+        # dynamodb:ConditionCheckItem, each on its own table; there is no TransactWriteItems action.
+        per_action = {
+            "Put": "PutItem",
+            "Update": "UpdateItem",
+            "Delete": "DeleteItem",
+            "ConditionCheck": "ConditionCheckItem",
+        }
+        return [
+            Requirement(f"dynamodb:{per_action[kind]}", table(body["TableName"]), op)
+            for item in params["TransactItems"]
+            for kind, body in item.items()
+        ]
     if op == "ImportTable":
         source = params["S3BucketSource"]
         bucket, prefix = source["S3Bucket"], source.get("S3KeyPrefix", "")

@@ -21,6 +21,17 @@ lookup that gives moto's own answer over the same data:
   items under that hash key only, sorted as moto sorts them; the filter, ordering, limits and
   pagination that follow are moto's.
 
+* TransactWriteItems: moto's ``DynamoDBBackend.transact_write_items`` deep-copies the table of
+  each of a transaction's actions (a hundred copies for a hundred actions on one table) before
+  it writes, to put the copy back if the transaction is cancelled. The
+  run's leases are written a hundred to a transaction in the capacity ledger, which holds an
+  item per table; a deep copy of it for each transaction cost more than the night's other calls.
+  A transaction of puts, deletes and condition checks only replaces or removes items, never
+  changes one in place, so a copy of the table's item dictionaries, sharing the items, puts back
+  exactly what the deep copy would, and one copy per table serves all its actions. A transaction
+  with an update (moto's ``update_item`` changes
+  the item in place), or a table with a stream, is still deep-copied.
+
 Two more costs are constant per call but paid on every request:
 
 * moto's ``S3Backend`` reloads its ``moto.s3.urls`` module each time it routes a request
@@ -42,10 +53,12 @@ Two more costs are constant per call but paid on every request:
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
 import threading
 import types
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -57,6 +70,7 @@ from moto.core import responses as moto_responses
 from moto.core import serialize as moto_serialize
 from moto.core.base_backend import BackendDict
 from moto.core.utils import method_names_from_class as _method_names_from_class
+from moto.dynamodb import models as moto_dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.s3 import urls as moto_s3_urls
@@ -205,10 +219,50 @@ def _query_by_hash_key(
         _querying.key = None
 
 
+_transact_write_items = DynamoDBBackend.transact_write_items
+_transacting = threading.local()
+
+
+def _table_snapshot(table: Table) -> Table:
+    """A copy of ``table`` whose item dictionaries are its own and whose items are shared."""
+    snapshot = copy.copy(table)
+    if table.range_key_attr:
+        snapshot.items = defaultdict(dict, {hash_key: dict(under) for hash_key, under in table.items.items()})
+    else:
+        snapshot.items = defaultdict(dict, table.items)
+    return snapshot
+
+
+class _TransactionCopies:
+    """``moto.dynamodb.models``' ``copy`` module: a table is snapshotted inside a transaction
+    that changes no item in place, and everything else is deep-copied as moto does."""
+
+    @staticmethod
+    def deepcopy(value: Any) -> Any:
+        snapshots: dict[int, Table] | None = getattr(_transacting, "snapshots", None)
+        if snapshots is None or not isinstance(value, Table) or value.stream_shard is not None:
+            return copy.deepcopy(value)
+        # moto copies a table once per action that names it, before any action writes: one
+        # snapshot per table serves them all.
+        if id(value) not in snapshots:
+            snapshots[id(value)] = _table_snapshot(value)
+        return snapshots[id(value)]
+
+
+def _transact_with_snapshots(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    without_updates = all("Update" not in item for item in transact_items)
+    _transacting.snapshots = {} if without_updates else None
+    try:
+        _transact_write_items(self, transact_items)
+    finally:
+        _transacting.snapshots = None
+
+
 @contextmanager
 def fast_account_lookups() -> Iterator[None]:
     """While active, a prefix listing reads only the keys under its prefix, a table's tags are
-    found by its name, a query reads only the items under its hash key, and S3 requests are
+    found by its name, a query reads only the items under its hash key, a transaction's rollback
+    copies only item dictionaries, and S3 requests are
     routed by moto's S3 URL module as it was loaded when the lookups started."""
     s3_urls = importlib.reload(moto_s3_urls)
     with (
@@ -222,5 +276,7 @@ def fast_account_lookups() -> Iterator[None]:
         mock.patch.object(DynamoDBBackend, "list_tags_of_resource", _list_tags_by_name),
         mock.patch.object(Table, "query", _query_by_hash_key),
         mock.patch.object(Table, "all_items", _items_under_hash_key),
+        mock.patch.object(moto_dynamodb_models, "copy", _TransactionCopies),
+        mock.patch.object(DynamoDBBackend, "transact_write_items", _transact_with_snapshots),
     ):
         yield

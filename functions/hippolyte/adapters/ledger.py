@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
@@ -28,6 +28,7 @@ from hippolyte.capacity import CapacityState
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb.service_resource import Table
+    from types_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 LedgerStatus = Literal["recorded", "raised", "restored", "pending", "gone", "superseded"]
 OPEN_STATUSES: frozenset[str] = frozenset({"recorded", "raised", "pending"})
@@ -35,6 +36,12 @@ OPEN_STATUSES: frozenset[str] = frozenset({"recorded", "raised", "pending"})
 # ``expires_at``, epoch seconds, set in template.yaml), so the ledger's scans stay small.
 CLOSED_RECORD_DAYS = 90
 LEASE_KEY = "#lease"
+# DynamoDB API reference, TransactWriteItems: "up to 100 action requests" in one transaction.
+TRANSACTION_MAX_ACTIONS = 100
+# TransactionCanceledException's per-action codes (DynamoDB API reference, TransactWriteItems) for
+# which the action is tried again on its own: its condition failed, or another transaction was
+# writing the same item.
+_RETRIED_ALONE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 
 
 class Lease(BaseModel):
@@ -99,6 +106,23 @@ def _from_item(item: dict[str, Any]) -> LedgerEntry:
         retry_after=item.get("retry_after"),
         updated_at=item["updated_at"],
     )
+
+
+def _lease_key(table_name: str) -> dict[str, str]:
+    """The ledger key of a table's lease."""
+    return {"table_name": table_name, "run_id": LEASE_KEY}
+
+
+def _lease_item(lease: Lease) -> dict[str, Any]:
+    """A lease as the ledger stores it."""
+    return {
+        **_lease_key(lease.table_name),
+        "holder_run_id": lease.holder_run_id,
+        "holder_execution_id": lease.holder_execution_id,
+        "until": lease.until.isoformat(),
+        # DynamoDB's TTL removes a lease left behind long after it ran out.
+        "expires_at": int((lease.until + timedelta(days=1)).timestamp()),
+    }
 
 
 class CapacityLedger:
@@ -256,15 +280,7 @@ class CapacityLedger:
         named: dict[str, Any] = {"ExpressionAttributeNames": names} if names else {}
         try:
             self._table.put_item(
-                Item={
-                    "table_name": lease.table_name,
-                    "run_id": LEASE_KEY,
-                    "holder_run_id": lease.holder_run_id,
-                    "holder_execution_id": lease.holder_execution_id,
-                    "until": lease.until.isoformat(),
-                    # DynamoDB's TTL removes a lease left behind long after it ran out.
-                    "expires_at": int((lease.until + timedelta(days=1)).timestamp()),
-                },
+                Item=_lease_item(lease),
                 ConditionExpression=condition,
                 ExpressionAttributeValues=values,
                 **named,
@@ -275,18 +291,106 @@ class CapacityLedger:
             return False
         return True
 
+    def take_leases(self, table_names: list[str], run_id: str, execution_id: str, until: datetime) -> list[Lease]:
+        """Take (or keep) many tables' leases for a run; returns each lease as it now stands, in order.
+
+        The leases are written a hundred to a transaction, each on :meth:`take_lease`'s condition,
+        so a night of 10,000 tables takes them in about 100 calls, not 10,000. A transaction is
+        all or nothing: when some of its conditions fail (another run holds those tables), those
+        tables are taken one by one with :meth:`take_lease`, which reads their holders, and the
+        others are written again together.
+        """
+        condition = "attribute_not_exists(table_name) OR holder_run_id = :me OR #u < :now"
+        values = {":me": run_id, ":now": self._clock().isoformat()}
+        taken: dict[str, Lease] = {}
+        for start in range(0, len(table_names), TRANSACTION_MAX_ACTIONS):
+            pending = table_names[start : start + TRANSACTION_MAX_ACTIONS]
+            while pending:
+                leases = [
+                    Lease(table_name=n, holder_run_id=run_id, holder_execution_id=execution_id, until=until)
+                    for n in pending
+                ]
+                refused = self._write_together(
+                    [
+                        {"Put": self._conditional(condition, values, {"#u": "until"}, Item=_lease_item(lease))}
+                        for lease in leases
+                    ]
+                )
+                if not refused:
+                    taken.update((lease.table_name, lease) for lease in leases)
+                    break
+                for index in refused:
+                    taken[pending[index]] = self.take_lease(pending[index], run_id, execution_id, until)
+                pending = [name for index, name in enumerate(pending) if index not in refused]
+        return [taken[name] for name in table_names]
+
+    def release_leases(self, table_names: list[str], run_id: str) -> None:
+        """Give many tables' leases back, those this run holds, a hundred to a transaction."""
+        for start in range(0, len(table_names), TRANSACTION_MAX_ACTIONS):
+            pending = table_names[start : start + TRANSACTION_MAX_ACTIONS]
+            while pending:
+                refused = self._write_together(
+                    [
+                        {
+                            "Delete": self._conditional(
+                                "holder_run_id = :me", {":me": run_id}, None, Key=_lease_key(name)
+                            )
+                        }
+                        for name in pending
+                    ]
+                )
+                if not refused:
+                    break
+                for index in refused:
+                    self.release_lease(pending[index], run_id)
+                pending = [name for index, name in enumerate(pending) if index not in refused]
+
+    def _conditional(
+        self, condition: str, values: dict[str, str], names: dict[str, str] | None, **key_or_item: dict[str, Any]
+    ) -> dict[str, Any]:
+        """One conditional action of a transaction on the ledger.
+
+        Values are plain Python: the ``Table`` resource's client writes them in DynamoDB's typed form.
+        """
+        action: dict[str, Any] = {
+            "TableName": self._table.name,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            **key_or_item,
+        }
+        if names:  # DynamoDB refuses an empty ExpressionAttributeNames
+            action["ExpressionAttributeNames"] = names
+        return action
+
+    def _write_together(self, actions: list[dict[str, Any]]) -> set[int]:
+        """Write ``actions`` in one transaction; returns the indexes of those to try alone.
+
+        Empty when the transaction was written. When DynamoDB cancels it, nothing was written,
+        and the actions whose condition failed or which met another transaction are returned;
+        any other reason to cancel is raised.
+        """
+        try:
+            self._table.meta.client.transact_write_items(TransactItems=cast("list[TransactWriteItemTypeDef]", actions))
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            codes = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+            refused = {index for index, code in enumerate(codes) if code in _RETRIED_ALONE}
+            if not refused or any(code not in _RETRIED_ALONE | {"None"} for code in codes):
+                raise
+            return refused
+        return set()
+
     def lease(self, table_name: str) -> Lease | None:
         """A table's lease, if any run holds one."""
-        item = self._table.get_item(Key={"table_name": table_name, "run_id": LEASE_KEY}, ConsistentRead=True).get(
-            "Item"
-        )
+        item = self._table.get_item(Key=_lease_key(table_name), ConsistentRead=True).get("Item")
         return Lease.model_validate(item) if item else None
 
     def release_lease(self, table_name: str, run_id: str) -> None:
         """Give a table's lease back, if this run holds it."""
         try:
             self._table.delete_item(
-                Key={"table_name": table_name, "run_id": LEASE_KEY},
+                Key=_lease_key(table_name),
                 ConditionExpression="holder_run_id = :me",
                 ExpressionAttributeValues={":me": run_id},
             )

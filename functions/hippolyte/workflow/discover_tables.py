@@ -89,8 +89,8 @@ def _take_leases(rt: Runtime, run: RunRef, names: list[str], manual: bool) -> tu
     status_of = execution_status_reader(rt.client("stepfunctions"))
     mine: list[str] = []
     others: list[SkippedTable] = []
-    for name in names:
-        lease = ledger.take_lease(name, run.run_id, run.execution_id, until)
+    for found in ledger.take_leases(names, run.run_id, run.execution_id, until):
+        name, lease = found.table_name, found
         if lease.holder_run_id != run.run_id and _has_ended(status_of, lease.holder_execution_id):
             # Its holder was stopped, timed out or crashed before giving it back.
             lease = ledger.take_over_lease(name, lease.holder_run_id, run.run_id, run.execution_id, until)
@@ -106,8 +106,7 @@ def _take_leases(rt: Runtime, run: RunRef, names: list[str], manual: bool) -> tu
                 )
             )
     if manual and others:
-        for name in mine:
-            ledger.release_lease(name, run.run_id)
+        ledger.release_leases(mine, run.run_id)
         raise RunAlreadyRunningError("execution input tables: " + "; ".join(f"{s.name}: {s.reason}" for s in others))
     return mine, others
 

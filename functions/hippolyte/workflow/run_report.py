@@ -49,7 +49,5 @@ def notify_run(
     )
     # The night is over for its tables: the next run (or a manual re-run) may take them.
     if run is not None and inventory is not None:
-        ledger = rt.ledger()
-        for table in inventory.tables:
-            ledger.release_lease(table.name, run.run_id)
+        rt.ledger().release_leases([table.name for table in inventory.tables], run.run_id)
     return report
