@@ -253,3 +253,24 @@ def test_a_cancelled_transaction_leaves_the_table_as_moto_leaves_it() -> None:
         ["None", "ConditionalCheckFailed"],
         ["None", "None", "ConditionalCheckFailed"],
     ]
+
+
+def test_requests_carry_their_credential_to_moto_and_reach_the_same_account() -> None:
+    """Without SigV4's signature, moto still reads the access key and answers in the same account."""
+    with mock_aws():
+        s3 = boto3.client(
+            "s3", region_name="us-east-1", aws_access_key_id="AKIAHARNESS", aws_secret_access_key="secret"
+        )
+        headers: list[str] = []
+        s3.meta.events.register(
+            "before-send.s3", lambda request, **_: headers.append(request.headers["Authorization"].decode())
+        )
+        s3.create_bucket(Bucket=BUCKET)
+        with fast_account_lookups():
+            s3.put_object(Bucket=BUCKET, Key="table-a/x", Body=b"x")
+            listed = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]]
+        assert listed == ["table-a/x"]
+        signed, *unsigned = headers
+        assert signed.startswith("AWS4-HMAC-SHA256 Credential=AKIAHARNESS/")
+        assert all(h.startswith("AWS4-HMAC-SHA256 Credential=AKIAHARNESS/") for h in unsigned)
+        assert all(h.endswith("Signature=" + "0" * 64) for h in unsigned) and not signed.endswith("0" * 64)

@@ -32,7 +32,7 @@ lookup that gives moto's own answer over the same data:
   with an update (moto's ``update_item`` changes
   the item in place), or a table with a stream, is still deep-copied.
 
-Two more costs are constant per call but paid on every request:
+Other costs are constant per call but paid on every request:
 
 * moto's ``S3Backend`` reloads its ``moto.s3.urls`` module each time it routes a request
   (``S3Backend._url_module``), so that a change of ``MOTO_S3_CUSTOM_ENDPOINTS`` is seen. The
@@ -48,7 +48,14 @@ Two more costs are constant per call but paid on every request:
 * a timestamp moto holds as an ISO 8601 string with its offset is read back by botocore's
   ``parse_to_aware_datetime``, through ``dateutil``'s general parser, to be written in the
   response; ``datetime.fromisoformat`` reads such a string to the same moment, and anything else
-  (epoch numbers, strings without an offset) still goes to botocore.
+  (epoch numbers, strings without an offset) still goes to botocore;
+* botocore signs every request with SigV4 (a canonical request, a hash of the payload, a chain
+  of HMACs); moto checks no signature, and reads only the access key in the ``Authorization``
+  header, to pick the account. Requests keep their headers and that credential, with a
+  signature of zeros (presigned URLs are still signed);
+* moto's Step Functions interpreter makes a new boto3 Lambda client for every Lambda task it
+  runs (``boto_client_for``); the harness makes one per region and keeps it, as a Lambda
+  function's code does.
 """
 
 from __future__ import annotations
@@ -65,6 +72,10 @@ from datetime import datetime
 from typing import Any
 from unittest import mock
 
+from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth, SigV4QueryAuth
+from botocore.client import BaseClient
+from botocore.exceptions import NoCredentialsError
+from botocore.utils import get_current_datetime  # type: ignore[attr-defined]  # (botocore-stubs lag botocore)
 from botocore.utils import parse_to_aware_datetime as _parse_to_aware_datetime
 from moto.core import responses as moto_responses
 from moto.core import serialize as moto_serialize
@@ -76,6 +87,8 @@ from moto.dynamodb.models.table import Table
 from moto.s3 import urls as moto_s3_urls
 from moto.s3.models import FakeBucket, FakeTableStorageBucket, S3Backend
 from moto.s3.utils import _VersionedKeyStore
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for as _boto_client_for
 
 _list_objects = S3Backend.list_objects
 _store_setitem = _VersionedKeyStore.__setitem__
@@ -258,6 +271,36 @@ def _transact_with_snapshots(self: DynamoDBBackend, transact_items: list[dict[st
         _transacting.snapshots = None
 
 
+_add_sigv4_auth = SigV4Auth.add_auth
+_UNCHECKED_SIGNATURE = "0" * 64
+
+
+def _add_credential_only(self: SigV4Auth, request: Any) -> None:
+    if isinstance(self, SigV4QueryAuth):
+        _add_sigv4_auth(self, request)
+        return
+    if self.credentials is None:
+        raise NoCredentialsError()
+    request.context["timestamp"] = get_current_datetime().strftime(SIGV4_TIMESTAMP)
+    self._modify_request_before_signing(request)  # type: ignore[attr-defined]  # (private, unstubbed)
+    request.headers["Authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={self.scope(request)}, SignedHeaders=host, Signature={_UNCHECKED_SIGNATURE}"
+    )
+
+
+_lambda_clients: dict[tuple[str, str], BaseClient] = {}
+_lambda_clients_lock = threading.Lock()
+
+
+def _kept_boto_client(region: str, service: str, state_credentials: Any = None) -> BaseClient:
+    # moto's boto_client_for makes every client with the same keys, whatever the state's
+    # credentials: one client per region and service is what it would have made.
+    with _lambda_clients_lock:  # creating a boto3 client is not thread-safe
+        if (region, service) not in _lambda_clients:
+            _lambda_clients[(region, service)] = _boto_client_for(region, service)
+        return _lambda_clients[(region, service)]
+
+
 @contextmanager
 def fast_account_lookups() -> Iterator[None]:
     """While active, a prefix listing reads only the keys under its prefix, a table's tags are
@@ -278,5 +321,11 @@ def fast_account_lookups() -> Iterator[None]:
         mock.patch.object(Table, "all_items", _items_under_hash_key),
         mock.patch.object(moto_dynamodb_models, "copy", _TransactionCopies),
         mock.patch.object(DynamoDBBackend, "transact_write_items", _transact_with_snapshots),
+        mock.patch.object(SigV4Auth, "add_auth", _add_credential_only),
+        mock.patch.object(lambda_eval_utils, "boto_client_for", _kept_boto_client),
     ):
-        yield
+        try:
+            yield
+        finally:
+            with _lambda_clients_lock:
+                _lambda_clients.clear()

@@ -87,14 +87,23 @@ def client(service: ServiceName, retries: bool = True) -> BaseClient:
         return _client(service, retries)
 
 
+@cache
+def _ledger_table(name: str) -> Table:
+    return _session().resource("dynamodb", config=_CONFIG).Table(name)
+
+
 def ledger_table(name: str) -> Table:
-    """The capacity ledger as a boto3 ``Table`` resource."""
+    """The capacity ledger as a boto3 ``Table`` resource, made once per process like the clients
+    (a resource makes its own client: about as slow as a client to create). Hippolyte only calls
+    its actions, which go to that thread-safe client, and never loads its attributes, the state
+    boto3 warns may not be shared between threads."""
     with _lock:
-        return _session().resource("dynamodb", config=_CONFIG).Table(name)
+        return _ledger_table(name)
 
 
 def reset() -> None:
     """Forget every cached client (the local run calls this when it starts its mock)."""
     with _lock:
         _client.cache_clear()
+        _ledger_table.cache_clear()
         _session.cache_clear()
