@@ -39,10 +39,13 @@ try:
 except ImportError:  # run from a checkout before `pip install -e .`
     sys.path[:0] = [str(BENCH.parent / "functions"), str(BENCH.parent / "tools")]
 
+from hippolyte.engine_costs import cheaper_engine  # noqa: E402
 from hippolyte.models import Plan, PlannerSettings, TableSnapshot  # noqa: E402
 from hippolyte.planning import (  # noqa: E402
+    estimate_cost,
     estimate_seconds,
     peak_concurrent_pipelines,
+    peak_extra_rcu,
     plan_batches,
     tables_past_window,
 )
@@ -367,6 +370,26 @@ def shape_figures(shape: FleetShape | SyntheticAccountShape) -> dict[str, float 
         "peak_extra_rcu": ours.peak_extra_rcu,
         "max_extra_rcu": settings.max_extra_rcu,
         "planning_seconds": round(ours_seconds, 3),
+        **holds_while_read(ours, tables, settings),
+    }
+
+
+def holds_while_read(plan: Plan, tables: list[TableSnapshot], settings: PlannerSettings) -> dict[str, float | int]:
+    """The same plan with each boost held only while its table is read (raised when its turn
+    comes, as an engine feeding its cluster one step at a time would), and how many tables would
+    cost less as a native export (:func:`hippolyte.engine_costs.cheaper_engine`)."""
+    pipelines = [batch for batch in plan.batches if batch.engine == "datapipeline"]
+    while_read = estimate_cost(pipelines, settings.prices, while_read=True)
+    choices = [cheaper_engine(table, settings) for table in tables]
+    return {
+        "while_read_peak_extra_rcu": peak_extra_rcu(pipelines, while_read=True),
+        "while_read_cost_usd": round(while_read.total_usd, 2),
+        "while_read_rcu_usd": round(while_read.rcu_usd, 2),
+        "held_rcu_usd": round(plan.cost.rcu_usd, 2),
+        "cheaper_as_export": sum(choice.engine == "export" for choice in choices),
+        "cheaper_as_export_gb": round(
+            sum(t.size_bytes for t, c in zip(tables, choices, strict=True) if c.engine == "export") / 2**30, 1
+        ),
     }
 
 
@@ -386,6 +409,24 @@ def shapes_markdown(shapes: dict[str, dict[str, float | int]]) -> str:
             f"| {f['late_2017']:,} | ${f['cost_usd']:,.2f} (${f['cost_lower_bound_usd']:,.2f}) | {ratio:.2f} "
             f"| {f['waiting_rcu_hours']:,} (${f['waiting_rcu_usd']:,.2f}) "
             f"| {f['peak_extra_rcu']:,} / {f['max_extra_rcu']:,} | {f['planning_seconds']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def holds_markdown(shapes: dict[str, dict[str, float | int]]) -> str:
+    """Boosts held from each pipeline's start (Data Pipeline) beside boosts held only while read."""
+    lines = [
+        "| fleet shape | peak extra RCU: from pipeline start | peak extra RCU: only while read "
+        "| RCU boosts: from start | RCU boosts: only while read | night: from start | night: only while read "
+        "| tables cheaper as a native export (GB) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, f in shapes.items():
+        lines.append(
+            f"| {name} | {f['peak_extra_rcu']:,} | {f['while_read_peak_extra_rcu']:,} "
+            f"| ${f['held_rcu_usd']:,.2f} | ${f['while_read_rcu_usd']:,.2f} "
+            f"| ${f['cost_usd']:,.2f} | ${f['while_read_cost_usd']:,.2f} "
+            f"| {f['cheaper_as_export']:,} ({f['cheaper_as_export_gb']:,} GB) |"
         )
     return "\n".join(lines) + "\n"
 
@@ -425,7 +466,7 @@ def main() -> int:
     table = markdown(results, settings)
     missed = check_targets(results, impossible)
     shapes = {name: shape_figures(shape) for name, shape in SHAPES.items()}
-    table += "\n" + shapes_markdown(shapes)
+    table += "\n" + shapes_markdown(shapes) + "\n" + holds_markdown(shapes)
     missed += check_shape_targets(shapes)
     RESULTS.mkdir(parents=True, exist_ok=True)
     document = {

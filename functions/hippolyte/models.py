@@ -127,6 +127,11 @@ class Prices(Model):
     # times the instances of the cluster (1 master + 1 core by default). EMR bills per second.
     instance_hour_usd: Annotated[float, Field(ge=0)] = 0.240
     instances_per_cluster: Annotated[int, Field(ge=1)] = 2
+    # DynamoDB's native export (full), per GB of table (aws.amazon.com/dynamodb/pricing, "Export
+    # to Amazon S3"; aws-facts). It needs point-in-time recovery, billed per GB-month of table
+    # (the same page, "Continuous backups (PITR)").
+    export_gb_usd: Annotated[float, Field(ge=0)] = 0.10
+    pitr_gb_month_usd: Annotated[float, Field(ge=0)] = 0.20
 
     @property
     def cluster_hour_usd(self) -> float:

@@ -200,6 +200,15 @@ class BoostHold(NamedTuple):
     ends_after_seconds: int
     extra_rcu: int
 
+    def held_seconds(self, while_read: bool) -> int:
+        """How long the boost is held: from its pipeline's start, or only while its table is read
+        (an engine that raises each table's capacity when its turn comes)."""
+        return self.ends_after_seconds - (self.starts_after_seconds if while_read else 0)
+
+    def raised_after_seconds(self, while_read: bool) -> int:
+        """When the boost is raised, in seconds from its pipeline's start."""
+        return self.starts_after_seconds if while_read else 0
+
 
 @dataclass(frozen=True, slots=True)
 class CostModel:
@@ -262,12 +271,14 @@ class NightBill:
     waiting_rcu_seconds: int = 0
     on_demand_read_units: float = 0.0
 
-    def add_pipeline(self, seconds: int, holds: Iterable[BoostHold]) -> None:
-        """One pipeline's cluster, running ``seconds``, and its boosts."""
+    def add_pipeline(self, seconds: int, holds: Iterable[BoostHold], while_read: bool = False) -> None:
+        """One pipeline's cluster, running ``seconds``, and its boosts (held from the pipeline's
+        start, or ``while_read`` only)."""
         self.cluster_seconds += billed_cluster_seconds(seconds)
         for hold in holds:
-            self.extra_rcu_hours += boost_rcu_hours(hold.extra_rcu, hold.ends_after_seconds)
-            self.waiting_rcu_seconds += hold.extra_rcu * hold.starts_after_seconds
+            self.extra_rcu_hours += boost_rcu_hours(hold.extra_rcu, hold.held_seconds(while_read))
+            if not while_read:
+                self.waiting_rcu_seconds += hold.extra_rcu * hold.starts_after_seconds
 
     def pipeline_usd(self, model: CostModel) -> float:
         """What the clusters and the boosts cost: all the planner's choices can change."""
@@ -368,12 +379,14 @@ def on_demand_read_units(size_bytes: int) -> float:
     return size_bytes / ON_DEMAND_BYTES_PER_READ_UNIT
 
 
-def estimate_cost(batches: Sequence[Batch], prices: Prices) -> CostEstimate:
+def estimate_cost(batches: Sequence[Batch], prices: Prices, while_read: bool = False) -> CostEstimate:
     """The night's cost: EMR cluster-seconds (1-minute minimum), boosts by started hour, and the
     read request units of on-demand tables.
 
     Each boost is held from its batch's start to its table's end
-    (``start_offset_seconds + estimated_seconds``).
+    (``start_offset_seconds + estimated_seconds``), or, ``while_read``, only while its table is
+    read: what the same plan would cost on an engine that raises each table's capacity when its
+    turn comes.
 
     >>> t = PlannedTable(name="big", size_bytes=1, original_read_capacity_units=100,
     ...                  read_capacity_units=1100, read_throughput_percent=0.909090,
@@ -381,12 +394,15 @@ def estimate_cost(batches: Sequence[Batch], prices: Prices) -> CostEstimate:
     >>> cost = estimate_cost([Batch(id="b0001", estimated_seconds=3900, tables=[t])], Prices())
     >>> cost.emr_cluster_hours, cost.extra_rcu_hours, cost.waiting_rcu_hours
     (1.0833, 2000.0, 166.7)
+    >>> batch = Batch(id="b0001", estimated_seconds=3900, tables=[t])
+    >>> estimate_cost([batch], Prices(), while_read=True).extra_rcu_hours
+    1000.0
     """
     bill = NightBill()
     for batch in batches:
         if batch.engine != "datapipeline":
             continue
-        bill.add_pipeline(batch.estimated_seconds, boost_holds(batch))
+        bill.add_pipeline(batch.estimated_seconds, boost_holds(batch), while_read)
         for table in batch.tables:
             if table.on_demand:
                 bill.on_demand_read_units += on_demand_read_units(table.size_bytes)
@@ -431,20 +447,24 @@ class HeldExtra(NamedTuple):
     extra_rcu: int
 
 
-def extra_rcu_timeline(batches: Sequence[Batch]) -> list[HeldExtra]:
-    """The extra RCU held at every change, boosts held as the cost model says.
+def extra_rcu_timeline(batches: Sequence[Batch], while_read: bool = False) -> list[HeldExtra]:
+    """The extra RCU held at every change, boosts held as the cost model says (from their batch's
+    start, or ``while_read`` only).
 
     >>> t = PlannedTable(name="big", size_bytes=1, original_read_capacity_units=100,
     ...                  read_capacity_units=300, read_throughput_percent=0.66,
     ...                  start_offset_seconds=600, estimated_seconds=100)
     >>> extra_rcu_timeline([Batch(id="b0001", start_seconds=50, estimated_seconds=700, tables=[t])])
     [HeldExtra(second=50, extra_rcu=200), HeldExtra(second=750, extra_rcu=0)]
+    >>> extra_rcu_timeline([Batch(id="b0001", start_seconds=50, estimated_seconds=700, tables=[t])], while_read=True)
+    [HeldExtra(second=650, extra_rcu=200), HeldExtra(second=750, extra_rcu=0)]
     """
     deltas: dict[int, int] = {}
     for batch in batches:
         for hold in boost_holds(batch):
+            raised = batch.start_seconds + hold.raised_after_seconds(while_read)
             end = batch.start_seconds + hold.ends_after_seconds
-            deltas[batch.start_seconds] = deltas.get(batch.start_seconds, 0) + hold.extra_rcu
+            deltas[raised] = deltas.get(raised, 0) + hold.extra_rcu
             deltas[end] = deltas.get(end, 0) - hold.extra_rcu
     held = 0
     timeline = []
@@ -454,13 +474,14 @@ def extra_rcu_timeline(batches: Sequence[Batch]) -> list[HeldExtra]:
     return timeline
 
 
-def peak_extra_rcu(batches: Sequence[Batch]) -> int:
-    """Most extra RCU held at any moment (boosts raised at batch start, lowered at table end).
+def peak_extra_rcu(batches: Sequence[Batch], while_read: bool = False) -> int:
+    """Most extra RCU held at any moment (boosts raised at batch start, or ``while_read`` when
+    their table's turn comes, and lowered at table end).
 
     >>> peak_extra_rcu([])
     0
     """
-    return max((level.extra_rcu for level in extra_rcu_timeline(batches)), default=0)
+    return max((level.extra_rcu for level in extra_rcu_timeline(batches, while_read)), default=0)
 
 
 def tables_past_window(plan: Plan) -> list[str]:
@@ -900,6 +921,29 @@ def _working_table(index: int, snapshot: TableSnapshot, settings: PlannerSetting
         max_extra=max_extra,
         min_extra=min_extra,
     )
+
+
+class TableRead(NamedTuple):
+    """How the planner would read one table on EMR: its boost (0: none) and its read time."""
+
+    extra_rcu: int
+    read_seconds: int
+    fits_window: bool
+
+
+def planned_read(snapshot: TableSnapshot, settings: PlannerSettings) -> TableRead | None:
+    """The boost and read time the planner sizes for ``snapshot`` at list prices, before packing;
+    None when the table has data and no way to be read.
+
+    >>> from hippolyte.models import TableSnapshot
+    >>> planned_read(TableSnapshot(name="orders", size_bytes=10 * 2**30, read_capacity_units=100), PlannerSettings())
+    TableRead(extra_rcu=1160, read_seconds=1130, fits_window=True)
+    """
+    table = _working_table(0, snapshot, settings)
+    if table is None:
+        return None
+    _size_all([table], settings, CostModel.at(settings.prices), boost_any=False)
+    return TableRead(table.extra, table.seconds, not table.solo and table.length <= settings.window_seconds)
 
 
 # --------------------------------------------------------------------------------------------

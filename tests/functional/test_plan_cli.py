@@ -152,6 +152,29 @@ def test_the_summary_and_the_json_give_the_bound_as_boosts_are_held_and_if_held_
     assert "If boosts were held only while their tables are read:" in out
 
 
+def test_engines_prints_each_tables_cost_on_both_engines_and_the_cheaper(inventory, capsys):
+    # WHEN the engines are asked for, in words and as JSON
+    assert main(["plan", "--inventory", str(inventory), "--engines"]) == 0
+    text = capsys.readouterr().out
+    assert main(["plan", "--inventory", str(inventory), "--engines", "--json", "--export-gb-usd", "1.0"]) == 0
+    dearer_exports = {row["table"]: row for row in json.loads(capsys.readouterr().out)}
+
+    # THEN every table has a line, the dearest first: the 50 GB table reads on EMR for far less
+    # than its $5.33 export (PITR would have to be turned on), the 100 MB one is cheaper exported
+    lines = text.splitlines()
+    assert lines[0].startswith("4 tables: 2 cheaper as a native export, 2 on EMR;")
+    assert [line.split()[0] for line in lines[3:]] == ["orders", "clicks", "users", "fresh"]
+    orders = lines[3].split()
+    assert orders[1] == "datapipeline" and orders[3] == "$5.33"
+    assert "EMR $" in lines[3] and "<= native export $5.3288" in lines[3]
+    users = next(line for line in lines if line.startswith("users "))
+    assert users.split()[1] == "export"
+    # AND the price options change the figures and so the choice
+    assert dearer_exports["orders"]["export_usd"] == pytest.approx(50.0 + 50 * 0.2 * 24 / 730)
+    assert dearer_exports["users"]["engine"] == "datapipeline"
+    assert set(dearer_exports["users"]) >= {"engine", "reason", "emr_usd", "export_usd", "emr_fits_window"}
+
+
 def test_report_writes_a_self_contained_page(inventory, tmp_path, capsys):
     # WHEN a report is asked for
     report = tmp_path / "plan.html"
@@ -235,6 +258,7 @@ def test_a_missing_file_is_named(tmp_path, capsys):
             "--instances-per-cluster: Input should be greater than or equal to 1",
         ),
         (["--exclude", "("], "--exclude: '(' is not a valid regular expression"),
+        (["--export-gb-usd", "-0.1"], "--export-gb-usd: Input should be greater than or equal to 0"),
     ],
 )
 def test_a_bad_option_is_named_in_one_line(inventory, capsys, args, expected):

@@ -3,7 +3,9 @@
 Reads DescribeTable output from a file (``--inventory``) or a live account (``--region``,
 read-only calls: ListTables, DescribeTable, ListTagsOfResource, DescribeContinuousBackups,
 DescribeLimits), plans the night with :func:`hippolyte.planning.plan_batches` and prints a summary,
-the plan as JSON (``--json``), or draws it as an HTML page (``--report``).
+the plan as JSON (``--json``), or draws it as an HTML page (``--report``). ``--engines`` prints
+instead what each planned table would cost on EMR and as a native export, and the cheaper engine
+(:func:`hippolyte.engine_costs.cheaper_engine`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from hippolyte.adapters.account_limits import extra_rcu_budget, read_account_limits
 from hippolyte.adapters.tables import list_table_names, read_table
 from hippolyte.discovery import DiscoveryRules, skip_reason
+from hippolyte.engine_costs import EngineChoice, cheaper_engine
 from hippolyte.errors import InvalidInventoryError
 from hippolyte.models import Plan, PlannerSettings, Prices, SkippedTable, TableSnapshot
 from hippolyte.plan_report import render_plan_html
@@ -53,6 +56,8 @@ _OPTIONS = {
     "on_demand_read_million_usd": "--on-demand-read-million-usd",
     "instance_hour_usd": "--instance-hour-usd",
     "instances_per_cluster": "--instances-per-cluster",
+    "export_gb_usd": "--export-gb-usd",
+    "pitr_gb_month_usd": "--pitr-gb-month-usd",
 }
 
 
@@ -78,6 +83,11 @@ def register(verbs: Any) -> None:
     source.add_argument("--region", help="plan the tables of this region of the current AWS account (read-only)")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument("--report", type=Path, metavar="HTML", help="also draw the plan into this HTML file")
+    parser.add_argument(
+        "--engines",
+        action="store_true",
+        help="print each table's cost on EMR and as a native export, and the cheaper engine (with --json: as JSON)",
+    )
     parser.add_argument(
         "--exclude",
         action="append",
@@ -182,6 +192,15 @@ def register(verbs: Any) -> None:
     costs.add_argument(
         "--instances-per-cluster", metavar="N", type=int, help=f"(default {prices.instances_per_cluster})"
     )
+    costs.add_argument(
+        "--export-gb-usd", metavar="USD", type=float, help=f"native export per GB (default {prices.export_gb_usd})"
+    )
+    costs.add_argument(
+        "--pitr-gb-month-usd",
+        metavar="USD",
+        type=float,
+        help=f"point-in-time recovery per GB-month (default {prices.pitr_gb_month_usd})",
+    )
     parser.set_defaults(run=run)
 
 
@@ -212,9 +231,15 @@ def run(args: argparse.Namespace) -> int:
     settings = planner_settings(args, max_extra_rcu=max_extra, table_max_rcu=table_max)
     if note:
         print(f"hippolyte plan: {note}", file=sys.stderr)
-    plan = plan_batches(tables, settings, skipped)
     if args.report is not None:
+        plan = plan_batches(tables, settings, skipped)
         args.report.write_text(render_plan_html(plan, window_start=args.window_start), encoding="utf-8")
+    if args.engines:
+        choices = [(table.name, cheaper_engine(table, settings)) for table in tables]
+        print(_engines_json(choices) if args.json else engines_summary(choices))
+        return 0
+    if args.report is None:
+        plan = plan_batches(tables, settings, skipped)
     if args.json:
         json.dump(plan.model_dump(mode="json"), sys.stdout, indent=2)
         print()
@@ -339,6 +364,8 @@ def planner_settings(args: argparse.Namespace, max_extra_rcu: int, table_max_rcu
         "on_demand_read_million_usd": args.on_demand_read_million_usd,
         "instance_hour_usd": args.instance_hour_usd,
         "instances_per_cluster": args.instances_per_cluster,
+        "export_gb_usd": args.export_gb_usd,
+        "pitr_gb_month_usd": args.pitr_gb_month_usd,
     }
     try:
         prices = Prices(**{k: v for k, v in price_options.items() if v is not None})
@@ -412,6 +439,35 @@ def summary(plan: Plan, window_start: str = "00:00") -> str:
     if plan.skipped:
         lines += ["", f"Skipped ({len(plan.skipped)}):"] + [f"  {s.name}: {s.reason}" for s in plan.skipped]
     return "\n".join(lines)
+
+
+def engines_summary(choices: list[tuple[str, EngineChoice]]) -> str:
+    """Each table's cost on both engines and the cheaper one, the dearest tables first."""
+    exported = [choice for _, choice in choices if choice.engine == "export"]
+    total = sum(c.costs.export_usd if c.engine == "export" else c.costs.emr_usd for _, c in choices)
+    lines = [
+        f"{_count(len(choices), 'table')}: {len(exported):,} cheaper as a native export, "
+        f"{len(choices) - len(exported):,} on EMR; ${total:,.2f} a night if each took the cheaper engine.",
+        "",
+        f"{'table':<32} {'engine':<12} {'EMR':>10} {'export':>10}  why",
+    ]
+    ordered = sorted(choices, key=lambda item: -max(item[1].costs.emr_usd, item[1].costs.export_usd))
+    for name, choice in ordered:
+        emr = f"${choice.costs.emr_usd:,.2f}" if choice.costs.emr_fits_window else "too slow"
+        export = f"${choice.costs.export_usd:,.2f}"
+        lines.append(f"{name:<32} {choice.engine:<12} {emr:>10} {export:>10}  {choice.reason}")
+    return "\n".join(lines)
+
+
+def _engines_json(choices: list[tuple[str, EngineChoice]]) -> str:
+    """The engine choices as a JSON list, one object per table."""
+    return json.dumps(
+        [
+            {"table": name, "engine": choice.engine, "reason": choice.reason, **choice.costs._asdict()}
+            for name, choice in choices
+        ],
+        indent=2,
+    )
 
 
 def _count(number: int, noun: str) -> str:
