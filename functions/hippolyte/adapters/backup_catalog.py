@@ -8,6 +8,7 @@ was verified reads no data: only each backup's small manifest is fetched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -131,13 +132,14 @@ def newest_verified_backup(s3: S3Client, bucket: str, table: str) -> BackupListi
 
 
 def read_table_schema_parts(
-    dynamodb: DynamoDBClient, table_name: str
+    dynamodb: DynamoDBClient, table_name: str, pace_tags: Callable[[], None] | None = None
 ) -> tuple[TableDescriptionTypeDef, TimeToLiveDescriptionTypeDef, dict[str, str]] | None:
-    """DescribeTable's ``Table``, DescribeTimeToLive's description and the tags; None when gone."""
+    """DescribeTable's ``Table``, DescribeTimeToLive's description and the tags; None when gone
+    (``pace_tags``: see :func:`hippolyte.adapters.tables.table_tags`)."""
     try:
         table = dynamodb.describe_table(TableName=table_name)["Table"]
         ttl = dynamodb.describe_time_to_live(TableName=table_name).get("TimeToLiveDescription", {})
-        tags = table_tags(dynamodb, table["TableArn"])
+        tags = table_tags(dynamodb, table["TableArn"], pace_tags)
     except ClientError as error:
         if error.response["Error"]["Code"] == "ResourceNotFoundException":
             return None

@@ -6,7 +6,7 @@ Those changes are point-in-time recovery for the export engine, and the restore'
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -30,11 +30,17 @@ def list_table_names(dynamodb: DynamoDBClient) -> Iterator[str]:
         yield from page.get("TableNames", [])
 
 
-def table_tags(dynamodb: DynamoDBClient, table_arn: str) -> dict[str, str]:
-    """A table's tags as a dict (ListTagsOfResource pages with NextToken)."""
+def table_tags(dynamodb: DynamoDBClient, table_arn: str, pace: Callable[[], None] | None = None) -> dict[str, str]:
+    """A table's tags as a dict (ListTagsOfResource pages with NextToken).
+
+    ``pace`` is called before each page: ListTagsOfResource is metered per account, so a caller
+    reading many tables' tags paces the metered call itself, every page of it.
+    """
     tags: dict[str, str] = {}
     kwargs: dict[str, Any] = {"ResourceArn": table_arn}
     while True:
+        if pace is not None:
+            pace()
         page = dynamodb.list_tags_of_resource(**kwargs)
         tags.update({tag["Key"]: tag["Value"] for tag in page.get("Tags", [])})
         if not page.get("NextToken"):
@@ -67,13 +73,17 @@ def describe_table(dynamodb: DynamoDBClient, table_name: str) -> TableDescriptio
 
 
 def read_table(
-    dynamodb: DynamoDBClient, table_name: str, default_engine: Engine = "datapipeline"
+    dynamodb: DynamoDBClient,
+    table_name: str,
+    default_engine: Engine = "datapipeline",
+    pace_tags: Callable[[], None] | None = None,
 ) -> tuple[TableSnapshot, dict[str, str]] | None:
-    """One table's snapshot and tags, or None when it does not exist."""
+    """One table's snapshot and tags, or None when it does not exist (``pace_tags``: see
+    :func:`table_tags`)."""
     description = describe_table(dynamodb, table_name)
     if description is None:
         return None
-    tags = table_tags(dynamodb, description["TableArn"])
+    tags = table_tags(dynamodb, description["TableArn"], pace_tags)
     snapshot = snapshot_from_description(description, tags, default_engine=default_engine)
     if snapshot.engine == "export":
         # Only the native export needs point-in-time recovery: the other tables save the call

@@ -76,8 +76,8 @@ def write_backup_manifest(
     ``raised_rcu`` is the read capacity this run added to the table (RunProgress.raised): the
     table is described while its backup may still hold the boost, and the manifest records the
     capacity the table has without it, the one a restore must give the new table.
-    ``table_reads`` paces the table's description (its ListTagsOfResource is metered per account)
-    when a caller writes many manifests in one invocation. ``checked`` is the EMR export's check
+    ``table_reads`` paces the table's ListTagsOfResource calls (metered per account) when a caller
+    writes many manifests in one invocation. ``checked`` is the EMR export's check
     that just verified the directory, whose listing the manifest reuses.
     """
     directory = outcome.s3_path or ""
@@ -85,9 +85,8 @@ def write_backup_manifest(
         data_files, required = export.data_files, export.required_files
     else:
         data_files, required = _pipeline_files(rt, directory, checked)
-    if table_reads is not None:
-        table_reads.acquire()
-    parts = read_table_schema_parts(rt.client("dynamodb"), outcome.name)
+    pace = table_reads.acquire if table_reads is not None else None
+    parts = read_table_schema_parts(rt.client("dynamodb"), outcome.name, pace)
     facts = BackupFacts(
         time=run.started_at,
         run_id=run.run_id,

@@ -170,8 +170,9 @@ def _describe_page(rt: Runtime, state: DiscoveryState) -> bool:
     limiter = RateLimiter(TABLES_PER_SECOND, TABLES_BURST, rt.clock, rt.sleep)
 
     def read(name: str) -> tuple[TableSnapshot, dict[str, str]] | None:
-        limiter.acquire()
-        return read_table(dynamodb, name, rt.settings.engine)
+        # The metered call is paced itself: answers to DescribeTable that come back at different
+        # speeds would otherwise bunch the ListTagsOfResource calls that follow them.
+        return read_table(dynamodb, name, rt.settings.engine, pace_tags=limiter.acquire)
 
     with ThreadPoolExecutor(max_workers=DESCRIBE_WORKERS) as pool:
         # The first step goes ahead whatever the time: every page moves the loop on, so a timeout
