@@ -14,7 +14,7 @@ Discovery's pages are counted once (DiscoverTables and TablesLeftToDiscover in
 BACKUP_FIXED_EVENTS): every page but the last ends because its invocation has used the half of its
 time it plans for (hippolyte.runtime, TIME_RESERVE_SHARE), about 450 s, and a page's 7 events take
 the place of the polls that cannot happen in those seconds (at least 3 polls of 14 events, at the
-floor). A 10,000-table account takes 7 pages: 49 events, measured by ``make bench-scale``.
+floor). A 10,000-table account takes 6 pages: 42 events, measured by ``make bench-scale``.
 """
 
 from __future__ import annotations
