@@ -15,7 +15,7 @@ from datetime import datetime
 from hippolyte.adapters.backup_files import inspect_backup
 from hippolyte.adapters.datapipeline import delete_pipeline, pipeline_runs
 from hippolyte.adapters.rate_limit import RateLimiter
-from hippolyte.adapters.run_store import load_document, save_document
+from hippolyte.adapters.run_store import load_document, load_written_once, save_document
 from hippolyte.models import Plan, RunContext, RunProgress, TableOutcome
 from hippolyte.pipelines import output_directory
 from hippolyte.poll_timing import next_poll_seconds, runs_to_read
@@ -76,7 +76,7 @@ def _verify_table(
 def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
     """Advance the run's bookkeeping by one poll; decide whether to wait, start more, or finish."""
     s3 = rt.client("s3")
-    plan = load_document(s3, context.run, "plan", Plan)
+    plan = load_written_once(s3, context.run, "plan", Plan)
     progress = load_document(s3, context.run, "progress", RunProgress)
     now = rt.clock()
     unfinished_starts = merge_stored_starts(s3, context.run, progress, plan, now)

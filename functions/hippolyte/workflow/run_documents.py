@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hippolyte.adapters.run_store import load_document
+from hippolyte.adapters.run_store import load_document, load_written_once
 from hippolyte.models import Batch, Plan, RunContext, RunRef
 from hippolyte.runtime import Runtime
 
@@ -23,4 +23,4 @@ def load_batch(rt: Runtime, run: RunRef, batch_id: str) -> Batch:
 
 def load_plan(rt: Runtime, context: RunContext) -> Plan:
     """The run's plan."""
-    return load_document(rt.client("s3"), context.run, "plan", Plan)
+    return load_written_once(rt.client("s3"), context.run, "plan", Plan)

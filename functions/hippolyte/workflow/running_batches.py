@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hippolyte.adapters.datapipeline import delete_pipeline, pipeline_ids_by_name
-from hippolyte.adapters.run_store import document_exists, load_document
+from hippolyte.adapters.run_store import document_exists, load_written_once
 from hippolyte.models import Plan, RunProgress, RunRef, TableOutcome
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.batch_starts import merge_stored_starts, pipeline_name
@@ -41,7 +41,7 @@ def stop_running_batches(rt: Runtime, run: RunRef, progress: RunProgress, reason
     which holds the run and batch ids.
     """
     s3 = rt.client("s3")
-    plan = load_document(s3, run, "plan", Plan) if document_exists(s3, run, "plan") else None
+    plan = load_written_once(s3, run, "plan", Plan) if document_exists(s3, run, "plan") else None
     tables = {b.id: b.tables for b in plan.batches} if plan else {}
     unrecorded = merge_stored_starts(s3, run, progress, plan, rt.clock()) if plan else []
     unrecorded += [

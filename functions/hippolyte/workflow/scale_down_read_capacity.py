@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hippolyte.adapters.run_store import load_document, save_document
+from hippolyte.adapters.run_store import load_document, load_written_once, save_document
 from hippolyte.models import Plan, RunContext, RunProgress, RunRef
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.run_loop import loop_status
@@ -57,7 +57,7 @@ def restore_finished_tables(rt: Runtime, run: RunRef, progress: RunProgress, onl
 def scale_down_finished(rt: Runtime, context: RunContext) -> RunContext:
     """Restore what has finished, then tell the loop what to do next."""
     s3 = rt.client("s3")
-    plan = load_document(s3, context.run, "plan", Plan)
+    plan = load_written_once(s3, context.run, "plan", Plan)
     progress = load_document(s3, context.run, "progress", RunProgress)
     reached = restore_finished_tables(rt, context.run, progress)
     status = loop_status(rt, plan, progress)
