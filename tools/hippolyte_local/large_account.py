@@ -27,10 +27,11 @@ lookup that gives moto's own answer over the same data:
   run's leases are written a hundred to a transaction in the capacity ledger, which holds an
   item per table; a deep copy of it for each transaction cost more than the night's other calls.
   A transaction of puts, deletes and condition checks only replaces or removes items, never
-  changes one in place, so a copy of the table's item dictionaries, sharing the items, puts back
-  exactly what the deep copy would, and one copy per table serves all its actions. A transaction
-  with an update (moto's ``update_item`` changes
-  the item in place), or a table with a stream, is still deep-copied.
+  changes one in place, and only under the keys it names, so a copy of the table's dictionary of
+  items (and, under a range key, of the dictionaries of the hash keys it names), sharing the
+  items, puts back exactly what the deep copy would, and one copy per table serves all its
+  actions. A transaction with an update (moto's ``update_item`` changes the item in place), or a
+  table with a stream, is still deep-copied.
 
 Other costs are constant per call but paid on every request:
 
@@ -83,6 +84,7 @@ from moto.core.base_backend import BackendDict
 from moto.core.utils import method_names_from_class as _method_names_from_class
 from moto.dynamodb import models as moto_dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.s3 import urls as moto_s3_urls
 from moto.s3.models import FakeBucket, FakeTableStorageBucket, S3Backend
@@ -236,13 +238,29 @@ _transact_write_items = DynamoDBBackend.transact_write_items
 _transacting = threading.local()
 
 
-def _table_snapshot(table: Table) -> Table:
-    """A copy of ``table`` whose item dictionaries are its own and whose items are shared."""
+def _touched_hash_keys(table: Table, actions: list[dict[str, Any]]) -> set[Any]:
+    """The hash keys of ``table`` a transaction's actions name (moto's keys: DynamoType values)."""
+    touched = set()
+    for action in actions:
+        kind, operation = next(iter(action.items()))
+        if operation.get("TableName") == table.name:
+            key = operation["Item"] if kind == "Put" else operation["Key"]
+            touched.add(DynamoType(key[table.hash_key_attr]))
+    return touched
+
+
+def _table_snapshot(table: Table, actions: list[dict[str, Any]]) -> Table:
+    """A copy of ``table`` that puts back what a transaction of ``actions`` may change.
+
+    The dictionary of items is copied and the items are shared; for a table with a range key, the
+    dictionary under each hash key the actions name is copied too (the others are not changed).
+    """
     snapshot = copy.copy(table)
+    snapshot.items = defaultdict(dict, table.items)
     if table.range_key_attr:
-        snapshot.items = defaultdict(dict, {hash_key: dict(under) for hash_key, under in table.items.items()})
-    else:
-        snapshot.items = defaultdict(dict, table.items)
+        for hash_key in _touched_hash_keys(table, actions):
+            if hash_key in table.items:
+                snapshot.items[hash_key] = dict(table.items[hash_key])
     return snapshot
 
 
@@ -258,17 +276,19 @@ class _TransactionCopies:
         # moto copies a table once per action that names it, before any action writes: one
         # snapshot per table serves them all.
         if id(value) not in snapshots:
-            snapshots[id(value)] = _table_snapshot(value)
+            snapshots[id(value)] = _table_snapshot(value, _transacting.actions)
         return snapshots[id(value)]
 
 
 def _transact_with_snapshots(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
     without_updates = all("Update" not in item for item in transact_items)
     _transacting.snapshots = {} if without_updates else None
+    _transacting.actions = transact_items
     try:
         _transact_write_items(self, transact_items)
     finally:
         _transacting.snapshots = None
+        _transacting.actions = None
 
 
 _add_sigv4_auth = SigV4Auth.add_auth

@@ -323,9 +323,15 @@ def _matches(obj: dict[str, Any], selector: dict[str, Any]) -> bool:
 
 def _describe_objects(self: DataPipelineResponse) -> str:
     pipeline = self.datapipeline_backend.get_pipeline(self._get_param("pipelineId"))
-    known = {obj.object_id: obj.to_json() for obj in pipeline.objects}
-    known.update({instance.id: instance.to_json() for instance in all_instances(pipeline)})
-    found = [known[object_id] for object_id in self._get_param("objectIds") or [] if object_id in known]
+    # Only the objects asked for are written out (at most 25 of a pipeline's hundreds); an
+    # instance's id shadows a component's, as an instance would.
+    components = {obj.object_id: obj for obj in pipeline.objects}
+    instances = {instance.id: instance for instance in all_instances(pipeline)}
+    found = [
+        (instances.get(object_id) or components[object_id]).to_json()
+        for object_id in self._get_param("objectIds") or []
+        if object_id in instances or object_id in components
+    ]
     return json.dumps({"hasMoreResults": False, "marker": None, "pipelineObjects": found})
 
 
