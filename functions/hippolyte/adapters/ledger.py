@@ -16,7 +16,7 @@ record and restore the same table at once.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -295,54 +295,53 @@ class CapacityLedger:
         """Take (or keep) many tables' leases for a run; returns each lease as it now stands, in order.
 
         The leases are written a hundred to a transaction, each on :meth:`take_lease`'s condition,
-        so a night of 10,000 tables takes them in about 100 calls, not 10,000. A transaction is
-        all or nothing: when some of its conditions fail (another run holds those tables), those
-        tables are taken one by one with :meth:`take_lease`, which reads their holders, and the
-        others are written again together.
+        so a night of 10,000 tables takes them in about 100 calls, not 10,000. A table whose
+        condition fails (another run holds it) is taken alone with :meth:`take_lease`, which reads
+        its holder.
         """
         condition = "attribute_not_exists(table_name) OR holder_run_id = :me OR #u < :now"
         values = {":me": run_id, ":now": self._clock().isoformat()}
-        taken: dict[str, Lease] = {}
-        for start in range(0, len(table_names), TRANSACTION_MAX_ACTIONS):
-            pending = table_names[start : start + TRANSACTION_MAX_ACTIONS]
-            while pending:
-                leases = [
-                    Lease(table_name=n, holder_run_id=run_id, holder_execution_id=execution_id, until=until)
-                    for n in pending
-                ]
-                refused = self._write_together(
-                    [
-                        {"Put": self._conditional(condition, values, {"#u": "until"}, Item=_lease_item(lease))}
-                        for lease in leases
-                    ]
-                )
-                if not refused:
-                    taken.update((lease.table_name, lease) for lease in leases)
-                    break
-                for index in refused:
-                    taken[pending[index]] = self.take_lease(pending[index], run_id, execution_id, until)
-                pending = [name for index, name in enumerate(pending) if index not in refused]
-        return [taken[name] for name in table_names]
+
+        def mine(name: str) -> Lease:
+            return Lease(table_name=name, holder_run_id=run_id, holder_execution_id=execution_id, until=until)
+
+        alone: dict[str, Lease] = {}
+        self._write_in_transactions(
+            table_names,
+            lambda name: {"Put": self._conditional(condition, values, {"#u": "until"}, Item=_lease_item(mine(name)))},
+            lambda name: alone.__setitem__(name, self.take_lease(name, run_id, execution_id, until)),
+        )
+        return [alone[name] if name in alone else mine(name) for name in table_names]
 
     def release_leases(self, table_names: list[str], run_id: str) -> None:
         """Give many tables' leases back, those this run holds, a hundred to a transaction."""
+        self._write_in_transactions(
+            table_names,
+            lambda name: {
+                "Delete": self._conditional("holder_run_id = :me", {":me": run_id}, None, Key=_lease_key(name))
+            },
+            lambda name: self.release_lease(name, run_id),
+        )
+
+    def _write_in_transactions(
+        self,
+        table_names: list[str],
+        action: Callable[[str], dict[str, Any]],
+        alone: Callable[[str], None],
+    ) -> None:
+        """Write each table's ``action``, a hundred to a transaction.
+
+        A transaction is all or nothing: when DynamoDB cancels one, the tables whose action it
+        refused go to ``alone``, one by one, and the others are written together again.
+        """
         for start in range(0, len(table_names), TRANSACTION_MAX_ACTIONS):
             pending = table_names[start : start + TRANSACTION_MAX_ACTIONS]
             while pending:
-                refused = self._write_together(
-                    [
-                        {
-                            "Delete": self._conditional(
-                                "holder_run_id = :me", {":me": run_id}, None, Key=_lease_key(name)
-                            )
-                        }
-                        for name in pending
-                    ]
-                )
+                refused = self._write_together([action(name) for name in pending])
                 if not refused:
                     break
-                for index in refused:
-                    self.release_lease(pending[index], run_id)
+                for index in sorted(refused):
+                    alone(pending[index])
                 pending = [name for index, name in enumerate(pending) if index not in refused]
 
     def _conditional(
