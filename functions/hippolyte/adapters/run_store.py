@@ -47,8 +47,13 @@ def load_document(s3: S3Client, run: RunRef, name: str, model: type[DocumentT]) 
     key = run.key(name)
     document = load_stored(s3, run.bucket, key, model)
     if document is None:
-        raise RunDocumentMissingError(f"s3://{run.bucket}/{key} does not exist")
+        raise _missing(run, key)
     return document
+
+
+def _missing(run: RunRef, key: str) -> RunDocumentMissingError:
+    """The error for a document of the run that is not there."""
+    return RunDocumentMissingError(f"s3://{run.bucket}/{key} does not exist")
 
 
 def load_written_once(s3: S3Client, run: RunRef, name: str, model: type[DocumentT]) -> DocumentT:
@@ -63,18 +68,19 @@ def load_written_once(s3: S3Client, run: RunRef, name: str, model: type[Document
     key = run.key(name)
     with _written_once_lock:
         cached = _written_once.get((run.bucket, key))
-    reusable = cached is not None and isinstance(cached[1], model)
+    if cached is not None and not isinstance(cached[1], model):
+        cached = None
     try:
-        if cached is not None and reusable:
+        if cached is not None:
             response = s3.get_object(Bucket=run.bucket, Key=key, IfNoneMatch=cached[0])
         else:
             response = s3.get_object(Bucket=run.bucket, Key=key)
     except ClientError as error:
         code = error.response["Error"]["Code"]
-        if code == "304" and cached is not None and reusable:
+        if code == "304" and cached is not None:
             return cached[1]  # type: ignore[return-value]  # isinstance checked above
         if code in ("NoSuchKey", "404"):
-            raise RunDocumentMissingError(f"s3://{run.bucket}/{key} does not exist") from None
+            raise _missing(run, key) from None
         raise
     document = model.model_validate_json(response["Body"].read(), extra="ignore")
     with _written_once_lock:

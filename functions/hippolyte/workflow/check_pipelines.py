@@ -15,7 +15,7 @@ from datetime import datetime
 from hippolyte.adapters.backup_files import inspect_backup
 from hippolyte.adapters.datapipeline import delete_pipeline, pipeline_runs
 from hippolyte.adapters.rate_limit import RateLimiter
-from hippolyte.adapters.run_store import load_document, load_written_once, save_document
+from hippolyte.adapters.run_store import load_document, save_document
 from hippolyte.models import Plan, RunContext, RunProgress, TableOutcome
 from hippolyte.pipelines import output_directory
 from hippolyte.poll_timing import next_poll_seconds, runs_to_read
@@ -23,6 +23,7 @@ from hippolyte.runtime import Runtime
 from hippolyte.workflow.backup_manifest import table_reads_limiter, write_backup_manifest
 from hippolyte.workflow.batch_starts import START_NEVER_COMPLETED, fail_batch, merge_stored_starts
 from hippolyte.workflow.native_export import check_exports
+from hippolyte.workflow.run_documents import load_plan
 from hippolyte.workflow.run_loop import loop_status
 from hippolyte.workflow.running_batches import delete_batch_pipelines
 from hippolyte.workflow.time_left import VERIFY_SECONDS, has_time_for_tables
@@ -76,7 +77,7 @@ def _verify_table(
 def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
     """Advance the run's bookkeeping by one poll; decide whether to wait, start more, or finish."""
     s3 = rt.client("s3")
-    plan = load_written_once(s3, context.run, "plan", Plan)
+    plan = load_plan(s3, context.run)
     progress = load_document(s3, context.run, "progress", RunProgress)
     now = rt.clock()
     unfinished_starts = merge_stored_starts(s3, context.run, progress, plan, now)

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hippolyte.adapters.datapipeline import delete_pipeline, pipeline_ids_by_name
-from hippolyte.adapters.run_store import document_exists, load_written_once
-from hippolyte.models import Plan, RunProgress, RunRef, TableOutcome
+from hippolyte.adapters.run_store import document_exists
+from hippolyte.models import RunProgress, RunRef, TableOutcome
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.batch_starts import merge_stored_starts, pipeline_name
+from hippolyte.workflow.run_documents import load_plan
 
 
 def delete_batch_pipelines(
@@ -41,7 +42,7 @@ def stop_running_batches(rt: Runtime, run: RunRef, progress: RunProgress, reason
     which holds the run and batch ids.
     """
     s3 = rt.client("s3")
-    plan = load_written_once(s3, run, "plan", Plan) if document_exists(s3, run, "plan") else None
+    plan = load_plan(s3, run) if document_exists(s3, run, "plan") else None
     tables = {b.id: b.tables for b in plan.batches} if plan else {}
     unrecorded = merge_stored_starts(s3, run, progress, plan, rt.clock()) if plan else []
     unrecorded += [

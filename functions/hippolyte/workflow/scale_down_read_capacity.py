@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hippolyte.adapters.run_store import load_document, load_written_once, save_document
-from hippolyte.models import Plan, RunContext, RunProgress, RunRef
+from hippolyte.adapters.run_store import load_document, save_document
+from hippolyte.models import RunContext, RunProgress, RunRef
 from hippolyte.runtime import Runtime
+from hippolyte.workflow.run_documents import load_plan
 from hippolyte.workflow.run_loop import loop_status
 from hippolyte.workflow.table_capacity import record_restore, restore_tables
 
@@ -57,7 +58,7 @@ def restore_finished_tables(rt: Runtime, run: RunRef, progress: RunProgress, onl
 def scale_down_finished(rt: Runtime, context: RunContext) -> RunContext:
     """Restore what has finished, then tell the loop what to do next."""
     s3 = rt.client("s3")
-    plan = load_written_once(s3, context.run, "plan", Plan)
+    plan = load_plan(s3, context.run)
     progress = load_document(s3, context.run, "progress", RunProgress)
     reached = restore_finished_tables(rt, context.run, progress)
     status = loop_status(rt, plan, progress)

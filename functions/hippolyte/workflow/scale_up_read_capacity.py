@@ -7,10 +7,11 @@ is already at its boost changes nothing.
 
 from __future__ import annotations
 
-from hippolyte.adapters.run_store import load_document, load_written_once, save_document
-from hippolyte.models import BatchProgress, Plan, RunContext, RunProgress, TableOutcome, WaveItem
+from hippolyte.adapters.run_store import load_document, save_document
+from hippolyte.models import BatchProgress, RunContext, RunProgress, TableOutcome, WaveItem
 from hippolyte.runtime import Runtime
 from hippolyte.waves import startable_batches
+from hippolyte.workflow.run_documents import load_plan
 from hippolyte.workflow.table_capacity import raise_tables
 
 
@@ -24,7 +25,7 @@ def scale_up_next_wave(rt: Runtime, context: RunContext) -> RunContext:
     raises their remaining tables before it admits any other batch.
     """
     s3 = rt.client("s3")
-    plan = load_written_once(s3, context.run, "plan", Plan)
+    plan = load_plan(s3, context.run)
     progress = load_document(s3, context.run, "progress", RunProgress)
     now = rt.clock()
     # Batches an earlier attempt of this state (or of the last wave) marked starting and whose
