@@ -203,7 +203,7 @@ class BoostHold(NamedTuple):
     def held_seconds(self, while_read: bool) -> int:
         """How long the boost is held: from its pipeline's start, or only while its table is read
         (an engine that raises each table's capacity when its turn comes)."""
-        return self.ends_after_seconds - (self.starts_after_seconds if while_read else 0)
+        return self.ends_after_seconds - self.raised_after_seconds(while_read)
 
     def raised_after_seconds(self, while_read: bool) -> int:
         """When the boost is raised, in seconds from its pipeline's start."""
@@ -943,7 +943,9 @@ def planned_read(snapshot: TableSnapshot, settings: PlannerSettings) -> TableRea
     if table is None:
         return None
     _size_all([table], settings, CostModel.at(settings.prices), boost_any=False)
-    return TableRead(table.extra, table.seconds, not table.solo and table.length <= settings.window_seconds)
+    # The planner's own test of a fit: the cluster's bootstrap, then the table's activity and read.
+    fits = settings.emr_bootstrap_seconds + table.length <= settings.window_seconds
+    return TableRead(table.extra, table.seconds, fits)
 
 
 # --------------------------------------------------------------------------------------------
