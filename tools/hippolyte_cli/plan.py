@@ -231,15 +231,15 @@ def run(args: argparse.Namespace) -> int:
     settings = planner_settings(args, max_extra_rcu=max_extra, table_max_rcu=table_max)
     if note:
         print(f"hippolyte plan: {note}", file=sys.stderr)
-    if args.report is not None:
-        plan = plan_batches(tables, settings, skipped)
+    # --engines prints each table's engines instead of the plan, which is still drawn with --report.
+    plan = plan_batches(tables, settings, skipped) if args.report is not None or not args.engines else None
+    if plan is not None and args.report is not None:
         args.report.write_text(render_plan_html(plan, window_start=args.window_start), encoding="utf-8")
     if args.engines:
         choices = [(table.name, cheaper_engine(table, settings)) for table in tables]
         print(_engines_json(choices) if args.json else engines_summary(choices))
         return 0
-    if args.report is None:
-        plan = plan_batches(tables, settings, skipped)
+    assert plan is not None
     if args.json:
         json.dump(plan.model_dump(mode="json"), sys.stdout, indent=2)
         print()

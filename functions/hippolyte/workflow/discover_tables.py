@@ -89,11 +89,11 @@ def _take_leases(rt: Runtime, run: RunRef, names: list[str], manual: bool) -> tu
     status_of = execution_status_reader(rt.client("stepfunctions"))
     mine: list[str] = []
     others: list[SkippedTable] = []
-    for found in ledger.take_leases(names, run.run_id, run.execution_id, until):
-        name, lease = found.table_name, found
-        if lease.holder_run_id != run.run_id and _has_ended(status_of, lease.holder_execution_id):
+    for held in ledger.take_leases(names, run.run_id, run.execution_id, until):
+        name, lease = held.table_name, held
+        if held.holder_run_id != run.run_id and _has_ended(status_of, held.holder_execution_id):
             # Its holder was stopped, timed out or crashed before giving it back.
-            lease = ledger.take_over_lease(name, lease.holder_run_id, run.run_id, run.execution_id, until)
+            lease = ledger.take_over_lease(name, held.holder_run_id, run.run_id, run.execution_id, until)
         if lease.holder_run_id == run.run_id:
             mine.append(name)
         else:
