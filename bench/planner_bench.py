@@ -393,42 +393,75 @@ def holds_while_read(plan: Plan, tables: list[TableSnapshot], settings: PlannerS
     }
 
 
+def markdown_table(columns: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table: the first column left-aligned, the figures right-aligned."""
+    lines = ["| " + " | ".join(columns) + " |", "| --- |" + " ---: |" * (len(columns) - 1)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
 def shapes_markdown(shapes: dict[str, dict[str, float | int]]) -> str:
     """The shapes' figures as a markdown table."""
-    lines = [
-        "| fleet shape | tables | pipelines | late (lower bound) | lower bound if boosts held only while read "
-        "| late, 2017 | cost (lower bound) | cost / 2017's | boosts held waiting: RCU-hours (USD) "
-        "| peak extra RCU / budget | planning (s) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
+    rows = []
     for name, f in shapes.items():
         ratio = f["cost_usd"] / f["cost_2017_usd"] if f["cost_2017_usd"] else math.nan
-        lines.append(
-            f"| {name} | {f['tables']:,} | {f['pipelines']:,} | {f['late']:,} ({f['late_lower_bound']:,}) "
-            f"| {f['late_lower_bound_if_boosts_held_only_while_read']:,} "
-            f"| {f['late_2017']:,} | ${f['cost_usd']:,.2f} (${f['cost_lower_bound_usd']:,.2f}) | {ratio:.2f} "
-            f"| {f['waiting_rcu_hours']:,} (${f['waiting_rcu_usd']:,.2f}) "
-            f"| {f['peak_extra_rcu']:,} / {f['max_extra_rcu']:,} | {f['planning_seconds']} |"
+        rows.append(
+            [
+                name,
+                f"{f['tables']:,}",
+                f"{f['pipelines']:,}",
+                f"{f['late']:,} ({f['late_lower_bound']:,})",
+                f"{f['late_lower_bound_if_boosts_held_only_while_read']:,}",
+                f"{f['late_2017']:,}",
+                f"${f['cost_usd']:,.2f} (${f['cost_lower_bound_usd']:,.2f})",
+                f"{ratio:.2f}",
+                f"{f['waiting_rcu_hours']:,} (${f['waiting_rcu_usd']:,.2f})",
+                f"{f['peak_extra_rcu']:,} / {f['max_extra_rcu']:,}",
+                f"{f['planning_seconds']}",
+            ]
         )
-    return "\n".join(lines) + "\n"
+    columns = [
+        "fleet shape",
+        "tables",
+        "pipelines",
+        "late (lower bound)",
+        "lower bound if boosts held only while read",
+        "late, 2017",
+        "cost (lower bound)",
+        "cost / 2017's",
+        "boosts held waiting: RCU-hours (USD)",
+        "peak extra RCU / budget",
+        "planning (s)",
+    ]
+    return markdown_table(columns, rows)
 
 
 def holds_markdown(shapes: dict[str, dict[str, float | int]]) -> str:
     """Boosts held from each pipeline's start (Data Pipeline) beside boosts held only while read."""
-    lines = [
-        "| fleet shape | peak extra RCU: from pipeline start | peak extra RCU: only while read "
-        "| RCU boosts: from start | RCU boosts: only while read | night: from start | night: only while read "
-        "| tables cheaper as a native export (GB) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    columns = [
+        "fleet shape",
+        "peak extra RCU: from pipeline start",
+        "peak extra RCU: only while read",
+        "RCU boosts: from start",
+        "RCU boosts: only while read",
+        "night: from start",
+        "night: only while read",
+        "tables cheaper as a native export (GB)",
     ]
-    for name, f in shapes.items():
-        lines.append(
-            f"| {name} | {f['peak_extra_rcu']:,} | {f['while_read_peak_extra_rcu']:,} "
-            f"| ${f['held_rcu_usd']:,.2f} | ${f['while_read_rcu_usd']:,.2f} "
-            f"| ${f['cost_usd']:,.2f} | ${f['while_read_cost_usd']:,.2f} "
-            f"| {f['cheaper_as_export']:,} ({f['cheaper_as_export_gb']:,} GB) |"
-        )
-    return "\n".join(lines) + "\n"
+    rows = [
+        [
+            name,
+            f"{f['peak_extra_rcu']:,}",
+            f"{f['while_read_peak_extra_rcu']:,}",
+            f"${f['held_rcu_usd']:,.2f}",
+            f"${f['while_read_rcu_usd']:,.2f}",
+            f"${f['cost_usd']:,.2f}",
+            f"${f['while_read_cost_usd']:,.2f}",
+            f"{f['cheaper_as_export']:,} ({f['cheaper_as_export_gb']:,} GB)",
+        ]
+        for name, f in shapes.items()
+    ]
+    return markdown_table(columns, rows)
 
 
 def check_shape_targets(shapes: dict[str, dict[str, float | int]]) -> list[str]:
