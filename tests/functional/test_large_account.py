@@ -9,6 +9,15 @@ from hippolyte_local.large_account import fast_account_lookups
 from moto import mock_aws
 
 BUCKET = "backups"
+# The capacity ledger's key (template.yaml): a table's records, one per run.
+LEDGER_KEY_SCHEMA = [
+    {"AttributeName": "table_name", "KeyType": "HASH"},
+    {"AttributeName": "run_id", "KeyType": "RANGE"},
+]
+LEDGER_KEY_ATTRIBUTES = [
+    {"AttributeName": "table_name", "AttributeType": "S"},
+    {"AttributeName": "run_id", "AttributeType": "S"},
+]
 
 
 def _listings(s3: Any) -> list[Any]:
@@ -111,15 +120,8 @@ def test_queries_read_the_hash_key_and_answer_as_moto_does() -> None:
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
         dynamodb.create_table(
             TableName="ledger",
-            KeySchema=[
-                {"AttributeName": "table_name", "KeyType": "HASH"},
-                {"AttributeName": "run_id", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "table_name", "AttributeType": "S"},
-                {"AttributeName": "run_id", "AttributeType": "S"},
-                {"AttributeName": "status", "AttributeType": "S"},
-            ],
+            KeySchema=LEDGER_KEY_SCHEMA,
+            AttributeDefinitions=[*LEDGER_KEY_ATTRIBUTES, {"AttributeName": "status", "AttributeType": "S"}],
             GlobalSecondaryIndexes=[
                 {
                     "IndexName": "by-status",
@@ -221,14 +223,8 @@ def test_a_cancelled_transaction_leaves_the_table_as_moto_leaves_it() -> None:
             dynamodb = boto3.client("dynamodb", region_name="us-east-1")
             dynamodb.create_table(
                 TableName="ledger",
-                KeySchema=[
-                    {"AttributeName": "table_name", "KeyType": "HASH"},
-                    {"AttributeName": "run_id", "KeyType": "RANGE"},
-                ],
-                AttributeDefinitions=[
-                    {"AttributeName": "table_name", "AttributeType": "S"},
-                    {"AttributeName": "run_id", "AttributeType": "S"},
-                ],
+                KeySchema=LEDGER_KEY_SCHEMA,
+                AttributeDefinitions=LEDGER_KEY_ATTRIBUTES,
                 BillingMode="PAY_PER_REQUEST",
             )
             for table in ("t1", "t2", "t3"):

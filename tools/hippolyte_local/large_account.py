@@ -21,7 +21,8 @@ lookup that gives moto's own answer over the same data:
   items under that hash key only, sorted as moto sorts them; the filter, ordering, limits and
   pagination that follow are moto's.
 
-* TransactWriteItems: moto's ``DynamoDBBackend.transact_write_items`` deep-copies the table of
+* TransactWriteItems: moto's ``DynamoDBBackend.transact_write_items``
+  (``moto/dynamodb/models/__init__.py``) deep-copies the table of
   each of a transaction's actions (a hundred copies for a hundred actions on one table) before
   it writes, to put the copy back if the transaction is cancelled. The
   run's leases are written a hundred to a transaction in the capacity ledger, which holds an
@@ -52,8 +53,9 @@ Other costs are constant per call but paid on every request:
   (epoch numbers, strings without an offset) still goes to botocore;
 * botocore signs every request with SigV4 (a canonical request, a hash of the payload, a chain
   of HMACs); moto checks no signature, and reads only the access key in the ``Authorization``
-  header, to pick the account. Requests keep their headers and that credential, with a
-  signature of zeros (presigned URLs are still signed);
+  header, to pick the account (``moto.core.responses.BaseResponse.get_access_key``). Requests
+  keep their headers and that credential, with a signature of zeros (presigned URLs are still
+  signed);
 * moto's Step Functions interpreter makes a new boto3 Lambda client for every Lambda task it
   runs (``boto_client_for``); the harness makes one per region and keeps it, as a Lambda
   function's code does.
