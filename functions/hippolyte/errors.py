@@ -34,6 +34,14 @@ class PipelineCreationError(HippolyteError):
     """Data Pipeline rejected a pipeline definition or its activation."""
 
 
+class ClusterCreationError(HippolyteError):
+    """EMR refused to start a batch's cluster (RunJobFlow): a role, instance type or release it rejects."""
+
+
+class StepRefusedError(HippolyteError):
+    """EMR refused to add steps to a batch's cluster (AddJobFlowSteps): the cluster has ended, or is full."""
+
+
 class CapacityUpdateRefusedError(HippolyteError):
     """DynamoDB refused a capacity change (UpdateTable).
 

@@ -27,9 +27,10 @@ MAP_ITERATION_EVENTS = 2 + TASK_EVENTS
 
 # The backup loop: WaitForPipelines, CheckPipelines, ScaleDownReadCapacity, AllBackupsDone.
 BACKUP_EVENTS_PER_POLL = PASS_THROUGH_EVENTS + 2 * TASK_EVENTS + PASS_THROUGH_EVENTS
-# A wave: ScaleUpReadCapacity and the CreatePipelines Map (its iterations are counted per batch),
-# entered from AllBackupsDone.
-BACKUP_EVENTS_PER_WAVE = TASK_EVENTS + MAP_STATE_EVENTS
+# A wave: ScaleUpReadCapacity, the CreatePipelines Map (its iterations are counted per batch) and
+# AddExportSteps, entered from AllBackupsDone. The emr engine takes the same trip for each boost
+# it raises after its batch's start (hippolyte.emr_job_flows.just_in_time_boosts).
+BACKUP_EVENTS_PER_WAVE = TASK_EVENTS + MAP_STATE_EVENTS + TASK_EVENTS
 # Everything else, once per night: execution start and end, DiscoverTables, PlanBatches, the
 # first AllBackupsDone, NotifyResult, AnyBackupFailed and the final state, with room for the
 # failure path (RestoreCapacityAfterFailure, NotifyFailure, BackupFailed).
@@ -43,17 +44,18 @@ RESTORE_FIXED_EVENTS = 2 + 12 * TASK_EVENTS + 6 * PASS_THROUGH_EVENTS
 BACKUP_TIMEOUT_SECONDS = 86_400
 RESTORE_TIMEOUT_SECONDS = 172_800
 
-# The shortest poll intervals a night or a restore may ask for, and the most batches one night
-# may start; worst_case_backup_events(MIN_POLL_SECONDS, MAX_BATCHES_PER_NIGHT) stays in budget.
+# The shortest poll intervals a night or a restore may ask for, and the most starts one night may
+# make (a batch, or a boost the emr engine raises after its batch's start);
+# worst_case_backup_events(MIN_POLL_SECONDS, MAX_STARTS_PER_NIGHT) stays in budget.
 MIN_POLL_SECONDS = 120
 MIN_RESTORE_POLL_SECONDS = 90
-MAX_BATCHES_PER_NIGHT = 800
+MAX_STARTS_PER_NIGHT = 640
 
 
-def worst_case_backup_events(poll_seconds: int, batches: int) -> int:
-    """Events of a night that polls until its timeout and starts each batch in its own wave.
+def worst_case_backup_events(poll_seconds: int, starts: int) -> int:
+    """Events of a night that polls until its timeout and makes each start in its own wave.
 
-    >>> worst_case_backup_events(120, 800) <= EXECUTION_HISTORY_LIMIT
+    >>> worst_case_backup_events(120, 640) <= EXECUTION_HISTORY_LIMIT
     True
     >>> worst_case_backup_events(0 + 1, 1) > EXECUTION_HISTORY_LIMIT
     True
@@ -62,7 +64,7 @@ def worst_case_backup_events(poll_seconds: int, batches: int) -> int:
     return (
         BACKUP_FIXED_EVENTS
         + polls * BACKUP_EVENTS_PER_POLL
-        + batches * (BACKUP_EVENTS_PER_WAVE + MAP_ITERATION_EVENTS + PASS_THROUGH_EVENTS)
+        + starts * (BACKUP_EVENTS_PER_WAVE + MAP_ITERATION_EVENTS + PASS_THROUGH_EVENTS)
     )
 
 

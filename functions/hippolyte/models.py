@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from hippolyte.history_budget import MIN_POLL_SECONDS
 
 BillingMode = Literal["PROVISIONED", "PAY_PER_REQUEST"]
-Engine = Literal["datapipeline", "export"]
+Engine = Literal["datapipeline", "emr", "export"]
+# The engines that read tables on EMR clusters, through the export tool, and so use read capacity.
+CLUSTER_ENGINES: frozenset[str] = frozenset({"datapipeline", "emr"})
 TableName = Annotated[str, Field(min_length=3, max_length=255, pattern=r"^[A-Za-z0-9_.\-]+$")]
 NonNegativeInt = Annotated[int, Field(ge=0)]
 # DynamoDBDataNode's readThroughputPercent: "a double between 0.1 and 1.0, inclusively" (AWS Data
@@ -349,6 +351,9 @@ class StartedBatch(Model):
     batch_id: str
     pipeline_id: str | None = None
     export_arns: dict[str, str] = Field(default_factory=dict)
+    # The emr engine: the batch's cluster, and the tables whose steps went with RunJobFlow.
+    cluster_id: str | None = None
+    stepped: list[str] = Field(default_factory=list)
     error: str | None = None
     cause: str | None = None
 
@@ -359,6 +364,8 @@ class CreateBatchRequest(Model):
     run: RunRef
     batch_id: str
     attempt: Annotated[int, Field(ge=1)] = 1
+    # The run's poll interval: an emr cluster's idle timeout must outlast the wait between steps.
+    poll_seconds: Annotated[int, Field(ge=MIN_POLL_SECONDS, le=3600)] = 300
 
 
 # --------------------------------------------------------------------------------------------
@@ -384,6 +391,11 @@ class BatchProgress(Model):
     pipeline_id: str | None = None
     export_arns: dict[str, str] = Field(default_factory=dict)
     pipeline_state: str | None = None
+    # The emr engine: the batch's cluster, its state when last read, and the tables whose export
+    # steps have been added to it (see hippolyte.emr_job_flows.step_groups).
+    cluster_id: str | None = None
+    cluster_state: str | None = None
+    stepped: list[str] = Field(default_factory=list)
     # When CheckPipelines last read its pipeline's run (see hippolyte.poll_timing.runs_to_read).
     run_read_at: datetime | None = None
     started_at: datetime | None = None

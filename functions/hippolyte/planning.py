@@ -77,6 +77,11 @@ The algorithm, in three nested steps
 
 Native exports (``engine == "export"``) use no read capacity and no cluster: they are grouped
 into export batches that start with the night and cost nothing here.
+
+The emr engine's tables are planned with the Data Pipeline ones, the same way: a batch is a
+cluster running its tables one after another. A batch holding tables of both is emitted as two
+(each engine runs its own clusters), and an emr batch's boosts are priced and counted as that
+engine holds them, each only while its table is read (:func:`engine_holds`).
 """
 
 from __future__ import annotations
@@ -89,10 +94,12 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from hippolyte.models import (
+    CLUSTER_ENGINES,
     MAX_READ_THROUGHPUT_PERCENT,
     MIN_READ_THROUGHPUT_PERCENT,
     Batch,
     CostEstimate,
+    Engine,
     FlaggedTable,
     LowerBound,
     Plan,
@@ -400,9 +407,10 @@ def estimate_cost(batches: Sequence[Batch], prices: Prices, while_read: bool = F
     """
     bill = NightBill()
     for batch in batches:
-        if batch.engine != "datapipeline":
+        if batch.engine not in CLUSTER_ENGINES:
             continue
-        bill.add_pipeline(batch.estimated_seconds, boost_holds(batch), while_read)
+        holds, held_while_read = engine_holds(batch, while_read)
+        bill.add_pipeline(batch.estimated_seconds, holds, held_while_read)
         for table in batch.tables:
             if table.on_demand:
                 bill.on_demand_read_units += on_demand_read_units(table.size_bytes)
@@ -440,6 +448,28 @@ def boost_holds(batch: Batch) -> list[BoostHold]:
     ]
 
 
+def engine_holds(batch: Batch, while_read: bool = False) -> tuple[list[BoostHold], bool]:
+    """A batch's boosts as its engine holds them, and whether they are held only while read.
+
+    Data Pipeline's are held from the pipeline's start (or ``while_read``, to price the same plan
+    on an engine that raises each table's capacity when its turn comes). The emr engine holds each
+    boost only while its table is read, but the first table's, which is raised as the batch starts
+    (its step goes with the cluster's creation).
+
+    >>> t = PlannedTable(name="big", size_bytes=1, original_read_capacity_units=100,
+    ...                  read_capacity_units=300, read_throughput_percent=0.66,
+    ...                  start_offset_seconds=600, estimated_seconds=100)
+    >>> engine_holds(Batch(id="b0001", engine="emr", estimated_seconds=700, tables=[t]))
+    ([BoostHold(starts_after_seconds=0, ends_after_seconds=700, extra_rcu=200)], True)
+    """
+    holds = boost_holds(batch)
+    if batch.engine != "emr":
+        return holds, while_read
+    if holds and batch.tables[0].boosted:
+        holds[0] = holds[0]._replace(starts_after_seconds=0)
+    return holds, True
+
+
 class HeldExtra(NamedTuple):
     """From ``second`` on (until the next change), ``extra_rcu`` of boosts are held."""
 
@@ -461,8 +491,9 @@ def extra_rcu_timeline(batches: Sequence[Batch], while_read: bool = False) -> li
     """
     deltas: dict[int, int] = {}
     for batch in batches:
-        for hold in boost_holds(batch):
-            raised = batch.start_seconds + hold.raised_after_seconds(while_read)
+        holds, held_while_read = engine_holds(batch, while_read)
+        for hold in holds:
+            raised = batch.start_seconds + hold.raised_after_seconds(held_while_read)
             end = batch.start_seconds + hold.ends_after_seconds
             deltas[raised] = deltas.get(raised, 0) + hold.extra_rcu
             deltas[end] = deltas.get(end, 0) - hold.extra_rcu
@@ -495,7 +526,7 @@ def tables_past_window(plan: Plan) -> list[str]:
     return sorted(
         table.name
         for batch in plan.batches
-        if batch.engine == "datapipeline"
+        if batch.engine in CLUSTER_ENGINES
         for table in batch.tables
         if batch.start_seconds + table.start_offset_seconds + table.estimated_seconds > plan.window_seconds
     )
@@ -539,6 +570,7 @@ class _Table:
     base_seconds: float  # unboosted read time (inf when it cannot be read unboosted)
     max_extra: int  # the largest boost the table maximum and the budget allow
     min_extra: int  # the smallest boost worth having: faster than unboosted, a share of at least 0.1
+    engine: Engine = "datapipeline"  # or emr: which runs its cluster
     # The sizing's choice:
     extra: int = 0
     rcu: int = 0
@@ -920,6 +952,7 @@ def _working_table(index: int, snapshot: TableSnapshot, settings: PlannerSetting
         base_seconds=base,
         max_extra=max_extra,
         min_extra=min_extra,
+        engine=snapshot.engine,
     )
 
 
@@ -1623,7 +1656,7 @@ class _Emitted(NamedTuple):
 
     start: int
     kind: int  # 0 for a pipeline, 1 for a group of native exports
-    order: int  # the pipeline's slot, or the export group's first table
+    order: int  # twice the cluster's slot (plus one for the emr half of a split one), or the export group's first table
     batch: Batch
 
 
@@ -1635,33 +1668,39 @@ def _emit_batches(
     ordered: list[_Emitted] = []
     if attempt is not None:
         for slot_index, start, members in attempt.batches:
-            planned = []
-            offset = boot
-            for index in members:
-                table = tables[index]
-                choice = attempt.choices[index]
-                planned.append(
-                    PlannedTable(
-                        name=table.name,
-                        engine="datapipeline",
-                        size_bytes=table.size,
-                        on_demand=table.on_demand,
-                        original_read_capacity_units=table.original_rcu,
-                        read_capacity_units=choice.rcu,
-                        read_throughput_percent=choice.percent,
-                        start_offset_seconds=offset,
-                        estimated_seconds=choice.length,
+            # A cluster runs one engine's tables: a slot's batch holding both is split in two,
+            # which start together on clusters of their own (each then ends sooner).
+            for engine in ("datapipeline", "emr"):
+                own = [index for index in members if tables[index].engine == engine]
+                if not own:
+                    continue
+                planned = []
+                offset = boot
+                for index in own:
+                    table = tables[index]
+                    choice = attempt.choices[index]
+                    planned.append(
+                        PlannedTable(
+                            name=table.name,
+                            engine=table.engine,
+                            size_bytes=table.size,
+                            on_demand=table.on_demand,
+                            original_read_capacity_units=table.original_rcu,
+                            read_capacity_units=choice.rcu,
+                            read_throughput_percent=choice.percent,
+                            start_offset_seconds=offset,
+                            estimated_seconds=choice.length,
+                        )
                     )
+                    offset += choice.length
+                batch = Batch(
+                    id="b0000",
+                    engine=table.engine,
+                    start_seconds=start,
+                    estimated_seconds=offset,
+                    tables=planned,
                 )
-                offset += choice.length
-            batch = Batch(
-                id="b0000",
-                engine="datapipeline",
-                start_seconds=start,
-                estimated_seconds=offset,
-                tables=planned,
-            )
-            ordered.append(_Emitted(start, 0, slot_index, batch))
+                ordered.append(_Emitted(start, 0, 2 * slot_index + (engine == "emr"), batch))
     for index in range(0, len(exports), EXPORT_BATCH_SIZE):
         planned = [
             PlannedTable(
@@ -1702,7 +1741,7 @@ def _flags(
     if attempt is not None:
         solo = {tables[i].name for i, choice in enumerate(attempt.choices) if choice.solo}
     flagged = []
-    pipelines = [b for b in batches if b.engine == "datapipeline"]
+    pipelines = [b for b in batches if b.engine in CLUSTER_ENGINES]
     held_back: dict[str, str] = {}  # batch id -> why it starts when it does
     busy: list[_Busy] = []  # drawn only when a table is late
     for batch in pipelines:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from types_boto3_cloudformation import CloudFormationClient
     from types_boto3_datapipeline import DataPipelineClient
     from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_emr import EMRClient
     from types_boto3_s3 import S3Client
     from types_boto3_sns import SNSClient
     from types_boto3_stepfunctions import SFNClient
@@ -82,6 +83,8 @@ class Runtime:
     def client(self, service: Literal["cloudformation"], retries: bool = True) -> CloudFormationClient: ...
     @overload
     def client(self, service: Literal["datapipeline"], retries: bool = True) -> DataPipelineClient: ...
+    @overload
+    def client(self, service: Literal["emr"], retries: bool = True) -> EMRClient: ...
     @overload
     def client(self, service: Literal["dynamodb"], retries: bool = True) -> DynamoDBClient: ...
     @overload

@@ -52,12 +52,17 @@ class StackSettings(BaseModel):
     engine: Engine = Field(default="datapipeline", alias="ENGINE")
     enable_pitr: bool = Field(default=False, alias="ENABLE_PITR")
     emr_subnet_id: str = Field(default="", alias="EMR_SUBNET_ID")
-    emr_release_label: str = Field(default="emr-5.23.0", alias="EMR_RELEASE_LABEL")
+    # 5.36.2, the last 5.x release: it has the auto-termination policy the emr engine gives its
+    # clusters (from 5.30.0) and the Hadoop 2 the export tool 4.11.0 was built for.
+    emr_release_label: str = Field(default="emr-5.36.2", alias="EMR_RELEASE_LABEL")
     emr_master_instance_type: str = Field(default="m5.xlarge", alias="EMR_MASTER_INSTANCE_TYPE")
     emr_core_instance_type: str = Field(default="m5.xlarge", alias="EMR_CORE_INSTANCE_TYPE")
     emr_core_instance_count: Annotated[int, Field(ge=1)] = Field(default=1, alias="EMR_CORE_INSTANCE_COUNT")
     # Empty: the jar AWS's own console template uses in the stack's region.
     export_jar: str = Field(default="", alias="EXPORT_JAR")
+    # The emr engine's clusters: EMR's service role and the instance profile of their nodes.
+    emr_service_role: str = Field(default="EMR_DefaultRole", alias="EMR_SERVICE_ROLE")
+    emr_instance_profile: str = Field(default="EMR_EC2_DefaultRole", alias="EMR_INSTANCE_PROFILE")
     pipeline_role: str = Field(default="DataPipelineDefaultRole", alias="PIPELINE_ROLE")
     pipeline_resource_role: str = Field(default="DataPipelineDefaultResourceRole", alias="PIPELINE_RESOURCE_ROLE")
     rcu_hour_usd: Annotated[float, Field(ge=0)] = Field(default=0.00013, alias="RCU_HOUR_USD")

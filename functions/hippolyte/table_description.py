@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
@@ -49,7 +49,7 @@ def snapshot_from_description(
     billing = (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
     throughput = table.get("ProvisionedThroughput") or {}
     engine_tag = (tags or {}).get(ENGINE_TAG, "").strip().lower()
-    engine: Engine = engine_tag if engine_tag in ("datapipeline", "export") else default_engine  # type: ignore[assignment]
+    engine: Engine = engine_tag if engine_tag in get_args(Engine) else default_engine  # type: ignore[assignment]
     try:
         gsis = gsi_capacities(table)
         return TableSnapshot(

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from hippolyte.emr_job_flows import boosts_at_start
 from hippolyte.models import Batch, BatchProgress, Plan, RunProgress
 
 
 def batch_extra_rcu(batch: Batch) -> int:
-    """Extra RCU a batch's boosts hold when it starts.
+    """Extra RCU a batch's boosts hold when it starts (an emr batch raises its later boosts when
+    their turn comes, each checked against the budget then).
 
     >>> from hippolyte.models import PlannedTable
     >>> t = PlannedTable(name="t", size_bytes=1, original_read_capacity_units=10,
@@ -21,7 +23,18 @@ def batch_extra_rcu(batch: Batch) -> int:
     >>> batch_extra_rcu(Batch(id="b0001", estimated_seconds=1, tables=[t]))
     20
     """
-    return sum(table.extra_read_capacity_units for table in batch.tables)
+    return sum(table.extra_read_capacity_units for table in boosts_at_start(batch))
+
+
+def fits_budget(held_extra_rcu: int, extra_rcu: int, max_extra_rcu: int) -> bool:
+    """Whether ``extra_rcu`` more fits the budget on top of what is held; anything fits when
+    nothing is held (the planner has already made every boost fit on its own, and waiting would
+    never help).
+
+    >>> fits_budget(0, 500, 100), fits_budget(50, 60, 100), fits_budget(50, 50, 100)
+    (True, False, True)
+    """
+    return held_extra_rcu == 0 or held_extra_rcu + extra_rcu <= max_extra_rcu
 
 
 def next_wave(
@@ -51,7 +64,7 @@ def next_wave(
         if batch.engine == "datapipeline" and running >= max_concurrent_pipelines:
             break
         extra = batch_extra_rcu(batch)
-        if held and held + extra > max_extra_rcu:
+        if not fits_budget(held, extra, max_extra_rcu):
             break
         wave.append(batch.id)
         held += extra

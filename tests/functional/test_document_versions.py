@@ -50,7 +50,7 @@ def test_a_run_document_with_fields_a_newer_version_added_is_read(s3: Any) -> No
         outcomes={"orders": TableOutcome(name="orders", status="backed_up", items=3)},
     )
     stored = _with_new_fields(progress.model_dump(mode="json"))
-    stored["batches"]["b0001"]["cluster_id"] = "j-123"
+    stored["batches"]["b0001"]["step_concurrency"] = 4
     stored["outcomes"]["orders"]["checksum"] = "abc"
     s3.put_object(Bucket=BUCKET, Key=RUN.key("progress"), Body=json.dumps(stored).encode())
 

@@ -16,11 +16,11 @@ import pytest
 from hippolyte.adapters import clients
 from hippolyte.adapters.capacity import READ_DIMENSION, read_capacity_state
 from hippolyte.adapters.ledger import LedgerEntry
-from hippolyte.models import Batch, CreateBatchRequest, PlannedTable, RunRef
+from hippolyte.models import Batch, PlannedTable, RunRef
 from hippolyte.runtime import Runtime
 from hippolyte.settings import StackSettings
-from hippolyte.workflow.create_pipeline import read_percents
 from hippolyte.workflow.table_capacity import raise_table, raise_tables, restore_table
+from hippolyte.workflow.table_read_percents import read_percents
 from moto import mock_aws
 
 from tests.support.aws_rules import DEFAULT_UPDATE_DURATION, StrictAws
@@ -340,7 +340,7 @@ def test_a_table_switched_to_on_demand_since_planning_is_read_at_the_on_demand_s
     batch = Batch(id="b0001", estimated_seconds=1200, tables=[table])
 
     # WHEN its pipeline is created
-    percents = read_percents(rt, None, CreateBatchRequest(run=run, batch_id="b0001"), batch)
+    percents = read_percents(rt, None, run, batch.tables)
 
     # THEN it is read at the on-demand share, 0.1 (4,000 read request units a second)
     assert percents == {"carts": 0.1}

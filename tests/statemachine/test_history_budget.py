@@ -11,7 +11,7 @@ from hippolyte import history_budget
 from hippolyte.history_budget import (
     BACKUP_EVENTS_PER_POLL,
     EXECUTION_HISTORY_LIMIT,
-    MAX_BATCHES_PER_NIGHT,
+    MAX_STARTS_PER_NIGHT,
     MIN_POLL_SECONDS,
     MIN_RESTORE_POLL_SECONDS,
     worst_case_backup_events,
@@ -35,11 +35,11 @@ def test_the_budget_uses_the_state_machines_own_timeouts() -> None:
 
 def test_the_worst_night_at_the_floor_fits_and_one_below_it_would_not() -> None:
     # GIVEN a night that polls until its timeout and starts the most batches, each in its own wave
-    worst = worst_case_backup_events(MIN_POLL_SECONDS, MAX_BATCHES_PER_NIGHT)
+    worst = worst_case_backup_events(MIN_POLL_SECONDS, MAX_STARTS_PER_NIGHT)
     # THEN it stays inside the history limit at the floor
     assert worst <= EXECUTION_HISTORY_LIMIT, worst
     # AND the floor is not arbitrary: halving it would run out of history
-    assert worst_case_backup_events(MIN_POLL_SECONDS // 2, MAX_BATCHES_PER_NIGHT) > EXECUTION_HISTORY_LIMIT
+    assert worst_case_backup_events(MIN_POLL_SECONDS // 2, MAX_STARTS_PER_NIGHT) > EXECUTION_HISTORY_LIMIT
     # AND a restore polling at its floor until its timeout fits too, and would not at a third of it
     assert worst_case_restore_events(MIN_RESTORE_POLL_SECONDS) <= EXECUTION_HISTORY_LIMIT
     assert worst_case_restore_events(MIN_RESTORE_POLL_SECONDS // 3) > EXECUTION_HISTORY_LIMIT

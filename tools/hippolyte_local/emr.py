@@ -26,8 +26,20 @@ failure. The pipeline's ``@pipelineState`` stays SCHEDULED, as AWS documents for
 pipeline that has finished its work; its ``@healthStatus`` follows the instances. A pipeline
 activated again gets new instances (the old ones CANCELED), and its activities run again.
 
+It also plays the emr engine's own clusters (:mod:`hippolyte_local.job_flows` makes moto's EMR
+keep them STARTING and their steps PENDING), not on a thread but in :meth:`LocalEmr.run_job_flows`,
+which the local session calls before every Lambda invocation: each handler then sees the clusters
+as they stand on the session's clock, whatever the machine's speed. A cluster comes up WAITING
+``bootstrap_seconds`` after its creation (or fails its bootstrap, TERMINATED_WITH_ERRORS, when
+named in ``fail_clusters``), runs its PENDING steps in order with the same tools (a step's
+``MainClass`` is the tool, its ``Args`` the tool's arguments), ends each one COMPLETED or FAILED
+with its FailureDetails, and waits for more (KeepJobFlowAliveWhenNoSteps) until it is terminated,
+or its AutoTerminationPolicy's IdleTimeout passes on the session's clock. A step of a table in
+``stuck_tables`` starts and never ends, as a scan throttled to a crawl would not within the window.
+
 What is not emulated: the read rate (exports run as fast as moto answers), EMR bootstrap time,
-retries of a failed activity, and attempt objects.
+retries of a failed activity, attempt objects, and concurrent steps (a cluster whose
+StepConcurrencyLevel is above 1 still runs one step at a time here).
 """
 
 from __future__ import annotations
@@ -39,6 +51,7 @@ import time
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -49,8 +62,9 @@ from hippolyte.models import MAX_READ_THROUGHPUT_PERCENT, MIN_READ_THROUGHPUT_PE
 from hippolyte.pipelines import EXPORT_TOOL_CLASS, IMPORT_TOOL_CLASS, objects_by_id
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.datapipeline.models import Pipeline, datapipeline_backends
+from moto.emr.models import Cluster, Step, emr_backends
 
-from hippolyte_local import pipeline_runs
+from hippolyte_local import job_flows, pipeline_runs
 from hippolyte_local.pipeline_runs import WAITING_FOR_RUNNER, Instance
 
 ITEMS_PER_DATA_FILE = 500
@@ -73,11 +87,20 @@ class LocalEmr:
         fail_tables: set[str] | None = None,
         hold: Callable[[str], bool] | None = None,
         runs_pipelines: bool = True,
+        fail_clusters: set[str] | None = None,
+        bootstrap_seconds: float = 0.0,
+        stuck_tables: set[str] | None = None,
     ) -> None:
         self.region, self.account_id = region, account_id
         self.table_delay_seconds = table_delay_seconds
         self.fail_tables = fail_tables if fail_tables is not None else set()
-        # ``hold(pipeline_id)`` true keeps a pipeline waiting (tests stop executions mid-run).
+        # Names of clusters whose bootstrap fails (they end TERMINATED_WITH_ERRORS, never WAITING).
+        self.fail_clusters = fail_clusters if fail_clusters is not None else set()
+        self.bootstrap_seconds = bootstrap_seconds
+        self.stuck_tables = stuck_tables if stuck_tables is not None else set()
+        self._job_flows_lock = threading.Lock()
+        # ``hold(pipeline_id)`` true keeps a pipeline (or a cluster, by its id) waiting (tests stop
+        # executions mid-run).
         self.hold = hold
         # False: another runner plays the pipelines (the simulated EMR of a night at scale), and
         # no thread watches for them here.
@@ -98,6 +121,7 @@ class LocalEmr:
 
     def __enter__(self) -> LocalEmr:
         self._patches.enter_context(pipeline_runs.installed())
+        self._patches.enter_context(job_flows.installed())
         if self.runs_pipelines:
             self._thread = threading.Thread(target=self._loop, name="local-emr", daemon=True)
             self._thread.start()
@@ -113,6 +137,86 @@ class LocalEmr:
         while not self._stop.is_set():
             self.run_activated()
             self._stop.wait(0.02)
+
+    def run_job_flows(self) -> None:
+        """Move every cluster of the emr engine to where it stands now: up, its steps run, ended idle."""
+        with self._job_flows_lock:
+            for cluster in job_flows.clusters(emr_backends[self.account_id][self.region]):
+                self._move_cluster(cluster)
+
+    def _move_cluster(self, cluster: Cluster) -> None:
+        if cluster.state == "STARTING":
+            up_at = cluster.creation_datetime + timedelta(seconds=self.bootstrap_seconds)
+            if pipeline_runs.CLOCK() < up_at:
+                return
+        if self.hold is not None and self.hold(cluster.id):
+            return
+        if cluster.state == "STARTING":
+            if cluster.name in self.fail_clusters:
+                job_flows.set_cluster_state(
+                    cluster,
+                    "TERMINATED_WITH_ERRORS",
+                    "BOOTSTRAP_FAILURE",
+                    "On the master instance, application provisioning failed (injected fault)",
+                )
+                return
+            job_flows.set_cluster_state(cluster, "WAITING")
+        # Its steps run one after another, all now, as the pipelines' activities do: a small
+        # table's export takes seconds on EMR, far less than a poll.
+        while cluster.state in ("WAITING", "RUNNING"):
+            pending = [step for step in cluster.steps if step.state == "PENDING"]
+            if not pending or any(step.state == "RUNNING" for step in cluster.steps):
+                break
+            self._run_step(cluster, pending[0])
+        if cluster.state == "WAITING" and not job_flows.active_steps(cluster):
+            self._idle(cluster)
+
+    def _run_step(self, cluster: Cluster, step: Step) -> None:
+        job_flows.set_step_state(step, "RUNNING")
+        job_flows.set_cluster_state(cluster, "RUNNING")
+        if len(step.args) >= 2 and step.args[1] in self.stuck_tables:
+            return  # it never ends: the cluster stays RUNNING until it is terminated
+        error: str | None = None
+        try:
+            self._run_tool(str(step.jar), job_flows.step_run(step).main_class, [str(arg) for arg in step.args])
+        except ActivityFailedError as failure:
+            error = str(failure)
+        except Exception as failure:
+            error = f"{type(failure).__name__}: {failure}"
+        if cluster.state not in ("WAITING", "RUNNING") or step.state != "RUNNING":
+            return  # terminated meanwhile: the step was cancelled with its cluster
+        job_flows.set_step_state(step, "FAILED" if error else "COMPLETED", error or "")
+        if not job_flows.active_steps(cluster):
+            if cluster.keep_job_flow_alive_when_no_steps:
+                job_flows.set_cluster_state(cluster, "WAITING")
+            else:
+                job_flows.set_cluster_state(cluster, "TERMINATED", "ALL_STEPS_COMPLETED", "Steps completed")
+
+    @staticmethod
+    def _idle(cluster: Cluster) -> None:
+        """End a cluster idle for longer than its auto-termination policy allows."""
+        run = job_flows.cluster_run(cluster)
+        timeout, since = run.idle_timeout, run.idle_since
+        if timeout is not None and since is not None and (pipeline_runs.CLOCK() - since).total_seconds() >= timeout:
+            job_flows.set_cluster_state(
+                cluster,
+                "TERMINATED",
+                "ALL_STEPS_COMPLETED",
+                f"Terminated by its auto-termination policy after {timeout} s idle",
+            )
+
+    def _run_tool(self, jar: str, main_class: str, args: list[str]) -> None:
+        """A custom-jar step: the export or import tool, as EMR runs ``hadoop jar <jar> <class> <args>``."""
+        if not jar.startswith("s3://") or not jar.endswith(".jar"):
+            raise ActivityFailedError(f"jar {jar!r} is not an S3 path to a .jar")
+        if len(args) < 3:
+            raise ActivityFailedError(f"{main_class} needs <directory> <table> <ratio>, got {args}")
+        if main_class == EXPORT_TOOL_CLASS:
+            self._export(directory=args[0], table=args[1], percent=args[2])
+        elif main_class == IMPORT_TOOL_CLASS:
+            self._import(directory=args[0], table=args[1], percent=args[2])
+        else:
+            raise ActivityFailedError(f"unknown tool class {main_class!r}")
 
     def _pipeline(self, pipeline_id: str) -> Pipeline | None:
         return datapipeline_backends[self.account_id][self.region].pipelines.get(pipeline_id)

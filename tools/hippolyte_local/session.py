@@ -297,8 +297,17 @@ def local_session(
         aws_calls = stack.enter_context(recording_aws_calls())
         aws_calls.clock = clock
         clients.reset()
+        # The emr engine's clusters move on before every invocation (see LocalEmr.run_job_flows).
+        emulators: list[LocalEmr] = []
+
+        def clusters_then(name: str, payload: Any) -> None:
+            for emulator in emulators:
+                emulator.run_job_flows()
+            if before_invoke is not None:
+                before_invoke(name, payload)
+
         invocations = stack.enter_context(
-            in_process_lambdas(before_invoke, after_invoke, clock=clock, measure_memory=measure_memory)
+            in_process_lambdas(clusters_then, after_invoke, clock=clock, measure_memory=measure_memory)
         )
         sleeps: list[float] = []
         handler_sleep = _sleeping_on(clock, sleeps) if sleeps_take_time else sleeps.append
@@ -329,6 +338,7 @@ def local_session(
             aws_calls.advance = _advancing(clock)
         stack.enter_context(describing(deployed))
         emulator = stack.enter_context(LocalEmr(region=region, **(emr or {})))
+        emulators.append(emulator)
         exports = stack.enter_context(LocalNativeExports(region=region, clock=clock))
         session = LocalSession(
             stack=deployed,

@@ -171,6 +171,21 @@ def deploy(
             }
             dynamodb.create_table(TableName=name, **spec)
             stack.refs[logical_id] = name
+        elif kind == "AWS::IAM::Role":
+            # The emr engine's roles, which its requests name (RunJobFlow's ServiceRole, and the
+            # instance profile's role); their policies are not evaluated here (see IGNORED_TYPES).
+            name = str(resolver.resolve(props.get("RoleName", f"hippolyte-{stage}-{logical_id}")))
+            arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+            stack.refs[logical_id] = name
+            attributes[f"{logical_id}.Arn"] = arn
+    for logical_id, resource in resources.items():
+        if resource["Type"] == "AWS::IAM::InstanceProfile":
+            props = resource.get("Properties", {})
+            name = str(resolver.resolve(props.get("InstanceProfileName", f"hippolyte-{stage}-{logical_id}")))
+            iam.create_instance_profile(InstanceProfileName=name)
+            for role in resolver.resolve(props.get("Roles", [])):
+                iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=str(role))
+            stack.refs[logical_id] = name
     role_arn = iam.create_role(RoleName=f"hippolyte-{stage}-local", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     function_globals = template.get("Globals", {}).get("Function", {})
     globals_env = function_globals.get("Environment", {}).get("Variables", {})
@@ -215,6 +230,8 @@ def deploy(
         "AWS::S3::Bucket",
         "AWS::SNS::Topic",
         "AWS::DynamoDB::Table",
+        "AWS::IAM::Role",
+        "AWS::IAM::InstanceProfile",
         "AWS::Serverless::Function",
         "AWS::Serverless::StateMachine",
         *IGNORED_TYPES,

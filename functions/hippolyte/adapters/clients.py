@@ -26,13 +26,14 @@ if TYPE_CHECKING:
     from types_boto3_datapipeline import DataPipelineClient
     from types_boto3_dynamodb import DynamoDBClient
     from types_boto3_dynamodb.service_resource import Table
+    from types_boto3_emr import EMRClient
     from types_boto3_s3 import S3Client
     from types_boto3_sns import SNSClient
     from types_boto3_stepfunctions import SFNClient
 
 # Every AWS service Hippolyte calls: a name outside this list is a mistake mypy reports.
 ServiceName = Literal[
-    "application-autoscaling", "cloudformation", "datapipeline", "dynamodb", "s3", "sns", "stepfunctions"
+    "application-autoscaling", "cloudformation", "datapipeline", "dynamodb", "emr", "s3", "sns", "stepfunctions"
 ]
 
 _lock = threading.Lock()
@@ -73,6 +74,8 @@ def client(service: Literal["application-autoscaling"], retries: bool = True) ->
 def client(service: Literal["cloudformation"], retries: bool = True) -> CloudFormationClient: ...
 @overload
 def client(service: Literal["datapipeline"], retries: bool = True) -> DataPipelineClient: ...
+@overload
+def client(service: Literal["emr"], retries: bool = True) -> EMRClient: ...
 @overload
 def client(service: Literal["dynamodb"], retries: bool = True) -> DynamoDBClient: ...
 @overload

@@ -69,6 +69,8 @@ def apply_start(progress: RunProgress, plan: Plan, started: StartedBatch, now: d
     state = progress.batches.setdefault(started.batch_id, BatchProgress(batch_id=started.batch_id))
     if started.error is None:
         state.pipeline_id, state.export_arns, state.status = started.pipeline_id, started.export_arns, "running"
+        if started.cluster_id:
+            state.cluster_id, state.stepped = started.cluster_id, list(started.stepped)
         return
     if started.error == "PipelineLimitReachedError":
         # Other pipelines (ours or not) hold the account's slots: try again after the next wait,

@@ -1,8 +1,9 @@
-"""CheckPipelines: record what started, poll the running pipelines, verify each table's files.
+"""CheckPipelines: record what started, poll the running pipelines and clusters, verify each table's files.
 
 A table counts as backed up only when its own directory holds ``_SUCCESS`` and the manifest.
 Tables are checked while their pipeline still runs, so that each one's capacity can go back as
-soon as its own export ends. Ended pipelines are deleted once their results are recorded.
+soon as its own export ends. Ended pipelines are deleted, and the emr engine's clusters
+terminated, once their results are recorded.
 
 Verifying reads each table's files back; when the invocation runs short of time the tables it
 did not reach stay unverified (their batch running, its pipeline kept) for the next poll.
@@ -14,14 +15,17 @@ from datetime import datetime
 
 from hippolyte.adapters.backup_files import inspect_backup
 from hippolyte.adapters.datapipeline import delete_pipeline, pipeline_runs
+from hippolyte.adapters.emr import StepStatus, cluster_status, cluster_steps, terminate_clusters
 from hippolyte.adapters.rate_limit import RateLimiter
 from hippolyte.adapters.run_store import load_document, save_document
-from hippolyte.models import Plan, RunContext, RunProgress, TableOutcome
+from hippolyte.emr_job_flows import CLUSTER_ENDED_STATES, STEP_SUCCEEDED
+from hippolyte.models import Batch, BatchProgress, Plan, RunContext, RunProgress, TableOutcome
 from hippolyte.pipelines import output_directory
 from hippolyte.poll_timing import next_poll_seconds, runs_to_read
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.backup_manifest import table_reads_limiter, write_backup_manifest
 from hippolyte.workflow.batch_starts import START_NEVER_COMPLETED, fail_batch, merge_stored_starts
+from hippolyte.workflow.emr_clusters import terminate_batch_clusters
 from hippolyte.workflow.native_export import check_exports
 from hippolyte.workflow.run_documents import load_plan
 from hippolyte.workflow.run_loop import loop_status
@@ -155,6 +159,11 @@ def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
                 )
             delete_pipeline(rt.client("datapipeline"), state.pipeline_id or "")
             state.status, state.ended_at = "ended", now
+    for batch_id, state in running.items():
+        if state.cluster_id and not out_of_time:
+            out_of_time = not _check_cluster(
+                rt, context, progress, batches[batch_id], state, past_deadline, now, table_reads
+            )
     export_running = {bid: s for bid, s in running.items() if s.export_arns}
     if export_running:
         check_exports(
@@ -180,6 +189,73 @@ def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
     )
 
 
+def _step_failure(step: StepStatus) -> str:
+    detail = f": {step.reason}" if step.reason else ""
+    return f"EMR step {step.step_id} ended {step.state}{detail}"
+
+
+def _check_cluster(
+    rt: Runtime,
+    context: RunContext,
+    progress: RunProgress,
+    batch: Batch,
+    state: BatchProgress,
+    past_deadline: bool,
+    now: datetime,
+    table_reads: RateLimiter,
+) -> bool:
+    """Follow one emr batch's cluster: verify each table whose step has ended, fail what the
+    cluster's end (or the deadline) leaves undone, and terminate it once its tables are done.
+
+    Returns False when the invocation ran short of time (the batch is left running for the next poll).
+    """
+    emr = rt.client("emr")
+    cluster_id = state.cluster_id or ""
+    status = cluster_status(emr, cluster_id)
+    steps = cluster_steps(emr, cluster_id) if status is not None else {}
+    state.cluster_state = status.state if status is not None else "GONE"
+    state.run_read_at = now
+    cluster_ended = status is None or status.state in CLUSTER_ENDED_STATES
+    cluster_end = f"cluster {cluster_id} ended {status.describe() if status is not None else 'GONE'}"
+    for table in batch.tables:
+        if table.name in progress.outcomes:
+            continue
+        step = steps.get(table.name) if table.name in state.stepped else None
+        if step is None:
+            # No step yet: its run's turn has not come. It never will once the cluster or the window has ended.
+            if cluster_ended or past_deadline:
+                reason = cluster_end if cluster_ended else "not started before the window's deadline"
+                progress.outcomes[table.name] = TableOutcome(
+                    name=table.name, status="failed", reason=reason, engine=table.engine
+                )
+            continue
+        if step.ended:
+            failure = None if step.state == STEP_SUCCEEDED else _step_failure(step)
+        elif cluster_ended:
+            failure = f"{cluster_end} before its step {step.step_id} ({step.state}) ended"
+        elif past_deadline:
+            failure = f"EMR step {step.step_id} did not finish inside the window (stopped at the deadline)"
+        else:
+            continue
+        if not has_time_for_tables(rt, seconds_each=VERIFY_SECONDS):
+            return False
+        # A step that completed without its files is a failed backup too: say what was missing.
+        _verify_table(
+            rt,
+            context,
+            progress,
+            table.name,
+            table.engine,
+            failure or f"EMR step {step.step_id} {step.state}",
+            table_reads,
+        )
+    if cluster_ended or past_deadline or all(table.name in progress.outcomes for table in batch.tables):
+        if not cluster_ended:
+            terminate_clusters(emr, [cluster_id])
+        state.status, state.ended_at = "ended", now
+    return True
+
+
 def _end_unfinished_starts(
     rt: Runtime, context: RunContext, progress: RunProgress, plan: Plan, batch_ids: list[str], now: datetime
 ) -> None:
@@ -187,8 +263,13 @@ def _end_unfinished_starts(
 
     A pipeline such a start may have created before it failed is found by its name and deleted.
     """
-    delete_batch_pipelines(rt, context.run.run_id, dict.fromkeys(batch_ids))
     batches = {batch.id: batch for batch in plan.batches}
+    delete_batch_pipelines(
+        rt, context.run.run_id, dict.fromkeys(b for b in batch_ids if batches[b].engine == "datapipeline")
+    )
+    clusters = [b for b in batch_ids if batches[b].engine == "emr"]
+    if clusters:
+        terminate_batch_clusters(rt, context.run, dict.fromkeys(clusters), find_by_name=True)
     for batch_id in batch_ids:
         state = progress.batches[batch_id]
         state.status, state.ended_at = "not_started", now

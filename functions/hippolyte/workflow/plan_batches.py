@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from hippolyte.adapters.account_limits import read_account_limits
 from hippolyte.adapters.run_store import load_document, save_document
-from hippolyte.history_budget import EXECUTION_HISTORY_LIMIT, MAX_BATCHES_PER_NIGHT
+from hippolyte.emr_job_flows import just_in_time_boosts
+from hippolyte.history_budget import EXECUTION_HISTORY_LIMIT, MAX_STARTS_PER_NIGHT
 from hippolyte.models import BatchProgress, Inventory, Plan, PlannerSettings, RunContext, RunProgress, TableOutcome
 from hippolyte.planning import plan_batches
 from hippolyte.poll_timing import start_allowance_seconds
@@ -81,17 +82,23 @@ def plan_run(rt: Runtime, context: RunContext) -> RunContext:
 
 
 def _leave_out_batches_past_the_history_budget(plan: Plan, progress: RunProgress) -> None:
-    """Batches after the first MAX_BATCHES_PER_NIGHT (in start order) are failed, with the reason.
+    """Batches past the first MAX_STARTS_PER_NIGHT starts (in start order) are failed, with the reason.
 
-    Each batch costs history events, and an execution past Step Functions' limit fails outright,
-    taking every table with it. The tables left out are reported, never dropped.
+    Each start (a batch, and each boost the emr engine raises after its batch's start) costs
+    history events, and an execution past Step Functions' limit fails outright, taking every table
+    with it. The tables left out are reported, never dropped.
     """
     order = sorted(plan.batches, key=lambda b: (b.start_seconds, b.id))
     reason = (
-        f"not started: one night starts at most {MAX_BATCHES_PER_NIGHT} batches, so that its execution "
-        f"history stays under Step Functions' {EXECUTION_HISTORY_LIMIT:,} events; back it up in a manual re-run"
+        f"not started: one night makes at most {MAX_STARTS_PER_NIGHT} starts (a batch, or an emr boost raised "
+        f"after its batch's start), so that its execution history stays under Step Functions' "
+        f"{EXECUTION_HISTORY_LIMIT:,} events; back it up in a manual re-run"
     )
-    for batch in order[MAX_BATCHES_PER_NIGHT:]:
+    starts = 0
+    for batch in order:
+        starts += 1 + just_in_time_boosts(batch)
+        if starts <= MAX_STARTS_PER_NIGHT:
+            continue
         progress.batches[batch.id].status = "not_started"
         for table in batch.tables:
             progress.outcomes[table.name] = TableOutcome(

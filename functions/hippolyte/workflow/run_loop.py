@@ -1,14 +1,16 @@
 """The backup loop's next move, which CheckPipelines and ScaleDownReadCapacity both return.
 
 The state machine's AllBackupsDone choice reads it: ``done`` ends the loop, ``start_next`` goes to
-ScaleUpReadCapacity for the next wave, ``waiting`` waits a poll interval and checks again.
+ScaleUpReadCapacity for the next wave (or the emr engine's next tables),
+``waiting`` waits a poll interval and checks again.
 """
 
 from __future__ import annotations
 
 from hippolyte.models import Plan, RunProgress
 from hippolyte.runtime import Runtime
-from hippolyte.waves import startable_batches
+from hippolyte.waves import fits_budget, startable_batches
+from hippolyte.workflow.emr_clusters import boosts_due, step_groups_ready
 
 
 def loop_status(rt: Runtime, plan: Plan, progress: RunProgress) -> str:
@@ -23,6 +25,13 @@ def loop_status(rt: Runtime, plan: Plan, progress: RunProgress) -> str:
     if statuses & {"boosting", "starting"}:
         # Boosts an invocation had no time for, or a start that never stored its result:
         # ScaleUpReadCapacity finishes them, or sends the batch again.
+        return "start_next"
+    if step_groups_ready(plan, progress):
+        return "start_next"
+    due = boosts_due(plan, progress)
+    if due and fits_budget(sum(progress.raised.values()), due[0][1].extra_read_capacity_units, plan.max_extra_rcu):
+        # An emr table's turn on its cluster has come: its boost is raised and its step added now,
+        # not a poll later. One that does not fit the budget waits for boosts to be lowered.
         return "start_next"
     if progress.refused_this_poll:
         return "waiting"
