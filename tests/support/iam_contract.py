@@ -394,6 +394,27 @@ def _datapipeline(call: AwsCall, env: Environment) -> list[Requirement]:
     return needed
 
 
+def _emr(call: AwsCall, env: Environment) -> list[Requirement]:
+    """EMR's actions: cluster actions on the cluster's ARN (``cluster/<id>``), RunJobFlow and
+    ListClusters on ``*`` (Service Authorization Reference, "Actions, resources, and condition keys
+    for Amazon Elastic MapReduce"). RunJobFlow passes the cluster's service role and its instance
+    profile's role: "The iam:PassRole permission allows cluster creation" (EMR Management Guide,
+    "Allow users and groups to create and modify roles"). The stack names its instance profile
+    after its role."""
+    op, params = call.operation, call.params
+    action = f"elasticmapreduce:{op}"
+    if op == "RunJobFlow":
+        roles = sorted({str(params[key]) for key in ("ServiceRole", "JobFlowRole") if params.get(key)})
+        return [Requirement(action, "*", op)] + [
+            Requirement("iam:PassRole", env.arn("iam", f"role/{role}", region=False), "RunJobFlow's roles")
+            for role in roles
+        ]
+    ids = params.get("JobFlowIds") or [params.get("ClusterId") or params.get("JobFlowId")]
+    if ids == [None]:
+        return [Requirement(action, "*", op)]
+    return [Requirement(action, env.arn("elasticmapreduce", f"cluster/{cluster}"), op) for cluster in ids]
+
+
 def _autoscaling(call: AwsCall, env: Environment) -> list[Requirement]:
     needed = [Requirement(f"application-autoscaling:{call.operation}", "*", call.operation)]
     if call.operation == "RegisterScalableTarget" and call.params.get("ServiceNamespace") == "dynamodb":
@@ -441,6 +462,7 @@ _SERVICES = {
     "dynamodb": _dynamodb,
     "s3": _s3,
     "datapipeline": _datapipeline,
+    "elasticmapreduce": _emr,
     "application-autoscaling": _autoscaling,
     "states": _states,
     "sns": _sns,

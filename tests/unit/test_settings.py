@@ -80,7 +80,7 @@ def test_comma_lists_are_split_and_trimmed():
         ("MAX_TABLES_PER_PIPELINE", "33"),
         ("MAX_CONCURRENT_PIPELINES", "0"),
         ("MAX_EXTRA_RCU", "-1"),
-        ("ENGINE", "emr"),
+        ("ENGINE", "glue"),
         ("ENABLE_PITR", "maybe"),
     ],
 )

@@ -88,8 +88,9 @@ def test_a_new_table_reporting_size_zero_is_kept_as_such():
         ("export", "datapipeline", "export"),
         (" EXPORT ", "datapipeline", "export"),
         ("datapipeline", "export", "datapipeline"),
-        ("emr", "datapipeline", "datapipeline"),  # an unknown value falls back to the stack's engine
-        ("emr", "export", "export"),
+        ("glue", "datapipeline", "datapipeline"),  # an unknown value falls back to the stack's engine
+        ("glue", "export", "export"),
+        ("emr", "datapipeline", "emr"),
         (None, "export", "export"),
     ],
 )

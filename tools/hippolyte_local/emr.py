@@ -147,7 +147,7 @@ class LocalEmr:
     def _move_cluster(self, cluster: Cluster) -> None:
         if cluster.state == "STARTING":
             up_at = cluster.creation_datetime + timedelta(seconds=self.bootstrap_seconds)
-            if pipeline_runs.CLOCK() < up_at:
+            if job_flows.now() < up_at:
                 return
         if self.hold is not None and self.hold(cluster.id):
             return
@@ -197,7 +197,7 @@ class LocalEmr:
         """End a cluster idle for longer than its auto-termination policy allows."""
         run = job_flows.cluster_run(cluster)
         timeout, since = run.idle_timeout, run.idle_since
-        if timeout is not None and since is not None and (pipeline_runs.CLOCK() - since).total_seconds() >= timeout:
+        if timeout is not None and since is not None and (job_flows.now() - since).total_seconds() >= timeout:
             job_flows.set_cluster_state(
                 cluster,
                 "TERMINATED",

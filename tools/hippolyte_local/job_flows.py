@@ -34,7 +34,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
 
@@ -94,6 +94,12 @@ class _Installation:
 _STATE = _Installation()
 
 
+def now() -> datetime:
+    """The session's clock as moto's EMR keeps time: naive UTC (moto.core.utils.utcnow), so that
+    ListClusters' CreatedAfter and the timelines compare with what moto parses from requests."""
+    return pipeline_runs.CLOCK().astimezone(UTC).replace(tzinfo=None)
+
+
 def cluster_run(cluster: Cluster) -> ClusterRun:
     """The cluster's run (made on first use)."""
     with _STATE.lock:
@@ -116,13 +122,13 @@ def set_cluster_state(cluster: Cluster, state: str, code: str = "", message: str
     cluster.state = state
     run = cluster_run(cluster)
     run.reason_code, run.reason = code, message
-    now = pipeline_runs.CLOCK()
+    moment = now()
     if state == "WAITING":
-        run.idle_since = now
+        run.idle_since = moment
         if cluster.ready_datetime is None:
-            cluster.ready_datetime = now
+            cluster.ready_datetime = moment
     if state in CLUSTER_ENDED:
-        cluster.end_datetime = now
+        cluster.end_datetime = moment
         for step in cluster.steps:
             if step.state not in STEP_ENDED:
                 set_step_state(step, "CANCELLED", "Cluster terminated.")
@@ -130,14 +136,14 @@ def set_cluster_state(cluster: Cluster, state: str, code: str = "", message: str
 
 def set_step_state(step: Step, state: str, message: str = "") -> None:
     """Move a step to ``state``, with its timeline and, for a failure, its FailureDetails."""
-    now = pipeline_runs.CLOCK()
+    moment = now()
     step.state = state
     run = step_run(step)
     run.reason = message
     if state == "RUNNING":
-        step.start_date_time = now
+        step.start_date_time = moment
     if state in STEP_ENDED:
-        step.end_date_time = now  # type: ignore[assignment]  # moto declares it None only
+        step.end_date_time = moment  # type: ignore[assignment]  # moto declares it None only
     if state == "FAILED":
         run.failure = {"Reason": "Step failed.", "Message": message}
 
@@ -145,11 +151,11 @@ def set_step_state(step: Step, state: str, message: str = "") -> None:
 def _new_cluster(original: Any) -> Any:
     def init(self: Cluster, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
-        now = pipeline_runs.CLOCK()
-        self.creation_datetime = self.start_datetime = now
+        moment = now()
+        self.creation_datetime = self.start_datetime = moment
         self.ready_datetime = None
         for step in self.steps:
-            step.creation_date_time, step.start_date_time = now, None
+            step.creation_date_time, step.start_date_time = moment, None
 
     return init
 
@@ -166,9 +172,9 @@ def _add_steps(self: Cluster, steps: list[dict[str, Any]]) -> list[Step]:
     # RunJobFlow's own steps are added before moto sets the level: the request is checked instead.
     _check_actions_on_failure(getattr(self, "step_concurrency_level", 1), steps)
     added = [Step(state="PENDING", **step) for step in steps]
-    now = pipeline_runs.CLOCK()
+    moment = now()
     for step in added:
-        step.creation_date_time = now
+        step.creation_date_time = moment
         step_run(step).main_class = step.hadoop_jar_step.get("MainClass", "")
     self.steps.extend(added)
     return added

@@ -229,10 +229,11 @@ def _check_cluster(
                     name=table.name, status="failed", reason=reason, engine=table.engine
                 )
             continue
-        if step.ended:
+        if step.ended and (step.state in (STEP_SUCCEEDED, "FAILED") or not cluster_ended):
             failure = None if step.state == STEP_SUCCEEDED else _step_failure(step)
         elif cluster_ended:
-            failure = f"{cluster_end} before its step {step.step_id} ({step.state}) ended"
+            # Its step was cancelled (or not ended yet) because the cluster ended: say why it did.
+            failure = f"{cluster_end} before its step {step.step_id} completed (the step is {step.state})"
         elif past_deadline:
             failure = f"EMR step {step.step_id} did not finish inside the window (stopped at the deadline)"
         else:
