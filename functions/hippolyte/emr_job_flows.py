@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from hippolyte.models import Batch, PlannedTable
-from hippolyte.pipelines import EXPORT_TOOL_CLASS, percent_field
+from hippolyte.pipelines import EXPORT_TOOL_CLASS, IMPORT_TOOL_CLASS, percent_field
 
 # EMR's cluster states (EMR API Reference, ClusterStatus): a cluster starts STARTING, then
 # BOOTSTRAPPING, runs steps RUNNING, waits for more WAITING (KeepJobFlowAliveWhenNoSteps), and ends
@@ -160,19 +160,21 @@ def job_flow_request(
     log_uri: str,
     tags: dict[str, str],
     steps: list[dict[str, Any]],
+    keep_alive: bool = True,
 ) -> dict[str, Any]:
-    """RunJobFlow's request for one batch's cluster, with its first steps.
+    """RunJobFlow's request for one batch's cluster (or a restore's), with its first steps.
 
-    The cluster stays up between steps (KeepJobFlowAliveWhenNoSteps) so later tables can be added
-    when their turn comes; the run terminates it when its last table ends, and its idle timeout
-    ends it if the run dies. One step runs at a time (StepConcurrencyLevel 1): the plan reads a
-    batch's tables one after another, at the rates it chose for them.
+    A batch's cluster stays up between steps (KeepJobFlowAliveWhenNoSteps) so later tables can be
+    added when their turn comes; the run terminates it when its last table ends, and its idle
+    timeout ends it if the run dies. A restore's cluster (``keep_alive`` false) ends with its one
+    step. One step runs at a time (StepConcurrencyLevel 1): the plan reads a batch's tables one
+    after another, at the rates it chose for them.
     """
     instances: dict[str, Any] = {
         "MasterInstanceType": cluster.master_instance_type,
         "SlaveInstanceType": cluster.core_instance_type,
         "InstanceCount": 1 + cluster.core_instance_count,
-        "KeepJobFlowAliveWhenNoSteps": True,
+        "KeepJobFlowAliveWhenNoSteps": keep_alive,
         "TerminationProtected": False,
     }
     if cluster.subnet_id:
@@ -209,6 +211,24 @@ def export_step(jar: str, directory: str, table: str, read_percent: float) -> di
             "Jar": jar,
             "MainClass": EXPORT_TOOL_CLASS,
             "Args": [directory, table, percent_field(read_percent)],
+        },
+    }
+
+
+def import_step(jar: str, directory: str, table: str, write_percent: float) -> dict[str, Any]:
+    """A restore's step: DynamoDBImport writing a backup directory into its target table.
+
+    >>> step = import_step("s3://tools/t.jar", "s3://b/orders/2026-11-28-00-10-00/", "orders-copy", 0.9)
+    >>> step["HadoopJarStep"]["Args"]
+    ['s3://b/orders/2026-11-28-00-10-00/', 'orders-copy', '0.900000']
+    """
+    return {
+        "Name": f"import {table}"[:MAX_STEP_NAME],
+        "ActionOnFailure": ACTION_ON_FAILURE,
+        "HadoopJarStep": {
+            "Jar": jar,
+            "MainClass": IMPORT_TOOL_CLASS,
+            "Args": [directory, table, percent_field(write_percent)],
         },
     }
 

@@ -125,6 +125,9 @@ class RestoreContext(Model):
     # before anything is raised, so that the failure path can always put it back.
     final_capacity: CapacitySpec | None = None
     import_id: str | None = None
+    # What runs the import: a Data Pipeline pipeline, an EMR cluster the restore started itself
+    # (the emr engine's stacks: no Data Pipeline needed), or DynamoDB's ImportTable.
+    import_via: Engine | None = None
     import_status: ImportStatus = "not_started"
     items_restored: NonNegativeInt | None = None
     notes: list[str] = Field(default_factory=list)

@@ -4,7 +4,8 @@ Through the real ASL and handlers, with EMR's clusters and steps played as EMR d
 (hippolyte_local.job_flows): a night over a mixed fleet, each boost raised only while its own
 table is read, the faults EMR can throw at a run (a cluster that never starts, a step that fails,
 a cluster terminated under the run, a step still running at the deadline), every state retried
-after its work and every state failing, and reconcile after a run that died.
+after its work and every state failing, reconcile after a run that died, and restores that run
+DynamoDBImport on a cluster of their own, with no Data Pipeline.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hippolyte import restore_plan
+from hippolyte.backup_manifest import schema_from_description, shape_differences
+from hippolyte_local.emr import ActivityFailedError
 from hippolyte_local.fleet import DemoTable, demo_fleet
 from hippolyte_local.lambda_runtime import LambdaServiceError
 from hippolyte_local.session import LocalSession
@@ -28,6 +32,7 @@ from tests.statemachine.fleet_support import (
     capacity_snapshot,
     sent_messages,
 )
+from tests.statemachine.test_restore_roundtrip import create_source, restore
 from tests.support.aws_rules import StrictAws
 
 EMR_PARAMETERS = {**TEST_PARAMETERS, "Engine": "emr"}
@@ -309,3 +314,55 @@ def test_reconcile_terminates_the_cluster_of_a_run_stopped_by_a_person(session_f
     assert report["stopped_runs"] == ["stopped"]
     assert active_clusters(session) == []
     assert capacity_snapshot(session) == before
+
+
+# ------------------------------------------------------------------ restoring without Data Pipeline
+
+
+def test_an_emr_backup_is_restored_by_an_emr_cluster_without_any_data_pipeline_call(
+    session_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a stack on the emr engine, whose night backed up a table with a GSI, an LSI and TTL,
+    # and an import target time of one second, so that the restore must raise the new table's writes
+    session: LocalSession = session_factory(parameters=EMR_PARAMETERS)
+    create_source(session, "orders-emr", 120, engine=None, on_demand=False, lsi=True)
+    night = session.run({"poll_seconds": 120}, name="nightly", timeout=240)
+    assert night.status == "SUCCEEDED", (night.error, night.cause)
+    monkeypatch.setattr(restore_plan, "IMPORT_TARGET_SECONDS", 1)
+
+    # WHEN it is restored into a new table
+    result = restore(session, "orders-emr", "orders-emr-restored", "restore-emr", at="latest")
+
+    # THEN the restore succeeded through the import path, with the original's items and shape
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert "ImportData" in result.state_names and "CheckImport" in result.state_names
+    dynamodb = session.client("dynamodb")
+    assert same_items(table_items(dynamodb, "orders-emr"), table_items(dynamodb, "orders-emr-restored"))
+    original, restored = (dynamodb.describe_table(TableName=n)["Table"] for n in ("orders-emr", "orders-emr-restored"))
+    assert shape_differences(schema_from_description(original), schema_from_description(restored)) == []
+    assert restored["ProvisionedThroughput"]["WriteCapacityUnits"] == 4
+    # AND it ran on an EMR cluster of its own, now terminated, and nothing called Data Pipeline
+    restore_clusters = [c for c in session.client("emr").list_clusters()["Clusters"] if "restore" in c["Name"]]
+    assert len(restore_clusters) == 1 and restore_clusters[0]["Status"]["State"].startswith("TERMINATED")
+    assert [call for call in session.aws_calls.calls if call.service == "datapipeline"] == []
+
+
+def test_a_failed_import_step_fails_the_restore_and_stops_its_cluster(session_factory: Any) -> None:
+    # GIVEN an emr backup, and an import step that fails on its cluster
+    session: LocalSession = session_factory(parameters=EMR_PARAMETERS)
+    create_source(session, "orders-emr", 30, engine=None, on_demand=False, lsi=False)
+    assert session.run({"poll_seconds": 120}, name="nightly", timeout=240).status == "SUCCEEDED"
+
+    def failing_import(directory: str, table: str, percent: str) -> None:
+        raise ActivityFailedError(f"import into {table} failed (injected fault)")
+
+    session.emr.before_import = failing_import
+
+    # WHEN it is restored
+    result = restore(session, "orders-emr", "orders-emr-broken", "restore-broken")
+
+    # THEN the restore fails naming the cluster and the step's failure, and no cluster is left
+    assert result.status == "FAILED" and result.error == "RestoreImportFailedError"
+    assert "import cluster j-" in (result.cause or "") and "injected fault" in (result.cause or "")
+    assert "StopImportAndLowerCapacity" in result.state_names
+    assert active_clusters(session) == []

@@ -183,15 +183,25 @@ def _backup_and_restores() -> Scenario:
         return _record("backup and restores", session)
 
 
-def _emr_night() -> Scenario:
-    """A night on the emr engine: two boosted tables share a cluster, so the second one's boost is
-    raised, and its step added, in a wave of its own."""
+def _emr_night_and_restores() -> Scenario:
+    """A night on the emr engine (two boosted tables share a cluster, so the second one's boost is
+    raised, and its step added, in a wave of its own), then a restore on a cluster of its own and
+    one whose import step fails."""
     with local_session(parameters={**EMR_PARAMETERS, "MaxConcurrentPipelines": "1"}) as session:
         build(session, [BIG_SLOW_TABLE, AUTOSCALED_SLOW, ON_DEMAND])
         night = session.run({"poll_seconds": 120}, name="nightly-emr", timeout=120)
         assert night.status == "SUCCEEDED", (night.error, night.cause)
         assert night.state_names.count("AddExportSteps") >= 2
-        return _record("emr night", session)
+        restored = restore(session, ON_DEMAND.name, "on-demand-carts-restored", "restore-emr")
+        assert restored.status == "SUCCEEDED", (restored.error, restored.cause)
+
+        def failing_import(directory: str, table: str, percent: str) -> None:
+            raise ActivityFailedError(f"import into {table} failed (injected fault)")
+
+        session.emr.before_import = failing_import
+        broken = restore(session, ON_DEMAND.name, "on-demand-carts-broken", "restore-emr-broken")
+        assert broken.status == "FAILED" and "StopImportAndLowerCapacity" in broken.state_names
+        return _record("emr night and restores", session)
 
 
 def _failed_run(parameters: dict[str, str] = TEST_PARAMETERS, name: str = "failed run") -> Scenario:
@@ -276,7 +286,7 @@ def scenarios() -> Iterator[list[Scenario]]:
         _failed_run(),
         _reconcile_after_a_dead_run("ScaleUpReadCapacity", "after"),
         _reconcile_after_a_dead_run("CheckPipelines", "before"),
-        _emr_night(),
+        _emr_night_and_restores(),
         _failed_run(EMR_PARAMETERS, "failed emr run"),
         _reconcile_after_a_dead_run("ScaleUpReadCapacity", "after", EMR_PARAMETERS),
         _reconcile_after_a_dead_run("CheckPipelines", "before", EMR_PARAMETERS),

@@ -60,12 +60,18 @@ class StepStatus:
         return self.state in STEP_ENDED_STATES
 
 
-def find_clusters(emr: EMRClient, name_prefix: str, created_after: datetime) -> dict[str, str]:
-    """Active clusters created since ``created_after`` whose name starts with ``name_prefix``: name -> id."""
+def find_clusters(emr: EMRClient, name_prefix: str, created_after: datetime | None) -> dict[str, str]:
+    """Active clusters (created since ``created_after``, when given) whose name starts with
+    ``name_prefix``: name -> id."""
     found: dict[str, str] = {}
     paginator = emr.get_paginator("list_clusters")
     states = cast("list[ClusterStateType]", list(CLUSTER_ACTIVE_STATES))
-    for page in paginator.paginate(CreatedAfter=created_after, ClusterStates=states):
+    pages = (
+        paginator.paginate(ClusterStates=states)
+        if created_after is None
+        else paginator.paginate(CreatedAfter=created_after, ClusterStates=states)
+    )
+    for page in pages:
         for cluster in page.get("Clusters", []):
             name = cluster.get("Name", "")
             if name.startswith(name_prefix) and "Id" in cluster:
@@ -73,7 +79,7 @@ def find_clusters(emr: EMRClient, name_prefix: str, created_after: datetime) -> 
     return found
 
 
-def start_cluster(emr: EMRClient, request: Mapping[str, Any], created_after: datetime) -> str:
+def start_cluster(emr: EMRClient, request: Mapping[str, Any], created_after: datetime | None) -> str:
     """Start a cluster with its first steps, unless one of the same name is already up; returns its id.
 
     EMR refusing the request (a role it cannot assume, an instance type it lacks, a release that

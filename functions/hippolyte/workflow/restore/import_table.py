@@ -40,6 +40,7 @@ def import_table(rt: Runtime, context: RestoreContext) -> RestoreContext:
     return context.model_copy(
         update={
             "import_id": import_arn,
+            "import_via": "export",
             "import_status": "running",
             "final_capacity": capacity_of(schema),
         }

@@ -1,4 +1,4 @@
-"""StopImportAndLowerCapacity: the restore failed; stop its import pipeline and put capacity back.
+"""StopImportAndLowerCapacity: the restore failed; stop its import (pipeline or cluster) and put capacity back.
 
 The failure path's undo, before NotifyRestoreFailed: what it did, or could not do, is returned
 as notes for the failure report. A table it created is left in place (the report says so).
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from hippolyte.adapters.aws_errors import AwsCallError, error_code
 from hippolyte.adapters.datapipeline import delete_pipeline
+from hippolyte.adapters.emr import terminate_clusters
 from hippolyte.adapters.tables import describe_table, update_table
 from hippolyte.restore_models import RestoreFailure
 from hippolyte.restore_plan import capacity_from_description, update_table_capacity
@@ -20,9 +21,13 @@ def stop_import_and_lower_capacity(rt: Runtime, failure: RestoreFailure) -> list
     if context is None:
         return []
     notes = []
-    if context.import_id and context.backup.engine == "datapipeline" and context.import_status != "done":
-        delete_pipeline(rt.client("datapipeline"), context.import_id)
-        notes.append(f"import pipeline {context.import_id} stopped (deleted)")
+    if context.import_id and context.import_status != "done":
+        if context.import_via == "emr":
+            terminate_clusters(rt.client("emr"), [context.import_id])
+            notes.append(f"import cluster {context.import_id} stopped (terminated)")
+        elif context.import_via == "datapipeline" or (context.import_via is None and context.backup.engine != "export"):
+            delete_pipeline(rt.client("datapipeline"), context.import_id)
+            notes.append(f"import pipeline {context.import_id} stopped (deleted)")
     table = describe_table(rt.client("dynamodb"), context.request.target)
     if table is None or context.final_capacity is None:
         return notes
