@@ -19,7 +19,8 @@ from hippolyte.models import Model, RunRef, SkippedTable, TableSnapshot
 # "Service, account, and table quotas"); reading a table takes one call per page of its tags (one
 # for nearly every table), and each page is paced. DescribeTable's share of
 # about 2,500/s is no limit here, and DescribeContinuousBackups (10/s too) is called only for the
-# tables the export engine backs up. We take 4 calls a second: the 10/s is the whole account's,
+# tables the export engine backs up or the auto engine chooses for, paced on its own at the same
+# rate (the two are metered apart). We take 4 calls a second: the 10/s is the whole account's,
 # and at 4 the account's other tools keep more than half of it (a measured night of 10,000 tables
 # keeps 2.5x headroom: bench/results/scale.md). Every reader of tables' tags in a night (discovery,
 # the backup manifests) keeps to this rate.

@@ -87,15 +87,19 @@ def engine_costs(snapshot: TableSnapshot, settings: PlannerSettings) -> EngineCo
     return EngineCosts(cluster + boost + reads, read.read_seconds, read.extra_rcu, read.fits_window, export)
 
 
-def cheaper_engine(snapshot: TableSnapshot, settings: PlannerSettings) -> EngineChoice:
+def cheaper_engine(
+    snapshot: TableSnapshot, settings: PlannerSettings, cluster_engine: Engine = "emr", export_allowed: bool = True
+) -> EngineChoice:
     """The engine that backs ``snapshot`` up for less tonight, with the reason in figures.
 
-    EMR is chosen only when its read fits the window; a table no boost can read in time goes to
-    the native export, which needs no read capacity.
+    EMR (``cluster_engine``: the emr engine, or Data Pipeline's) is chosen only when its read fits
+    the window; a table no boost can read in time goes to the native export, which needs no read
+    capacity. The export needs point-in-time recovery: where it is off and Hippolyte may not turn
+    it on (``export_allowed`` false), the table stays on EMR, and the reason says what it misses.
 
     >>> settings = PlannerSettings()
     >>> cheaper_engine(TableSnapshot(name="orders", size_bytes=2**40, read_capacity_units=1000), settings).engine
-    'datapipeline'
+    'emr'
     >>> cheaper_engine(TableSnapshot(name="tiny", size_bytes=2**20, read_capacity_units=5), settings).reason
     'native export $0.0001 < EMR $0.0174 (read in 52 s, no boost)'
     """
@@ -104,10 +108,21 @@ def cheaper_engine(snapshot: TableSnapshot, settings: PlannerSettings) -> Engine
     export = f"native export ${costs.export_usd:,.4f}"
     if not costs.emr_fits_window:
         window = settings.window_seconds / HOUR
-        return EngineChoice("export", f"EMR cannot read it within the {window:g} h window; {export}", costs)
+        reason = f"EMR cannot read it within the {window:g} h window; {export}"
+        return (
+            EngineChoice("export", reason, costs)
+            if export_allowed
+            else EngineChoice(cluster_engine, f"{reason}, but {NEEDS_PITR}", costs)
+        )
     if costs.export_usd < costs.emr_usd:
-        return EngineChoice("export", f"{export} < {emr}", costs)
-    return EngineChoice("datapipeline", f"{emr} <= {export}", costs)
+        if export_allowed:
+            return EngineChoice("export", f"{export} < {emr}", costs)
+        return EngineChoice(cluster_engine, f"{export} < {emr}, but {NEEDS_PITR}", costs)
+    return EngineChoice(cluster_engine, f"{emr} <= {export}", costs)
+
+
+# Why a table the export would back up for less stays on EMR.
+NEEDS_PITR = "the native export needs point-in-time recovery, which is off (EnablePitr lets Hippolyte turn it on)"
 
 
 def _emr_terms(costs: EngineCosts) -> str:

@@ -18,6 +18,11 @@ from hippolyte.history_budget import MIN_POLL_SECONDS
 
 BillingMode = Literal["PROVISIONED", "PAY_PER_REQUEST"]
 Engine = Literal["datapipeline", "emr", "export"]
+# The stack's Engine parameter: an engine for every table, or ``auto``, which chooses per table by
+# estimated cost between the emr engine and the native export (hippolyte.engine_costs).
+StackEngine = Literal["auto", "datapipeline", "emr", "export"]
+# How a table's engine was chosen: its hippolyte:engine tag, the stack's Engine, or by cost (auto).
+EngineSource = Literal["tag", "stack", "auto"]
 # The engines that read tables on EMR clusters, through the export tool, and so use read capacity.
 CLUSTER_ENGINES: frozenset[str] = frozenset({"datapipeline", "emr"})
 TableName = Annotated[str, Field(min_length=3, max_length=255, pattern=r"^[A-Za-z0-9_.\-]+$")]
@@ -33,6 +38,9 @@ ReadPercent = Annotated[float, Field(ge=MIN_READ_THROUGHPUT_PERCENT, le=MAX_READ
 # on-demand tables by emr-dynamodb-tools/.../DynamoDBExport.java (setTableProperties) and turned into
 # a rate by emr-dynamodb-hadoop/.../read/ReadIopsCalculator.java: floor(capacity x percent) per second.
 EXPORT_TOOL_ON_DEMAND_CAPACITY = 40_000
+# DescribeLimits' AccountMaxReadCapacityUnits by default (DynamoDB "Service, account, and table
+# quotas"; aws-facts): the extra-RCU budget of an account nothing is provisioned in.
+DEFAULT_MAX_EXTRA_RCU = 80_000
 
 
 def first_error(error: ValidationError, default_field: str = "input") -> tuple[str, str]:
@@ -83,6 +91,9 @@ class TableSnapshot(Model):
     item_count: NonNegativeInt = 0
     gsis: list[IndexCapacity] = Field(default_factory=list)
     engine: Engine = "datapipeline"
+    # How the engine was chosen, and why, in words for the plan and the report.
+    engine_source: EngineSource = "stack"
+    engine_reason: str = ""
     pitr_enabled: bool = False
 
     @property
@@ -157,7 +168,7 @@ class PlannerSettings(Model):
     max_concurrent_pipelines: Annotated[int, Field(ge=1)] = 100
     # Extra RCU the run may hold across the account at once. DescribeLimits'
     # AccountMaxReadCapacityUnits (default 80,000) minus what is already provisioned.
-    max_extra_rcu: NonNegativeInt = 80_000
+    max_extra_rcu: NonNegativeInt = DEFAULT_MAX_EXTRA_RCU
     # DescribeLimits' TableMaxReadCapacityUnits, default 40,000.
     table_max_rcu: Annotated[int, Field(ge=1)] = 40_000
     # The capacity the export tool reads an on-demand table at (see EXPORT_TOOL_ON_DEMAND_CAPACITY):
@@ -181,6 +192,7 @@ class PlannedTable(Model):
 
     name: str
     engine: Engine = "datapipeline"
+    engine_reason: str = ""
     size_bytes: NonNegativeInt
     on_demand: bool = False
     original_read_capacity_units: NonNegativeInt

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from hippolyte.models import Batch, LowerBound, Plan, PlannedTable
+from hippolyte.models import CLUSTER_ENGINES, Batch, LowerBound, Plan, PlannedTable
 from hippolyte.planning import decimal_size, extra_rcu_timeline, peak_concurrent_pipelines, tables_past_window
 
 _CSS = """
@@ -82,7 +82,7 @@ def render_plan_html(plan: Plan, window_start: str | None = None) -> str:
     >>> "&lt;b&gt;odd&lt;/b&gt;" in page and "<b>odd" not in page and page.startswith("<!DOCTYPE html>")
     True
     """
-    pipelines = [b for b in plan.batches if b.engine == "datapipeline"]
+    pipelines = [b for b in plan.batches if b.engine in CLUSTER_ENGINES]
     tables = [t for b in plan.batches for t in b.tables]
     late = set(tables_past_window(plan))
     flagged = {f.name for f in plan.flagged} | late
@@ -321,7 +321,7 @@ def _night(plan: Plan, flagged: set[str], span: float, start_minutes: int | None
 
 def _lane(batch: Batch, plan: Plan, flagged: set[str], span: float) -> str:
     bars = []
-    if batch.engine == "datapipeline" and batch.tables:
+    if batch.engine in CLUSTER_ENGINES and batch.tables:
         boot_end = batch.tables[0].start_offset_seconds
         bars.append(
             f'<i class="boot" style="left:{_position(batch.start_seconds, span)};'
@@ -364,7 +364,7 @@ def _describe(table: PlannedTable, start: int, plan: Plan) -> str:
     return (
         f"{table.name}: {size}, {capacity} at {table.read_throughput_percent:g}, "
         f"{_time_label(start, None)} to {_time_label(end, None)}"
-        + (" (past the window)" if end > plan.window_seconds and table.engine == "datapipeline" else "")
+        + (" (past the window)" if end > plan.window_seconds and table.engine in CLUSTER_ENGINES else "")
     )
 
 

@@ -667,6 +667,10 @@ def plan_batches(
     pipeline_tables, export_tables, skipped_out = _intake(tables, settings, skipped)
     attempt = _search(pipeline_tables, settings) if pipeline_tables else None
     batches = _emit_batches(pipeline_tables, attempt, export_tables, settings)
+    reasons = {table.name: table.engine_reason for table in tables}
+    for batch in batches:
+        for planned in batch.tables:
+            planned.engine_reason = reasons.get(planned.name, "")
     flagged = _flags(pipeline_tables, attempt, batches, settings)
     plan = Plan(
         batches=batches,

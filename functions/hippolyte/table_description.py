@@ -13,7 +13,7 @@ from typing import Any, get_args
 from pydantic import ValidationError
 
 from hippolyte.errors import InvalidInventoryError
-from hippolyte.models import Engine, IndexCapacity, TableSnapshot, first_error
+from hippolyte.models import Engine, EngineSource, IndexCapacity, StackEngine, TableSnapshot, first_error
 
 BACKUP_TAG = "hippolyte:backup"
 ENGINE_TAG = "hippolyte:engine"
@@ -31,13 +31,36 @@ def gsi_capacities(table: Mapping[str, Any]) -> list[IndexCapacity]:
     ]
 
 
+def engine_of(tags: Mapping[str, str] | None, default_engine: StackEngine) -> tuple[Engine, EngineSource, str]:
+    """A table's engine, how it was chosen and why: its tag, else the stack's Engine; ``auto``
+    leaves the emr engine in place until discovery chooses by cost.
+
+    >>> engine_of({"hippolyte:engine": " EXPORT "}, "auto")
+    ('export', 'tag', 'tagged hippolyte:engine=export')
+    >>> engine_of({}, "datapipeline")
+    ('datapipeline', 'stack', "the stack's Engine is datapipeline")
+    >>> engine_of({"hippolyte:engine": "glue"}, "auto")[:2]
+    ('emr', 'auto')
+    """
+    tagged = (tags or {}).get(ENGINE_TAG, "").strip().lower()
+    if tagged in get_args(Engine):
+        return tagged, "tag", f"tagged {ENGINE_TAG}={tagged}"  # type: ignore[return-value]
+    if default_engine == "auto":
+        return "emr", "auto", ""
+    return default_engine, "stack", f"the stack's Engine is {default_engine}"
+
+
 def snapshot_from_description(
     table: Mapping[str, Any],
     tags: Mapping[str, str] | None = None,
-    default_engine: Engine = "datapipeline",
+    default_engine: StackEngine = "datapipeline",
     pitr_enabled: bool = False,
 ) -> TableSnapshot:
     """Build a snapshot from one DescribeTable ``Table`` object.
+
+    Its engine is its ``hippolyte:engine`` tag's, else ``default_engine`` (the stack's). With
+    ``auto``, the snapshot is marked for the choice by cost, which discovery makes once it knows
+    the table's point-in-time recovery (:func:`hippolyte.engine_costs.cheaper_engine`).
 
     >>> snapshot_from_description({"TableName": "orders", "TableSizeBytes": 10,
     ...     "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 1}}).read_capacity_units
@@ -48,8 +71,7 @@ def snapshot_from_description(
     name = table["TableName"]
     billing = (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
     throughput = table.get("ProvisionedThroughput") or {}
-    engine_tag = (tags or {}).get(ENGINE_TAG, "").strip().lower()
-    engine: Engine = engine_tag if engine_tag in get_args(Engine) else default_engine  # type: ignore[assignment]
+    engine, source, reason = engine_of(tags, default_engine)
     try:
         gsis = gsi_capacities(table)
         return TableSnapshot(
@@ -61,6 +83,8 @@ def snapshot_from_description(
             item_count=table.get("ItemCount", 0),
             gsis=gsis,
             engine=engine,
+            engine_source=source,
+            engine_reason=reason,
             pitr_enabled=pitr_enabled,
         )
     except KeyError as error:

@@ -14,6 +14,8 @@ from moto.sns.models import sns_backends
 # to build in moto.
 TEST_PARAMETERS = {
     "Stage": "test",
+    # The engine most of the state-machine tests exercise; the emr and auto engines have their own.
+    "Engine": "datapipeline",
     "WindowHours": "1",
     "ReadThroughputPercent": "0.1",
     "NotificationEmail": "ops@example.com",

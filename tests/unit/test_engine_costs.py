@@ -38,7 +38,7 @@ def test_the_choice_is_the_cheaper_engine_and_emr_only_within_the_window(snapsho
     elif costs.export_usd < costs.emr_usd:
         assert choice.engine == "export"
     else:
-        assert choice.engine == "datapipeline"
+        assert choice.engine == "emr"
     assert f"${costs.emr_usd:,.4f}" in choice.reason or not costs.emr_fits_window
     assert f"${costs.export_usd:,.4f}" in choice.reason
 
@@ -57,7 +57,7 @@ def test_a_large_provisioned_table_that_can_be_read_in_the_window_is_cheaper_on_
     snapshot = TableSnapshot(name="orders", size_bytes=size, read_capacity_units=rcu, pitr_enabled=True)
     choice = cheaper_engine(snapshot, SETTINGS)
     if choice.costs.emr_fits_window:
-        assert choice.engine == "datapipeline", choice.reason
+        assert choice.engine == "emr", choice.reason
         # at least five times cheaper: reading costs about 34 RCU-hours per GB, $0.0044
         assert choice.costs.emr_usd * 5 < choice.costs.export_usd
 
@@ -95,3 +95,14 @@ def test_boosts_held_only_while_read_cost_no_more_and_peak_no_higher(tables: lis
     assert while_read.total_usd <= held.total_usd
     assert while_read.waiting_rcu_hours == 0
     assert peak_extra_rcu(plan.batches, while_read=True) <= peak_extra_rcu(plan.batches)
+
+
+@given(snapshots)
+def test_without_point_in_time_recovery_a_table_stays_on_emr_and_the_reason_says_why(snapshot: TableSnapshot) -> None:
+    # GIVEN a table the native export would back up for less, and Hippolyte not allowed to turn PITR on
+    choice = cheaper_engine(snapshot, SETTINGS, export_allowed=False)
+    allowed = cheaper_engine(snapshot, SETTINGS)
+    # THEN it stays on the cluster engine, and the reason says what the export would need
+    assert choice.engine == "emr"
+    if allowed.engine == "export":
+        assert "point-in-time recovery, which is off" in choice.reason

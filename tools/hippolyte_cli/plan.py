@@ -24,7 +24,7 @@ from hippolyte.adapters.tables import list_table_names, read_table
 from hippolyte.discovery import DiscoveryRules, skip_reason
 from hippolyte.engine_costs import EngineChoice, cheaper_engine
 from hippolyte.errors import InvalidInventoryError
-from hippolyte.models import Plan, PlannerSettings, Prices, SkippedTable, TableSnapshot
+from hippolyte.models import CLUSTER_ENGINES, Plan, PlannerSettings, Prices, SkippedTable, TableSnapshot
 from hippolyte.plan_report import render_plan_html
 from hippolyte.planning import peak_concurrent_pipelines, plan_batches, tables_past_window
 from hippolyte.table_description import snapshots_from_inventory_json
@@ -384,7 +384,7 @@ def summary(plan: Plan, window_start: str = "00:00") -> str:
         minutes = ((start + seconds) // 60) % (24 * 60)
         return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
-    pipelines = [b for b in plan.batches if b.engine == "datapipeline"]
+    pipelines = [b for b in plan.batches if b.engine in CLUSTER_ENGINES]
     exports = [b for b in plan.batches if b.engine == "export"]
     tables = [t for b in plan.batches for t in b.tables]
     boosted = [t for t in tables if t.boosted]

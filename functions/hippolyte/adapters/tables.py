@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from hippolyte.adapters.aws_errors import error_code
-from hippolyte.models import Engine, TableSnapshot
+from hippolyte.models import StackEngine, TableSnapshot
 from hippolyte.table_description import snapshot_from_description
 
 if TYPE_CHECKING:
@@ -48,8 +48,11 @@ def table_tags(dynamodb: DynamoDBClient, table_arn: str, pace: Callable[[], None
         kwargs["NextToken"] = page["NextToken"]
 
 
-def pitr_enabled(dynamodb: DynamoDBClient, table_name: str) -> bool:
-    """Whether point-in-time recovery is on (the native export engine needs it)."""
+def pitr_enabled(dynamodb: DynamoDBClient, table_name: str, pace: Callable[[], None] | None = None) -> bool:
+    """Whether point-in-time recovery is on (the native export engine needs it); ``pace`` is
+    called before the metered call."""
+    if pace is not None:
+        pace()
     description = dynamodb.describe_continuous_backups(TableName=table_name)["ContinuousBackupsDescription"]
     status = (description.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus")
     return status == "ENABLED"
@@ -75,20 +78,21 @@ def describe_table(dynamodb: DynamoDBClient, table_name: str) -> TableDescriptio
 def read_table(
     dynamodb: DynamoDBClient,
     table_name: str,
-    default_engine: Engine = "datapipeline",
+    default_engine: StackEngine = "datapipeline",
     pace_tags: Callable[[], None] | None = None,
+    pace_pitr: Callable[[], None] | None = None,
 ) -> tuple[TableSnapshot, dict[str, str]] | None:
-    """One table's snapshot and tags, or None when it does not exist (``pace_tags``: see
-    :func:`table_tags`)."""
+    """One table's snapshot and tags, or None when it does not exist (``pace_tags`` and
+    ``pace_pitr``: called before each metered ListTagsOfResource and DescribeContinuousBackups)."""
     description = describe_table(dynamodb, table_name)
     if description is None:
         return None
     tags = table_tags(dynamodb, description["TableArn"], pace_tags)
     snapshot = snapshot_from_description(description, tags, default_engine=default_engine)
-    if snapshot.engine == "export":
-        # Only the native export needs point-in-time recovery: the other tables save the call
-        # (DescribeContinuousBackups is metered at 10 a second per account).
-        snapshot = snapshot.model_copy(update={"pitr_enabled": pitr_enabled(dynamodb, table_name)})
+    if snapshot.engine == "export" or snapshot.engine_source == "auto":
+        # Only the native export needs point-in-time recovery (and a choice between it and EMR):
+        # the other tables save the call (DescribeContinuousBackups is metered at 10 a second).
+        snapshot = snapshot.model_copy(update={"pitr_enabled": pitr_enabled(dynamodb, table_name, pace_pitr)})
     return snapshot, tags
 
 

@@ -26,6 +26,7 @@ from hippolyte.discovery_pages import (
     DiscoveryUnfinished,
     step_seconds,
 )
+from hippolyte.engine_costs import cheaper_engine
 from hippolyte.errors import (
     ExecutionStatusUnknownError,
     InvalidExecutionInputError,
@@ -35,6 +36,7 @@ from hippolyte.errors import (
 )
 from hippolyte.history_budget import BACKUP_TIMEOUT_SECONDS
 from hippolyte.models import (
+    DEFAULT_MAX_EXTRA_RCU,
     ExecutionInput,
     Inventory,
     RunContext,
@@ -61,6 +63,23 @@ def parse_execution_input(raw: Any) -> ExecutionInput:
     except ValidationError as error:
         field, message = first_error(error)
         raise InvalidExecutionInputError(f"execution input {field}: {message}") from None
+
+
+def _choose_engine(rt: Runtime, snapshot: TableSnapshot) -> TableSnapshot:
+    """The auto engine's choice for one table: the emr engine or the native export, whichever
+    costs less tonight (the export only where point-in-time recovery is on, or may be turned on).
+
+    The estimate takes the stack's planner settings with MaxExtraRcu's budget (the default
+    account's when it is empty: the account's limits are read later, by PlanBatches).
+    """
+    if snapshot.engine_source != "auto":
+        return snapshot
+    settings = rt.settings
+    planner = settings.planner_settings(
+        settings.max_extra_rcu if settings.max_extra_rcu is not None else DEFAULT_MAX_EXTRA_RCU
+    )
+    choice = cheaper_engine(snapshot, planner, "emr", export_allowed=snapshot.pitr_enabled or settings.enable_pitr)
+    return snapshot.model_copy(update={"engine": choice.engine, "engine_reason": f"auto: {choice.reason}"})
 
 
 def _require_pitr(rt: Runtime, snapshot: TableSnapshot) -> str | None:
@@ -168,11 +187,12 @@ def _describe_page(rt: Runtime, state: DiscoveryState) -> bool:
         return False
     dynamodb = rt.client("dynamodb")
     limiter = RateLimiter(TABLES_PER_SECOND, TABLES_BURST, rt.clock, rt.sleep)
+    pitr_limiter = RateLimiter(TABLES_PER_SECOND, TABLES_BURST, rt.clock, rt.sleep)
 
     def read(name: str) -> tuple[TableSnapshot, dict[str, str]] | None:
-        # The metered call is paced itself: answers to DescribeTable that come back at different
-        # speeds would otherwise bunch the ListTagsOfResource calls that follow them.
-        return read_table(dynamodb, name, rt.settings.engine, pace_tags=limiter.acquire)
+        # The metered calls are paced themselves: answers to DescribeTable that come back at
+        # different speeds would otherwise bunch the calls that follow them.
+        return read_table(dynamodb, name, rt.settings.engine, pace_tags=limiter.acquire, pace_pitr=pitr_limiter.acquire)
 
     with ThreadPoolExecutor(max_workers=DESCRIBE_WORKERS) as pool:
         # The first step goes ahead whatever the time: every page moves the loop on, so a timeout
@@ -229,12 +249,14 @@ def _lease_page(rt: Runtime, run: RunRef, state: DiscoveryState, forced_step: bo
         mine, leased_elsewhere = _take_leases(rt, run, step, manual=not state.whole_account)
         state.skipped += leased_elsewhere
         for name in mine:
-            snapshot = snapshots[name]
+            snapshot = _choose_engine(rt, snapshots[name])
             reason = _require_pitr(rt, snapshot)
             if reason:
                 state.skipped.append(SkippedTable(name=name, reason=reason, expected=True))
             else:
-                state.tables.append(snapshot.model_copy(update={"pitr_enabled": snapshot.engine == "export"}))
+                state.tables.append(
+                    snapshot.model_copy(update={"pitr_enabled": snapshot.pitr_enabled or snapshot.engine == "export"})
+                )
         del state.to_lease[: len(step)]
 
 
