@@ -424,6 +424,8 @@ class TableOutcome(Model):
     items: NonNegativeInt | None = None
     bytes: NonNegativeInt | None = None
     engine: Engine = "datapipeline"
+    # Why it ran on that engine (its tag, the stack's Engine, or auto's figures): for the report.
+    engine_reason: str = ""
 
 
 class CapacityNote(Model):

@@ -16,9 +16,17 @@ SUBJECT_LIMIT = 100  # SNS: subjects must be under 100 characters
 
 
 def final_outcomes(inventory: Inventory | None, progress: RunProgress) -> list[TableOutcome]:
-    """Every table's outcome, sorted by name: tables without one are failed, with the reason."""
+    """Every table's outcome, sorted by name: tables without one are failed, with the reason.
+    Each names its engine's reason, from the inventory."""
     outcomes = dict(progress.outcomes)
     if inventory is not None:
+        reasons = {table.name: table.engine_reason for table in inventory.tables}
+        outcomes = {
+            name: outcome.model_copy(update={"engine_reason": reasons.get(name, "")})
+            if outcome.status != "skipped"
+            else outcome
+            for name, outcome in outcomes.items()
+        }
         for skipped in inventory.skipped:
             outcomes.setdefault(skipped.name, TableOutcome(name=skipped.name, status="skipped", reason=skipped.reason))
         for table in inventory.tables:
@@ -102,7 +110,8 @@ def render_report(
     lines += section(
         "Backed up",
         (
-            f"  {o.name}: {o.s3_path} ({o.engine}, {o.items if o.items is not None else '?'} items, {_size(o.bytes)})"
+            f"  {o.name}: {o.s3_path} ({o.engine}{'; ' + o.engine_reason if o.engine_reason else ''}; "
+            f"{o.items if o.items is not None else '?'} items, {_size(o.bytes)})"
             for o in backed_up
         ),
     )

@@ -165,13 +165,13 @@ def test_engines_prints_each_tables_cost_on_both_engines_and_the_cheaper(invento
     assert lines[0].startswith("4 tables: 2 cheaper as a native export, 2 on EMR;")
     assert [line.split()[0] for line in lines[3:]] == ["orders", "clicks", "users", "fresh"]
     orders = lines[3].split()
-    assert orders[1] == "datapipeline" and orders[3] == "$5.33"
+    assert orders[1] == "emr" and orders[3] == "$5.33"
     assert "EMR $" in lines[3] and "<= native export $5.3288" in lines[3]
     users = next(line for line in lines if line.startswith("users "))
     assert users.split()[1] == "export"
     # AND the price options change the figures and so the choice
     assert dearer_exports["orders"]["export_usd"] == pytest.approx(50.0 + 50 * 0.2 * 24 / 730)
-    assert dearer_exports["users"]["engine"] == "datapipeline"
+    assert dearer_exports["users"]["engine"] == "emr"
     assert set(dearer_exports["users"]) >= {"engine", "reason", "emr_usd", "export_usd", "emr_fits_window"}
 
 

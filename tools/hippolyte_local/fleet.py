@@ -37,14 +37,18 @@ class DemoTable:
 # Fleet positions of the tables the native export engine backs up when ``export_tables`` asks for
 # some: one provisioned without an index, one on-demand with a GSI, one provisioned with a GSI.
 EXPORT_POSITIONS = (2, 9, 15)
+# And of the tables tagged for the datapipeline engine when ``datapipeline_tables`` asks for them.
+DATAPIPELINE_POSITIONS = (4, 11, 20)
 
 
-def demo_fleet(count: int = 32, seed: int = 7, export_tables: int = 0) -> list[DemoTable]:
+def demo_fleet(count: int = 32, seed: int = 7, export_tables: int = 0, datapipeline_tables: int = 0) -> list[DemoTable]:
     """The fleet's tables: ``count`` to back up, plus one opted out.
 
-    ``export_tables`` (at most 3) of them are tagged for the native export engine.
+    ``export_tables`` (at most 3) of them are tagged for the native export engine, and
+    ``datapipeline_tables`` (at most 3) for the datapipeline engine; the others take the stack's.
     """
     exported = set(EXPORT_POSITIONS[:export_tables])
+    piped = set(DATAPIPELINE_POSITIONS[:datapipeline_tables])
     rng = random.Random(seed)
     domains = ["orders", "customers", "payments", "inventory", "sessions", "audit", "carts", "prices"]
     tables = [DemoTable("orders-history", items=700, item_bytes=10_000, rcu=1, gsi=True)]
@@ -58,7 +62,7 @@ def demo_fleet(count: int = 32, seed: int = 7, export_tables: int = 0) -> list[D
                 rcu=None if index % 5 == 4 else rng.choice([1, 5, 10, 25, 100]),
                 gsi=index % 3 == 0,
                 autoscaled=index == 1,
-                engine="export" if index in exported else None,
+                engine="export" if index in exported else "datapipeline" if index in piped else None,
             )
         )
     tables.append(DemoTable("scratch-experiments", items=3, item_bytes=100, rcu=5, opted_out=True))
