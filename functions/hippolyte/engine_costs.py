@@ -121,6 +121,25 @@ def cheaper_engine(
     return EngineChoice(cluster_engine, f"{emr} <= {export}", costs)
 
 
+def choose_engine(snapshot: TableSnapshot, settings: PlannerSettings, enable_pitr: bool) -> TableSnapshot:
+    """The auto engine's choice for one table (others are returned as they are): the emr engine or
+    the native export, whichever costs less tonight, the export only where point-in-time recovery
+    is on or Hippolyte may turn it on (``enable_pitr``). The reason goes with the table.
+
+    >>> auto = TableSnapshot(name="flags", size_bytes=2**20, read_capacity_units=5, engine="emr",
+    ...                      engine_source="auto")
+    >>> chosen = choose_engine(auto, PlannerSettings(), enable_pitr=True)
+    >>> chosen.engine, chosen.engine_reason
+    ('export', 'auto: native export $0.0001 < EMR $0.0174 (read in 52 s, no boost)')
+    >>> choose_engine(auto, PlannerSettings(), enable_pitr=False).engine
+    'emr'
+    """
+    if snapshot.engine_source != "auto":
+        return snapshot
+    choice = cheaper_engine(snapshot, settings, "emr", export_allowed=snapshot.pitr_enabled or enable_pitr)
+    return snapshot.model_copy(update={"engine": choice.engine, "engine_reason": f"auto: {choice.reason}"})
+
+
 # Why a table the export would back up for less stays on EMR.
 NEEDS_PITR = "the native export needs point-in-time recovery, which is off (EnablePitr lets Hippolyte turn it on)"
 

@@ -533,7 +533,7 @@ def tables_past_window(plan: Plan) -> list[str]:
 
 
 def peak_concurrent_pipelines(batches: Sequence[Batch]) -> int:
-    """Most pipelines running at any moment (native-export batches use none).
+    """Most clusters running at any moment (a pipeline's or the emr engine's; native-export batches use none).
 
     >>> peak_concurrent_pipelines([Batch(id="b0001", estimated_seconds=10, tables=[]),
     ...                            Batch(id="b0002", start_seconds=10, estimated_seconds=5, tables=[])])
@@ -541,7 +541,7 @@ def peak_concurrent_pipelines(batches: Sequence[Batch]) -> int:
     """
     events: list[tuple[int, int]] = []
     for batch in batches:
-        if batch.engine == "datapipeline":
+        if batch.engine in CLUSTER_ENGINES:
             events += [(batch.start_seconds, 1), (batch.start_seconds + batch.estimated_seconds, -1)]
     running = peak = 0
     # At equal times an end (-1) sorts before a start (+1): a slot freed at t is reused at t.

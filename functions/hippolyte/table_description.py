@@ -94,8 +94,9 @@ def snapshot_from_description(
         raise InvalidInventoryError(f"table {name!r}: {field}: {message}") from None
 
 
-def snapshots_from_inventory_json(document: Any) -> list[TableSnapshot]:
-    """Parse an inventory file: a JSON list of ``Table`` objects or of ``{"Table": ...}`` objects.
+def snapshots_from_inventory_json(document: Any, default_engine: StackEngine = "datapipeline") -> list[TableSnapshot]:
+    """Parse an inventory file: a JSON list of ``Table`` objects or of ``{"Table": ...}`` objects,
+    each on ``default_engine`` (the file carries no tags).
 
     >>> [t.name for t in snapshots_from_inventory_json([{"Table": {"TableName": "abc"}}])]
     ['abc']
@@ -107,7 +108,7 @@ def snapshots_from_inventory_json(document: Any) -> list[TableSnapshot]:
         table = entry.get("Table", entry) if isinstance(entry, Mapping) else None
         if not isinstance(table, Mapping) or "TableName" not in table:
             raise InvalidInventoryError(f"entry {position} is not a DescribeTable output (no TableName)")
-        snapshots.append(snapshot_from_description(table))
+        snapshots.append(snapshot_from_description(table, default_engine=default_engine))
     duplicates = sorted(name for name, count in Counter(s.name for s in snapshots).items() if count > 1)
     if duplicates:
         raise InvalidInventoryError(f"the inventory lists a table twice: {', '.join(duplicates[:5])}")

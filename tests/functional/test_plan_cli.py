@@ -138,6 +138,7 @@ def test_the_summary_and_the_json_give_the_bound_as_boosts_are_held_and_if_held_
     tables = [describe_table(f"table-{i:02d}", rcu=9000, size=950 * 2940 * 8192) for i in range(12)]
     path.write_text(json.dumps(tables))
     options = ["--inventory", str(path), "--window-hours", "1", "--percent", "0.1", "--max-extra-rcu", "9550"]
+    options += ["--engine", "datapipeline"]  # the engine that holds boosts from a pipeline's start
     # WHEN they are planned as JSON
     bound = plan_json(capsys, *options)["lower_bound"]
     # THEN the bound is given as boosts are held (from their pipeline's start) and if they were
@@ -383,3 +384,29 @@ def test_an_unreachable_account_fails_in_one_line(account, capsys):
     assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
     assert captured.err.startswith(f"hippolyte plan: reading the account in {REGION} failed:")
     assert "UnrecognizedClientException" in captured.err
+
+
+def test_auto_plans_each_table_on_its_cheaper_engine_and_says_why(tmp_path, capsys):
+    # GIVEN a 1 TB table at 1,000 RCU and a 1 MB one, in an inventory file
+    path = tmp_path / "mixed.json"
+    path.write_text(
+        json.dumps([describe_table("orders", rcu=1000, size=2**40), describe_table("flags", rcu=5, size=2**20)])
+    )
+    # WHEN they are planned with the default engine, auto, allowed to turn point-in-time recovery on
+    plan = plan_json(capsys, "--inventory", str(path), "--enable-pitr")
+    engines = {t["name"]: (t["engine"], t["engine_reason"]) for b in plan["batches"] for t in b["tables"]}
+    # THEN the big table reads on an EMR cluster and the tiny one is exported, each with its figures
+    assert engines["orders"][0] == "emr" and engines["orders"][1].startswith("auto: EMR $")
+    assert engines["flags"][0] == "export" and engines["flags"][1].startswith("auto: native export $")
+    # AND without leave to turn PITR on (an inventory file does not say it is on), both stay on EMR
+    plan = plan_json(capsys, "--inventory", str(path))
+    assert {t["engine"] for b in plan["batches"] for t in b["tables"]} == {"emr"}
+
+
+def test_an_unknown_engine_is_refused_naming_the_choices(tmp_path, capsys):
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps([describe_table("orders", rcu=10, size=1000)]))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["plan", "--inventory", str(path), "--engine", "glue"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'glue'" in capsys.readouterr().err

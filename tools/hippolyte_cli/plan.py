@@ -15,16 +15,16 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, get_args
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from hippolyte.adapters.account_limits import extra_rcu_budget, read_account_limits
 from hippolyte.adapters.tables import list_table_names, read_table
 from hippolyte.discovery import DiscoveryRules, skip_reason
-from hippolyte.engine_costs import EngineChoice, cheaper_engine
+from hippolyte.engine_costs import EngineChoice, cheaper_engine, choose_engine
 from hippolyte.errors import InvalidInventoryError
-from hippolyte.models import CLUSTER_ENGINES, Plan, PlannerSettings, Prices, SkippedTable, TableSnapshot
+from hippolyte.models import CLUSTER_ENGINES, Plan, PlannerSettings, Prices, SkippedTable, StackEngine, TableSnapshot
 from hippolyte.plan_report import render_plan_html
 from hippolyte.planning import peak_concurrent_pipelines, plan_batches, tables_past_window
 from hippolyte.table_description import snapshots_from_inventory_json
@@ -195,6 +195,19 @@ def register(verbs: Any) -> None:
     costs.add_argument(
         "--export-gb-usd", metavar="USD", type=float, help=f"native export per GB (default {prices.export_gb_usd})"
     )
+    parser.add_argument(
+        "--engine",
+        choices=get_args(StackEngine),
+        default="auto",
+        help="the stack's Engine: auto (default) chooses per table between emr and the native export by cost; "
+        "a table's hippolyte:engine tag overrides it",
+    )
+    parser.add_argument(
+        "--enable-pitr",
+        action="store_true",
+        help="as the stack's EnablePitr: auto may choose the native export for a table without point-in-time "
+        "recovery (an inventory file says nothing of it, so without this flag auto keeps its tables on emr)",
+    )
     costs.add_argument(
         "--pitr-gb-month-usd",
         metavar="USD",
@@ -217,11 +230,11 @@ def run(args: argparse.Namespace) -> int:
     # Reject a bad option before any call to AWS.
     planner_settings(args, max_extra_rcu=FILE_MAX_EXTRA_RCU, table_max_rcu=None)
     if args.inventory is not None:
-        tables, skipped = _apply_rules(read_inventory(args.inventory), rules)
+        tables, skipped = _apply_rules(read_inventory(args.inventory, args.engine), rules)
         max_extra, table_max, note = FILE_MAX_EXTRA_RCU, None, None
     else:
         try:
-            tables, skipped, max_extra, table_max, note = _read_account(args.region, rules)
+            tables, skipped, max_extra, table_max, note = _read_account(args.region, rules, args.engine)
         except (BotoCoreError, ClientError) as error:  # credentials, network, permissions
             print(
                 f"hippolyte plan: reading the account in {args.region} failed: {one_line(error)}",
@@ -229,6 +242,7 @@ def run(args: argparse.Namespace) -> int:
             )
             return JOB_FAILED
     settings = planner_settings(args, max_extra_rcu=max_extra, table_max_rcu=table_max)
+    tables = [choose_engine(table, settings, args.enable_pitr) for table in tables]
     if note:
         print(f"hippolyte plan: {note}", file=sys.stderr)
     # --engines prints each table's engines instead of the plan, which is still drawn with --report.
@@ -250,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_inventory(path: Path) -> list[TableSnapshot]:
+def read_inventory(path: Path, engine: StackEngine = "datapipeline") -> list[TableSnapshot]:
     """The tables of an inventory file; errors name the file and what is wrong with it."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -267,13 +281,13 @@ def read_inventory(path: Path) -> list[TableSnapshot]:
             f"{path}: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
         ) from None
     try:
-        return snapshots_from_inventory_json(document)
+        return snapshots_from_inventory_json(document, default_engine=engine)
     except InvalidInventoryError as error:
         raise InvalidInventoryError(f"{path}: {error}") from None
 
 
 def _read_account(
-    region: str, rules: DiscoveryRules
+    region: str, rules: DiscoveryRules, engine: StackEngine
 ) -> tuple[list[TableSnapshot], list[SkippedTable], int, int, str | None]:
     """Tables, skipped tables, the default budget and table maximum, and a note on the limits."""
     dynamodb = boto3.client("dynamodb", region_name=region)
@@ -281,7 +295,7 @@ def _read_account(
     tables: list[TableSnapshot] = []
     skipped: list[SkippedTable] = []
     for name in list_table_names(dynamodb):
-        found = read_table(dynamodb, name)
+        found = read_table(dynamodb, name, engine)
         if found is None:
             continue  # deleted since ListTables
         snapshot, tags = found

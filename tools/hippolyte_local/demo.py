@@ -189,15 +189,19 @@ def print_summary(result: DemoResult, out: TextIO = sys.stdout) -> None:
         f"\nExecution {result.execution.status}" + (f": {result.execution.error}" if result.execution.error else ""),
         file=out,
     )
-    print(f"\n{'table':<24} {'status':<10} {'items':>6} {'bytes':>9}  details", file=out)
+    print(f"\n{'table':<24} {'status':<10} {'engine':<13} {'items':>6} {'bytes':>9}  details", file=out)
     for row in result.tables:
         detail = row.get("s3_path") or row.get("reason") or ""
         if row.get("verified") is not None:
             detail += "  [read back: " + ("identical" if row["verified"] else "DIFFERS") + "]"
+        engine = row.get("engine", "") if row["status"] != "skipped" else ""
         print(
-            f"{row['name']:<24} {row['status']:<10} {row.get('items', ''):>6} {row.get('bytes', ''):>9}  {detail}",
+            f"{row['name']:<24} {row['status']:<10} {engine:<13} {row.get('items', ''):>6} {row.get('bytes', ''):>9}"
+            f"  {detail}",
             file=out,
         )
+    engines = sorted({row["engine"] for row in result.tables if row["status"] == "backed_up" and "engine" in row})
+    print(f"\nEngines used tonight: {', '.join(engines)}", file=out)
     if result.restores:
         print("\nRestores (the real restore state machine, then the new table compared with its original):", file=out)
     for restore in result.restores:

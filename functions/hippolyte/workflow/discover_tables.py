@@ -26,7 +26,7 @@ from hippolyte.discovery_pages import (
     DiscoveryUnfinished,
     step_seconds,
 )
-from hippolyte.engine_costs import cheaper_engine
+from hippolyte.engine_costs import choose_engine
 from hippolyte.errors import (
     ExecutionStatusUnknownError,
     InvalidExecutionInputError,
@@ -66,20 +66,12 @@ def parse_execution_input(raw: Any) -> ExecutionInput:
 
 
 def _choose_engine(rt: Runtime, snapshot: TableSnapshot) -> TableSnapshot:
-    """The auto engine's choice for one table: the emr engine or the native export, whichever
-    costs less tonight (the export only where point-in-time recovery is on, or may be turned on).
-
-    The estimate takes the stack's planner settings with MaxExtraRcu's budget (the default
-    account's when it is empty: the account's limits are read later, by PlanBatches).
-    """
-    if snapshot.engine_source != "auto":
-        return snapshot
+    """The auto engine's choice for one table (:func:`hippolyte.engine_costs.choose_engine`),
+    priced with the stack's planner settings and MaxExtraRcu's budget (the default account's when
+    it is empty: the account's limits are read later, by PlanBatches)."""
     settings = rt.settings
-    planner = settings.planner_settings(
-        settings.max_extra_rcu if settings.max_extra_rcu is not None else DEFAULT_MAX_EXTRA_RCU
-    )
-    choice = cheaper_engine(snapshot, planner, "emr", export_allowed=snapshot.pitr_enabled or settings.enable_pitr)
-    return snapshot.model_copy(update={"engine": choice.engine, "engine_reason": f"auto: {choice.reason}"})
+    budget = settings.max_extra_rcu if settings.max_extra_rcu is not None else DEFAULT_MAX_EXTRA_RCU
+    return choose_engine(snapshot, settings.planner_settings(budget), settings.enable_pitr)
 
 
 def _require_pitr(rt: Runtime, snapshot: TableSnapshot) -> str | None:
