@@ -82,6 +82,8 @@ def test_a_cluster_made_before_the_run_is_not_taken_for_the_runs(emr: Any) -> No
         ({"StepConcurrencyLevel": 300}, "StepConcurrencyLevel must be between 1 and 256"),
         ({"ReleaseLabel": "emr-5.23.0"}, "Auto-termination is not available"),
         ({"AutoTerminationPolicy": {"IdleTimeout": 30}}, "IdleTimeout must be between 60"),
+        ({"ReleaseLabel": "emr-5.99.0"}, "release label emr-5.99.0 is not available"),
+        ({"Instances": {"MasterInstanceType": "m5.colossal", "InstanceCount": 1}}, "m5.colossal is not supported"),
     ],
 )
 def test_emr_refuses_a_cluster_it_documents_refusing(emr: Any, change: dict[str, Any], refusal: str) -> None:

@@ -88,3 +88,12 @@ def sent_messages(session: LocalSession) -> list[tuple[str, str]]:
     topic = session.stack.refs["ReportTopic"]
     sent = sns_backends[ACCOUNT_ID][session.region].topics[topic].sent_notifications
     return [(subject, message) for _id, message, subject, *_rest in sent]
+
+
+def exports_left_running(session: LocalSession) -> list[str]:
+    """What still runs a backup and bills for it: Data Pipeline's pipelines, and the emr engine's
+    active clusters."""
+    pipelines = session.client("datapipeline").list_pipelines()["pipelineIdList"]
+    active = ["STARTING", "BOOTSTRAPPING", "RUNNING", "WAITING"]
+    clusters = session.client("emr").list_clusters(ClusterStates=active)["Clusters"]
+    return [p["id"] for p in pipelines] + [c["Id"] for c in clusters]

@@ -366,3 +366,24 @@ def test_a_failed_import_step_fails_the_restore_and_stops_its_cluster(session_fa
     assert "import cluster j-" in (result.cause or "") and "injected fault" in (result.cause or "")
     assert "StopImportAndLowerCapacity" in result.state_names
     assert active_clusters(session) == []
+
+
+def test_a_cluster_emr_refuses_to_start_fails_its_tables_with_emrs_reason(session_factory: Any) -> None:
+    # GIVEN a stack whose clusters ask for an instance type the EMR release does not offer
+    session: LocalSession = session_factory(parameters={**ONE_CLUSTER, "EmrMasterInstanceType": "m5.colossal"})
+    build(session, [BIG_SLOW_TABLE, SMALL])
+    before = capacity_snapshot(session)
+
+    # WHEN the backup runs
+    result = session.run({"poll_seconds": 120}, name="refused", timeout=240)
+
+    # THEN no cluster exists, and both tables are failed with RunJobFlow's refusal
+    assert result.status == "FAILED" and result.error == "TablesFailed"
+    assert cluster_ids(session) == []
+    outcomes = progress_of(session, "refused")["outcomes"]
+    for table in ("big-slow", "small-orders"):
+        reason = outcomes[table]["reason"]
+        assert reason.startswith("its cluster could not be started: ClusterCreationError: RunJobFlow refused")
+        assert "m5.colossal" in reason
+    # AND the boost raised for the first table is back
+    assert capacity_snapshot(session) == before

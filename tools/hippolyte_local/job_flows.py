@@ -180,6 +180,20 @@ def _add_steps(self: Cluster, steps: list[dict[str, Any]]) -> list[Step]:
     return added
 
 
+def _check_release_and_instances(backend: ElasticMapReduceBackend, release: str, instance_types: list[Any]) -> None:
+    """RunJobFlow refuses a release the region does not offer, and an instance type the release
+    does not support. moto ships both lists as AWS answers them (ListReleaseLabels and
+    ListSupportedInstanceTypes, moto/emr/resources)."""
+    if not release:
+        return
+    if release not in backend._release_labels:
+        raise ValidationException(f"The release label {release} is not available in {backend.region_name}")
+    supported = set(backend._get_instance_type_names(release))
+    for instance_type in instance_types:
+        if instance_type and instance_type not in supported:
+            raise ValidationException(f"Instance type {instance_type} is not supported by release {release}")
+
+
 def _check_actions_on_failure(level: int, steps: list[dict[str, Any]]) -> None:
     if level > 1:
         for step in steps:
@@ -240,6 +254,11 @@ def _checked_run_job_flow(original: Any) -> Any:
         if level > 1 and (version is None or version < CONCURRENT_STEPS_RELEASE):
             raise ValidationException(f"StepConcurrencyLevel is not supported by release {release or 'unspecified'}")
         _check_actions_on_failure(level, self._get_param("Steps", []))
+        _check_release_and_instances(
+            self.backend,
+            release,
+            [self._get_param("Instances.MasterInstanceType"), self._get_param("Instances.SlaveInstanceType")],
+        )
         idle = self._get_param("AutoTerminationPolicy.IdleTimeout")
         if idle is not None:
             if not supports_auto_termination(release):

@@ -80,9 +80,12 @@ def apply_start(progress: RunProgress, plan: Plan, started: StartedBatch, now: d
         state.status = "pending"
         return
     state.status, state.ended_at = "not_started", now
-    fail_batch(
-        progress, batches[started.batch_id], f"its pipeline could not be created: {started.error}: {started.cause}"
+    what = (
+        "its cluster could not be started"
+        if started.error == "ClusterCreationError"
+        else "its pipeline could not be created"
     )
+    fail_batch(progress, batches[started.batch_id], f"{what}: {started.error}: {started.cause}")
 
 
 def merge_stored_starts(s3: Any, run: RunRef, progress: RunProgress, plan: Plan, now: datetime) -> list[str]:
