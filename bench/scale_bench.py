@@ -45,9 +45,9 @@ HISTORY_QUOTA = 25_000
 PAYLOAD_QUOTA = 262_144
 
 
-def run_one(count: int, memory: bool) -> dict[str, Any]:
+def run_one(count: int, memory: bool, engine: str = "datapipeline") -> dict[str, Any]:
     """One night in this process, as JSON-ready data."""
-    night = run_night(count, measure_memory=memory)
+    night = run_night(count, measure_memory=memory, engine=engine)
     data = asdict(night)
     data["outcomes"] = dict(night.outcomes)
     data["min_headroom"] = night.min_headroom
@@ -168,17 +168,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tables", type=int, nargs="+", default=list(SIZES), help="account sizes to run")
     parser.add_argument("--memory", action="store_true", help="measure each invocation's peak memory (slower)")
     parser.add_argument("--out", type=Path, default=BENCH / "results" / "scale.md", help="where to write the report")
+    parser.add_argument(
+        "--engine", choices=["datapipeline", "emr"], default="datapipeline", help="the cluster engine of the night"
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if any(count < 1 for count in args.tables):
         parser.error("--tables: every size must be at least 1")
     if args.one is not None:
-        print(json.dumps(run_one(args.one, args.memory)))
+        print(json.dumps(run_one(args.one, args.memory, args.engine)))
         return 0
     nights = []
     for count in args.tables:
         print(f"running a night of {count:,} tables...", file=sys.stderr, flush=True)
-        command = [sys.executable, __file__, "--one", str(count)] + (["--memory"] if args.memory else [])
+        command = [sys.executable, __file__, "--one", str(count), "--engine", args.engine]
+        command += ["--memory"] if args.memory else []
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             print(done.stderr[-4000:], file=sys.stderr)

@@ -139,7 +139,12 @@ class LocalEmr:
             self._stop.wait(0.02)
 
     def run_job_flows(self) -> None:
-        """Move every cluster of the emr engine to where it stands now: up, its steps run, ended idle."""
+        """Move every cluster of the emr engine to where it stands now: up, its steps run, ended idle.
+
+        Not when another runner plays the clusters (the simulated EMR of a night at scale).
+        """
+        if not self.runs_pipelines:
+            return
         with self._job_flows_lock:
             for cluster in job_flows.clusters(emr_backends[self.account_id][self.region]):
                 self._move_cluster(cluster)

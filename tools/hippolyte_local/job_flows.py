@@ -117,12 +117,20 @@ def active_steps(cluster: Cluster) -> list[Step]:
     return [step for step in cluster.steps if step.state in ("PENDING", "RUNNING")]
 
 
-def set_cluster_state(cluster: Cluster, state: str, code: str = "", message: str = "") -> None:
-    """Move a cluster to ``state``, with the reason DescribeCluster gives (StateChangeReason)."""
+def moto_time(at: datetime) -> datetime:
+    """A moment as moto's EMR keeps it (naive UTC)."""
+    return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo is not None else at
+
+
+def set_cluster_state(
+    cluster: Cluster, state: str, code: str = "", message: str = "", at: datetime | None = None
+) -> None:
+    """Move a cluster to ``state`` (at the session's now, or ``at``), with the reason
+    DescribeCluster gives (StateChangeReason)."""
     cluster.state = state
     run = cluster_run(cluster)
     run.reason_code, run.reason = code, message
-    moment = now()
+    moment = moto_time(at) if at is not None else now()
     if state == "WAITING":
         run.idle_since = moment
         if cluster.ready_datetime is None:
@@ -131,12 +139,13 @@ def set_cluster_state(cluster: Cluster, state: str, code: str = "", message: str
         cluster.end_datetime = moment
         for step in cluster.steps:
             if step.state not in STEP_ENDED:
-                set_step_state(step, "CANCELLED", "Cluster terminated.")
+                set_step_state(step, "CANCELLED", "Cluster terminated.", at)
 
 
-def set_step_state(step: Step, state: str, message: str = "") -> None:
-    """Move a step to ``state``, with its timeline and, for a failure, its FailureDetails."""
-    moment = now()
+def set_step_state(step: Step, state: str, message: str = "", at: datetime | None = None) -> None:
+    """Move a step to ``state`` (at the session's now, or ``at``), with its timeline and, for a
+    failure, its FailureDetails."""
+    moment = moto_time(at) if at is not None else now()
     step.state = state
     run = step_run(step)
     run.reason = message

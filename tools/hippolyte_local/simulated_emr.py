@@ -25,6 +25,12 @@ activated pipeline to where it would be at the clock's now:
 Statuses are reported through :mod:`hippolyte_local.pipeline_runs` as LocalEmr reports them,
 each with the simulated moment it happened. A pipeline deleted under its run (the deadline) stops
 where it was; a re-activation's new instances start a new run.
+
+The emr engine's clusters are played the same way (:mod:`hippolyte_local.job_flows` keeps them
+STARTING and their steps PENDING): a cluster is WAITING ``emr_bootstrap_seconds`` after RunJobFlow,
+runs its steps one after another from when each was added (a step added just in time waits for
+nothing else), each taking the same time as a pipeline's activity, and ends itself when idle for
+its AutoTerminationPolicy's IdleTimeout. Its lifetime, creation to termination, is its EMR bill.
 """
 
 from __future__ import annotations
@@ -44,9 +50,10 @@ from hippolyte.pipelines import objects_by_id
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.datapipeline.models import Pipeline, datapipeline_backends
 from moto.dynamodb.models import dynamodb_backends
+from moto.emr.models import Cluster, Step, emr_backends
 from moto.s3.models import s3_backends
 
-from hippolyte_local import pipeline_runs
+from hippolyte_local import job_flows, pipeline_runs
 from hippolyte_local.pipeline_runs import TIME_FORMAT, WAITING_FOR_RUNNER, Instance
 
 # The partition of the account's buckets in moto's S3 backend.
@@ -85,6 +92,16 @@ class _ClusterRun:
     errors: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _JobFlow:
+    """One cluster of the emr engine: when it is up, when it is free, and the step it runs."""
+
+    ready_at: datetime
+    free_at: datetime
+    running: Step | None = None
+    ends_at: datetime | None = None
+
+
 class SimulatedEmr:
     """Plays each activated pipeline's cluster on the simulated clock (see the module's text)."""
 
@@ -105,6 +122,7 @@ class SimulatedEmr:
         self.fail_tables = set(fail_tables or ())
         self.settings = settings or PlannerSettings()
         self._runs: dict[tuple[str, str], _ClusterRun] = {}
+        self._flows: dict[str, _JobFlow] = {}
         self._lock = threading.Lock()
         # Cluster lifetimes (activation to the end of its last step), for the night's EMR cost.
         self.cluster_seconds: dict[str, float] = {}
@@ -125,6 +143,63 @@ class SimulatedEmr:
                     self._advance(pipeline, run, now)
             for key in [key for key in self._runs if key not in live]:
                 del self._runs[key]  # deleted under its run: it stops where it was
+            for cluster in job_flows.clusters(emr_backends[self.account_id][self.region]):
+                self._advance_flow(cluster, now)
+
+    def _advance_flow(self, cluster: Cluster, now: datetime) -> None:
+        """Move one emr cluster on to ``now``: up, its steps in turn, ended when idle too long."""
+        created = cluster.creation_datetime.replace(tzinfo=now.tzinfo)
+        flow = self._flows.get(cluster.id)
+        if flow is None:
+            ready = created + timedelta(seconds=self.settings.emr_bootstrap_seconds)
+            flow = self._flows[cluster.id] = _JobFlow(ready_at=ready, free_at=ready)
+        if cluster.state in job_flows.CLUSTER_ENDED:
+            if cluster.id not in self.cluster_seconds and cluster.end_datetime is not None:
+                ended = cluster.end_datetime.replace(tzinfo=now.tzinfo)
+                self.cluster_seconds[cluster.id] = (ended - created).total_seconds()
+            return
+        if cluster.state == "STARTING":
+            if now < flow.ready_at:
+                return
+            job_flows.set_cluster_state(cluster, "WAITING", at=flow.ready_at)
+        while True:
+            if flow.running is not None:
+                assert flow.ends_at is not None
+                if now < flow.ends_at:
+                    return
+                step, ended = flow.running, flow.ends_at
+                error = self._finish(self._job_step(step))
+                job_flows.set_step_state(step, "FAILED" if error else "COMPLETED", error or "", at=ended)
+                if not error:
+                    self.finished_tables[self._job_step(step).table] = ended
+                flow.running, flow.ends_at, flow.free_at = None, None, ended
+                if not job_flows.active_steps(cluster):
+                    job_flows.set_cluster_state(cluster, "WAITING", at=ended)
+            pending = [step for step in cluster.steps if step.state == "PENDING"]
+            if not pending:
+                break
+            step = pending[0]
+            start = max(flow.free_at, job_flows.moto_time(step.creation_date_time).replace(tzinfo=now.tzinfo))
+            if now < start:
+                return
+            job_flows.set_step_state(step, "RUNNING", at=start)
+            job_flows.set_cluster_state(cluster, "RUNNING", at=start)
+            flow.running, flow.ends_at = step, start + timedelta(seconds=self.step_seconds(self._job_step(step)))
+        idle = job_flows.cluster_run(cluster)
+        if idle.idle_timeout is not None and idle.idle_since is not None:
+            ends = idle.idle_since.replace(tzinfo=now.tzinfo) + timedelta(seconds=idle.idle_timeout)
+            if now >= ends:
+                job_flows.set_cluster_state(
+                    cluster, "TERMINATED", "ALL_STEPS_COMPLETED", "Terminated by its auto-termination policy", at=ends
+                )
+
+    @staticmethod
+    def _job_step(step: Step) -> _Step:
+        """An emr step as the activity it stands for: ``<directory> <table> <read ratio>``."""
+        directory, table, percent = (str(arg) for arg in step.args[:3])
+        return _Step(
+            activity=step.id, table=table, percent=float(percent), directory=directory, input_id=None, output_id=None
+        )
 
     def _run_of(self, pipeline_id: str, pipeline: Pipeline) -> _ClusterRun | None:
         scheduled = pipeline_runs.current_activation(pipeline)

@@ -16,7 +16,11 @@ from hippolyte.models import RunContext, RunProgress, TableOutcome
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.emr_clusters import step_groups_ready, table_steps
 from hippolyte.workflow.run_documents import load_plan
-from hippolyte.workflow.time_left import VERIFY_SECONDS, has_time_for_tables
+from hippolyte.workflow.time_left import has_time_for_tables
+
+# What handing one table to its cluster takes: DescribeTable, its ledger record, and its share of
+# one AddJobFlowSteps (and the ListSteps before it).
+STEP_SECONDS = 2.0
 
 
 def add_export_steps(rt: Runtime, context: RunContext) -> RunContext:
@@ -28,20 +32,31 @@ def add_export_steps(rt: Runtime, context: RunContext) -> RunContext:
     if not ready:
         return context
     emr = rt.client("emr")
+    # The first table goes ahead whatever the time, so every invocation moves the night on (the
+    # loop comes back at once for what is left: see run_loop).
+    first = True
     for batch, group in ready:
-        # Each table's share reads its table and its ledger record: VERIFY_SECONDS covers both.
-        if not has_time_for_tables(rt, len(group), seconds_each=VERIFY_SECONDS):
-            break
         state = progress.batches[batch.id]
-        tables = [table for table in group if table.name not in progress.outcomes]
+        tables = []
+        for table in group:
+            if table.name in state.stepped:
+                continue
+            # Its share reads the table and its ledger record: STEP_SECONDS covers both.
+            if not first and not has_time_for_tables(rt, len(tables) + 1, seconds_each=STEP_SECONDS):
+                break
+            first = False
+            tables.append(table)
+        to_add = [table for table in tables if table.name not in progress.outcomes]
         try:
-            if tables:
-                add_steps(emr, state.cluster_id or "", table_steps(rt, context.run, tables))
+            if to_add:
+                add_steps(emr, state.cluster_id or "", table_steps(rt, context.run, to_add))
         except StepRefusedError as error:
-            for table in tables:
+            for table in to_add:
                 progress.outcomes[table.name] = TableOutcome(
                     name=table.name, status="failed", reason=str(error), engine=table.engine
                 )
-        state.stepped.extend(table.name for table in group if table.name not in state.stepped)
+        state.stepped.extend(table.name for table in tables)
+        if any(table.name not in state.stepped for table in group):
+            break  # out of time: the rest of this run, and the other runs, wait for the next invocation
     save_document(s3, context.run, "progress", progress)
     return context
