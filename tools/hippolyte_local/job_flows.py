@@ -169,6 +169,18 @@ def _new_cluster(original: Any) -> Any:
     return init
 
 
+def _whole_clusters(original: Any) -> Any:
+    """moto registers a cluster in its backend before the cluster has a state, so ListClusters on
+    another thread (CreatePipelines starts several batches at once) could meet one half made; EMR
+    lists only whole clusters. Listing waits for a RunJobFlow in progress (see run_job_flow)."""
+
+    def list_clusters(self: ElasticMapReduceBackend, *args: Any, **kwargs: Any) -> Any:
+        with _STATE.lock:
+            return original(self, *args, **kwargs)
+
+    return list_clusters
+
+
 def _stay_starting(self: Cluster) -> None:
     """RunJobFlow returns while the cluster is still STARTING: the runner brings it up later."""
 
@@ -293,6 +305,11 @@ def installed() -> Iterator[None]:
         if _STATE.users == 0:
             stack = ExitStack()
             stack.enter_context(mock.patch.object(Cluster, "__init__", _new_cluster(Cluster.__init__)))
+            stack.enter_context(
+                mock.patch.object(
+                    ElasticMapReduceBackend, "list_clusters", _whole_clusters(ElasticMapReduceBackend.list_clusters)
+                )
+            )
             stack.enter_context(mock.patch.object(Cluster, "run_bootstrap_actions", _stay_starting))
             stack.enter_context(mock.patch.object(Cluster, "add_steps", _add_steps))
             stack.enter_context(mock.patch.object(Cluster, "status", property(_cluster_status)))
@@ -318,5 +335,7 @@ def installed() -> Iterator[None]:
 
 
 def clusters(backend: ElasticMapReduceBackend) -> list[Cluster]:
-    """The backend's clusters, oldest first."""
-    return sorted(backend.clusters.values(), key=lambda cluster: (cluster.creation_datetime, cluster.id))
+    """The backend's clusters, oldest first (only whole ones: see :func:`_whole_clusters`)."""
+    # Under the lock RunJobFlow holds while moto builds a cluster: a half-made one has no times yet.
+    with _STATE.lock:
+        return sorted(backend.clusters.values(), key=lambda cluster: (cluster.creation_datetime, cluster.id))
