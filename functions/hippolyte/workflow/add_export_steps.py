@@ -12,7 +12,7 @@ from __future__ import annotations
 from hippolyte.adapters.emr import add_steps
 from hippolyte.adapters.run_store import load_document, save_document
 from hippolyte.errors import StepRefusedError
-from hippolyte.models import RunContext, RunProgress, TableOutcome
+from hippolyte.models import PlannedTable, RunContext, RunProgress, TableOutcome
 from hippolyte.runtime import Runtime
 from hippolyte.workflow.emr_clusters import step_groups_ready, table_steps
 from hippolyte.workflow.run_documents import load_plan
@@ -37,7 +37,7 @@ def add_export_steps(rt: Runtime, context: RunContext) -> RunContext:
     first = True
     for batch, group in ready:
         state = progress.batches[batch.id]
-        tables = []
+        tables: list[PlannedTable] = []
         for table in group:
             if table.name in state.stepped:
                 continue
