@@ -111,7 +111,12 @@ class Scenario:
 
 
 def _record(name: str, session: LocalSession) -> Scenario:
-    env = Environment(region=session.region, account=ACCOUNT_ID)
+    profiles = session.client("iam").list_instance_profiles()["InstanceProfiles"]
+    env = Environment(
+        region=session.region,
+        account=ACCOUNT_ID,
+        instance_profile_roles={p["InstanceProfileName"]: p["Roles"][0]["RoleName"] for p in profiles if p["Roles"]},
+    )
     sfn = session.client("stepfunctions")
     targets = {
         logical_id: lambda_targets(json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]))

@@ -179,6 +179,8 @@ class Environment:
     region: str
     account: str
     partition: str = "aws"
+    # Each instance profile's role: passing a profile to EMR (RunJobFlow's JobFlowRole) passes it.
+    instance_profile_roles: dict[str, str] = field(default_factory=dict)
 
     def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
         """An ARN of this account."""
@@ -399,12 +401,13 @@ def _emr(call: AwsCall, env: Environment) -> list[Requirement]:
     ListClusters on ``*`` (Service Authorization Reference, "Actions, resources, and condition keys
     for Amazon Elastic MapReduce"). RunJobFlow passes the cluster's service role and its instance
     profile's role: "The iam:PassRole permission allows cluster creation" (EMR Management Guide,
-    "Allow users and groups to create and modify roles"). The stack names its instance profile
-    after its role."""
+    "Allow users and groups to create and modify roles")."""
     op, params = call.operation, call.params
     action = f"elasticmapreduce:{op}"
     if op == "RunJobFlow":
-        roles = sorted({str(params[key]) for key in ("ServiceRole", "JobFlowRole") if params.get(key)})
+        profile = str(params.get("JobFlowRole", ""))
+        passed = [str(params.get("ServiceRole", "")), env.instance_profile_roles.get(profile, profile)]
+        roles = sorted({role for role in passed if role})
         return [Requirement(action, "*", op)] + [
             Requirement("iam:PassRole", env.arn("iam", f"role/{role}", region=False), "RunJobFlow's roles")
             for role in roles
