@@ -148,10 +148,16 @@ def just_in_time_boosts(batch: Batch) -> int:
     return len(step_groups(batch)) - 1 if batch.engine == "emr" else 0
 
 
+# EMR's v2 managed service policy (AmazonEMRServicePolicy_v2) acts only on resources tagged so
+# (EMR Management Guide, "Service role for Amazon EMR"); a cluster's tags go to its instances.
+MANAGED_POLICY_TAG = {"for-use-with-amazon-emr-managed-policies": "true"}
+
+
 def cluster_tags(stage: str, run_id: str, batch_id: str) -> dict[str, str]:
-    """The tags every cluster carries: the stack's IAM policies are scoped by ``hippolyte:stage``,
-    and reconcile finds a dead run's clusters by ``hippolyte:run``."""
-    return {"hippolyte:stage": stage, "hippolyte:run": run_id, "hippolyte:batch": batch_id}
+    """The tags every batch's cluster carries: the stack's IAM policies are scoped by
+    ``hippolyte:stage``, a person finds a run's clusters by ``hippolyte:run``, and EMR's managed
+    policy needs its own tag."""
+    return {"hippolyte:stage": stage, "hippolyte:run": run_id, "hippolyte:batch": batch_id, **MANAGED_POLICY_TAG}
 
 
 def job_flow_request(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from hippolyte.adapters.datapipeline import create_and_activate
 from hippolyte.adapters.emr import start_cluster
-from hippolyte.emr_job_flows import import_step, job_flow_request
+from hippolyte.emr_job_flows import MANAGED_POLICY_TAG, import_step, job_flow_request
 from hippolyte.restore_models import RestoreContext
 from hippolyte.restore_plan import IMPORT_WRITE_PERCENT, import_pipeline_objects
 from hippolyte.runtime import Runtime
@@ -67,7 +67,7 @@ def start_import_cluster(rt: Runtime, context: RestoreContext) -> RestoreContext
         f"hippolyte-{rt.settings.stage}-restore-{context.execution_name}",
         emr_cluster_settings(rt, RESTORE_POLL_SECONDS),
         _log_uri(context),
-        _tags(rt, context),
+        {**_tags(rt, context), **MANAGED_POLICY_TAG},
         [step],
         keep_alive=False,
     )
