@@ -210,32 +210,27 @@ def export_step(jar: str, directory: str, table: str, read_percent: float) -> di
     >>> step["HadoopJarStep"]["MainClass"], step["HadoopJarStep"]["Args"]
     ('org.apache.hadoop.dynamodb.tools.DynamoDBExport', ['s3://b/orders/2026-11-28-00-10-00/', 'orders', '0.500000'])
     """
-    return {
-        "Name": f"export {table}"[:MAX_STEP_NAME],
-        "ActionOnFailure": ACTION_ON_FAILURE,
-        "HadoopJarStep": {
-            "Jar": jar,
-            "MainClass": EXPORT_TOOL_CLASS,
-            "Args": [directory, table, percent_field(read_percent)],
-        },
-    }
+    return _tool_step("export", EXPORT_TOOL_CLASS, jar, directory, table, read_percent)
 
 
 def import_step(jar: str, directory: str, table: str, write_percent: float) -> dict[str, Any]:
     """A restore's step: DynamoDBImport writing a backup directory into its target table.
 
     >>> step = import_step("s3://tools/t.jar", "s3://b/orders/2026-11-28-00-10-00/", "orders-copy", 0.9)
+    >>> step["HadoopJarStep"]["MainClass"]
+    'org.apache.hadoop.dynamodb.tools.DynamoDBImport'
     >>> step["HadoopJarStep"]["Args"]
     ['s3://b/orders/2026-11-28-00-10-00/', 'orders-copy', '0.900000']
     """
+    return _tool_step("import", IMPORT_TOOL_CLASS, jar, directory, table, write_percent)
+
+
+def _tool_step(verb: str, main_class: str, jar: str, directory: str, table: str, percent: float) -> dict[str, Any]:
+    """A custom-jar step running one of the connector's tools: ``<directory> <table> <ratio>``."""
     return {
-        "Name": f"import {table}"[:MAX_STEP_NAME],
+        "Name": f"{verb} {table}"[:MAX_STEP_NAME],
         "ActionOnFailure": ACTION_ON_FAILURE,
-        "HadoopJarStep": {
-            "Jar": jar,
-            "MainClass": IMPORT_TOOL_CLASS,
-            "Args": [directory, table, percent_field(write_percent)],
-        },
+        "HadoopJarStep": {"Jar": jar, "MainClass": main_class, "Args": [directory, table, percent_field(percent)]},
     }
 
 
