@@ -173,8 +173,7 @@ class LocalEmr:
             if not pending or any(step.state == "RUNNING" for step in cluster.steps):
                 break
             self._run_step(cluster, pending[0])
-        if cluster.state == "WAITING" and not job_flows.active_steps(cluster):
-            self._idle(cluster)
+        job_flows.end_if_idle(cluster, job_flows.now())
 
     def _run_step(self, cluster: Cluster, step: Step) -> None:
         job_flows.set_step_state(step, "RUNNING")
@@ -196,19 +195,6 @@ class LocalEmr:
                 job_flows.set_cluster_state(cluster, "WAITING")
             else:
                 job_flows.set_cluster_state(cluster, "TERMINATED", "ALL_STEPS_COMPLETED", "Steps completed")
-
-    @staticmethod
-    def _idle(cluster: Cluster) -> None:
-        """End a cluster idle for longer than its auto-termination policy allows."""
-        run = job_flows.cluster_run(cluster)
-        timeout, since = run.idle_timeout, run.idle_since
-        if timeout is not None and since is not None and (job_flows.now() - since).total_seconds() >= timeout:
-            job_flows.set_cluster_state(
-                cluster,
-                "TERMINATED",
-                "ALL_STEPS_COMPLETED",
-                f"Terminated by its auto-termination policy after {timeout} s idle",
-            )
 
     def _run_tool(self, jar: str, main_class: str, args: list[str]) -> None:
         """A custom-jar step: the export or import tool, as EMR runs ``hadoop jar <jar> <class> <args>``."""

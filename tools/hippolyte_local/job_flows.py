@@ -34,7 +34,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
 
@@ -140,6 +140,20 @@ def set_cluster_state(
         for step in cluster.steps:
             if step.state not in STEP_ENDED:
                 set_step_state(step, "CANCELLED", "Cluster terminated.", at)
+
+
+def end_if_idle(cluster: Cluster, moment: datetime) -> None:
+    """Terminate a cluster that, by ``moment``, has waited with no step for longer than its
+    AutoTerminationPolicy's IdleTimeout, as of the moment the timeout passed. EMR does not say
+    which StateChangeReason code such a termination reports (API Reference, ClusterStateChangeReason
+    lists the codes); ALL_STEPS_COMPLETED is this emulation's choice."""
+    run = cluster_run(cluster)
+    if cluster.state != "WAITING" or active_steps(cluster) or run.idle_timeout is None or run.idle_since is None:
+        return
+    ends = run.idle_since + timedelta(seconds=run.idle_timeout)
+    if moto_time(moment) >= ends:
+        message = f"Terminated by its auto-termination policy after {run.idle_timeout} s idle"
+        set_cluster_state(cluster, "TERMINATED", "ALL_STEPS_COMPLETED", message, at=ends)
 
 
 def set_step_state(step: Step, state: str, message: str = "", at: datetime | None = None) -> None:

@@ -185,13 +185,7 @@ class SimulatedEmr:
             job_flows.set_step_state(step, "RUNNING", at=start)
             job_flows.set_cluster_state(cluster, "RUNNING", at=start)
             flow.running, flow.ends_at = step, start + timedelta(seconds=self.step_seconds(self._job_step(step)))
-        idle = job_flows.cluster_run(cluster)
-        if idle.idle_timeout is not None and idle.idle_since is not None:
-            ends = idle.idle_since.replace(tzinfo=now.tzinfo) + timedelta(seconds=idle.idle_timeout)
-            if now >= ends:
-                job_flows.set_cluster_state(
-                    cluster, "TERMINATED", "ALL_STEPS_COMPLETED", "Terminated by its auto-termination policy", at=ends
-                )
+        job_flows.end_if_idle(cluster, now)
 
     @staticmethod
     def _job_step(step: Step) -> _Step:
