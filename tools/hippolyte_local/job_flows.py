@@ -29,7 +29,6 @@ and ``ElasticMapReduceResponse``, which is why the ``local`` extra pins moto exa
 
 from __future__ import annotations
 
-import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -50,6 +49,7 @@ from moto.emr.models import Cluster, ElasticMapReduceBackend, Step
 from moto.emr.responses import ElasticMapReduceResponse
 
 from hippolyte_local import pipeline_runs
+from hippolyte_local.shared_patches import SharedPatches
 
 # AddJobFlowSteps: "A maximum of 256 steps are allowed in each job flow" PENDING or RUNNING.
 MAX_ACTIVE_STEPS = 256
@@ -80,13 +80,11 @@ class StepRun:
     failure: dict[str, str] = field(default_factory=dict)
 
 
-class _Installation:
+class _Installation(SharedPatches):
     """The patches and the clusters' and steps' runs, shared by every :func:`installed` context."""
 
     def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self.users = 0
-        self.stack: ExitStack | None = None
+        super().__init__()
         self.clusters: weakref.WeakKeyDictionary[Cluster, ClusterRun] = weakref.WeakKeyDictionary()
         self.steps: weakref.WeakKeyDictionary[Step, StepRun] = weakref.WeakKeyDictionary()
 
@@ -315,37 +313,27 @@ def _checked_run_job_flow(original: Any) -> Any:
 @contextmanager
 def installed() -> Iterator[None]:
     """Make moto's EMR run clusters and steps as EMR documents (see the module docstring); re-entrant."""
-    with _STATE.lock:
-        if _STATE.users == 0:
-            stack = ExitStack()
-            stack.enter_context(mock.patch.object(Cluster, "__init__", _new_cluster(Cluster.__init__)))
-            stack.enter_context(
-                mock.patch.object(
-                    ElasticMapReduceBackend, "list_clusters", _whole_clusters(ElasticMapReduceBackend.list_clusters)
-                )
-            )
-            stack.enter_context(mock.patch.object(Cluster, "run_bootstrap_actions", _stay_starting))
-            stack.enter_context(mock.patch.object(Cluster, "add_steps", _add_steps))
-            stack.enter_context(mock.patch.object(Cluster, "status", property(_cluster_status)))
-            stack.enter_context(mock.patch.object(Cluster, "terminate", _terminate))
-            stack.enter_context(mock.patch.object(Step, "status", property(_step_status)))
-            stack.enter_context(
-                mock.patch.object(
-                    ElasticMapReduceResponse,
-                    "run_job_flow",
-                    _checked_run_job_flow(ElasticMapReduceResponse.run_job_flow),
-                )
-            )
-            _STATE.stack = stack
-        _STATE.users += 1
-    try:
+    with _STATE.applied(_patch):
         yield
-    finally:
-        with _STATE.lock:
-            _STATE.users -= 1
-            if _STATE.users == 0 and _STATE.stack is not None:
-                _STATE.stack.close()
-                _STATE.stack = None
+
+
+def _patch(stack: ExitStack) -> None:
+    stack.enter_context(mock.patch.object(Cluster, "__init__", _new_cluster(Cluster.__init__)))
+    stack.enter_context(
+        mock.patch.object(
+            ElasticMapReduceBackend, "list_clusters", _whole_clusters(ElasticMapReduceBackend.list_clusters)
+        )
+    )
+    stack.enter_context(mock.patch.object(Cluster, "run_bootstrap_actions", _stay_starting))
+    stack.enter_context(mock.patch.object(Cluster, "add_steps", _add_steps))
+    stack.enter_context(mock.patch.object(Cluster, "status", property(_cluster_status)))
+    stack.enter_context(mock.patch.object(Cluster, "terminate", _terminate))
+    stack.enter_context(mock.patch.object(Step, "status", property(_step_status)))
+    stack.enter_context(
+        mock.patch.object(
+            ElasticMapReduceResponse, "run_job_flow", _checked_run_job_flow(ElasticMapReduceResponse.run_job_flow)
+        )
+    )
 
 
 def clusters(backend: ElasticMapReduceBackend) -> list[Cluster]:

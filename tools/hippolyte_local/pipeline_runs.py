@@ -43,7 +43,6 @@ pipelines: every activation runs once, as an on-demand one.
 from __future__ import annotations
 
 import json
-import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -55,6 +54,8 @@ from unittest import mock
 from moto.core.exceptions import JsonRESTError
 from moto.datapipeline.models import DataPipelineBackend, Pipeline
 from moto.datapipeline.responses import DataPipelineResponse
+
+from hippolyte_local.shared_patches import SharedPatches
 
 WAITING_FOR_RUNNER = "WAITING_FOR_RUNNER"
 WAITING_ON_DEPENDENCIES = "WAITING_ON_DEPENDENCIES"
@@ -138,13 +139,11 @@ class _Run:
         return health
 
 
-class _Installation:
+class _Installation(SharedPatches):
     """The patches and the run state, shared by every :func:`installed` context."""
 
     def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self.users = 0
-        self.stack: ExitStack | None = None
+        super().__init__()
         self.runs: weakref.WeakKeyDictionary[Pipeline, _Run] = weakref.WeakKeyDictionary()
 
 
@@ -154,24 +153,16 @@ _STATE = _Installation()
 @contextmanager
 def installed() -> Iterator[None]:
     """Make moto answer Data Pipeline's run-time calls as AWS documents (see the module docstring)."""
-    with _STATE.lock:
-        if _STATE.users == 0:
-            stack = ExitStack()
-            stack.enter_context(mock.patch.object(DataPipelineBackend, "activate_pipeline", _activate_pipeline))
-            stack.enter_context(mock.patch.object(DataPipelineResponse, "describe_objects", _describe_objects))
-            # moto has no QueryObjects: its dispatcher finds handlers by name on the response class.
-            stack.enter_context(mock.patch.object(DataPipelineResponse, "query_objects", _query_objects, create=True))
-            stack.enter_context(mock.patch.object(Pipeline, "to_json", _pipeline_to_json(Pipeline.to_json)))
-            _STATE.stack = stack
-        _STATE.users += 1
-    try:
+    with _STATE.applied(_patch):
         yield
-    finally:
-        with _STATE.lock:
-            _STATE.users -= 1
-            if _STATE.users == 0 and _STATE.stack is not None:
-                _STATE.stack.close()
-                _STATE.stack = None
+
+
+def _patch(stack: ExitStack) -> None:
+    stack.enter_context(mock.patch.object(DataPipelineBackend, "activate_pipeline", _activate_pipeline))
+    stack.enter_context(mock.patch.object(DataPipelineResponse, "describe_objects", _describe_objects))
+    # moto has no QueryObjects: its dispatcher finds handlers by name on the response class.
+    stack.enter_context(mock.patch.object(DataPipelineResponse, "query_objects", _query_objects, create=True))
+    stack.enter_context(mock.patch.object(Pipeline, "to_json", _pipeline_to_json(Pipeline.to_json)))
 
 
 def current_instances(pipeline: Pipeline) -> list[Instance]:
