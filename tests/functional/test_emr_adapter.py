@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest import mock
 
 import boto3
 import pytest
@@ -13,7 +14,8 @@ from botocore.exceptions import ClientError
 from hippolyte.adapters.emr import add_steps, cluster_status, cluster_steps, start_cluster, terminate_clusters
 from hippolyte.emr_job_flows import EmrClusterSettings, export_step, job_flow_request
 from hippolyte.errors import StepRefusedError
-from hippolyte_local import job_flows
+from hippolyte_local import job_flows, pipeline_runs
+from hippolyte_local.simulated_time import SimulatedClock
 from moto import mock_aws
 
 CLUSTER = EmrClusterSettings(jar="s3://tools/t.jar", service_role="svc", instance_profile="inst")
@@ -66,13 +68,18 @@ def test_an_unknown_cluster_has_no_status(emr: Any) -> None:
 
 
 def test_a_cluster_made_before_the_run_is_not_taken_for_the_runs(emr: Any) -> None:
-    # GIVEN an active cluster of the same name, started before the run (a run of another day)
+    # GIVEN an active cluster of the batch's name, started a day before the run (on the harness's clock)
+    clock = SimulatedClock(datetime(2026, 11, 27, 0, 10, tzinfo=UTC))
     request = job_flow_request("hippolyte-prod-run-b0001", CLUSTER, "s3://b/", {}, [])
-    older = start_cluster(emr, request, SINCE)
-    # WHEN the run starts its batch
-    mine = start_cluster(emr, request, datetime.now(UTC) + timedelta(seconds=1))
-    # THEN it starts its own
-    assert mine != older
+    with mock.patch.object(pipeline_runs, "CLOCK", clock):
+        older = start_cluster(emr, request, SINCE)
+        run_started = clock.advance(timedelta(days=1))
+        clock.advance(timedelta(seconds=1))
+        # WHEN the run starts its batch, and its start is retried
+        mine = start_cluster(emr, request, run_started)
+        again = start_cluster(emr, request, run_started)
+    # THEN it starts its own cluster, once
+    assert mine != older and again == mine
 
 
 @pytest.mark.parametrize(
