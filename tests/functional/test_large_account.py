@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from hippolyte_local.large_account import fast_account_lookups
+import pytest
+from botocore.exceptions import ClientError
+from botocore.utils import parse_timestamp
+from hippolyte_local.large_account import _botocore_timestamp, fast_account_lookups
 from moto import mock_aws
 
 BUCKET = "backups"
@@ -270,3 +273,79 @@ def test_requests_carry_their_credential_to_moto_and_reach_the_same_account() ->
         assert signed.startswith("AWS4-HMAC-SHA256 Credential=AKIAHARNESS/")
         assert all(h.startswith("AWS4-HMAC-SHA256 Credential=AKIAHARNESS/") for h in unsigned)
         assert all(h.endswith("Signature=" + "0" * 64) for h in unsigned) and not signed.endswith("0" * 64)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-11-30T12:00:00.000Z",
+        "2026-11-30T12:00:00Z",
+        "2026-11-30T12:00:00.123456Z",
+        "2026-11-30T12:00:00+00:00",
+        "2026-11-30T12:00:00+02:00",
+        "2026-11-30T12:00:00",
+        "Mon, 30 Nov 2026 12:00:00 GMT",
+        "1796051123.838",
+        1796051123,
+    ],
+)
+def test_timestamps_are_read_as_botocore_reads_them(value: Any) -> None:
+    """The same moment in the same zone (dateutil's choice of tzlocal or tzutc included)."""
+    theirs, ours = parse_timestamp(value), _botocore_timestamp(value)
+    assert ours == theirs
+    assert repr(ours.tzinfo) == repr(theirs.tzinfo) and ours.tzname() == theirs.tzname()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"ResourceArn": "orders"},
+        {"ResourceArn": "orders", "AccountId": "123456789012", "AccountIdEndpointMode": "preferred"},
+        {"ResourceArn": "arn:aws:dynamodb:us-east-1:222233334444:table/orders", "AccountIdEndpointMode": "preferred"},
+        {"ResourceArnList": ["orders", "arn:aws:dynamodb:us-east-1:222233334444:table/x"]},
+        {"ResourceArnList": ["arn:aws:dynamodb:us-east-1:222233334444:table/orders"]},
+        {"ResourceArnList": []},
+    ],
+)
+def test_dynamodb_endpoints_resolve_as_botocore_resolves_them(params: dict[str, Any]) -> None:
+    """A table's name is left out of endpoint resolution only where DynamoDB's rules ignore it."""
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+    provider = dynamodb._ruleset_resolver._provider  # type: ignore[attr-defined]  # (botocore internals)
+    request = {"Region": "us-east-1", "UseDualStack": False, "UseFIPS": False, **params}
+    theirs = provider.resolve_endpoint(**dict(request))
+    with fast_account_lookups():
+        ours = provider.resolve_endpoint(**dict(request))
+    assert (ours.url, ours.properties, ours.headers) == (theirs.url, theirs.properties, theirs.headers)
+
+
+def test_routed_requests_get_moto_answers_and_errors() -> None:
+    """A URL seen before goes straight to moto's handler: answers and errors are moto's."""
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+        s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+        s3.create_bucket(Bucket=BUCKET)
+        dynamodb.create_table(
+            TableName="orders",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+
+        def answers() -> list[Any]:
+            found = []
+            for _ in range(2):  # the second time, from the kept route
+                found.append(dynamodb.describe_table(TableName="orders")["Table"]["TableName"])
+                with pytest.raises(ClientError) as missing:
+                    dynamodb.describe_table(TableName="missing")
+                found.append(missing.value.response["Error"]["Code"])
+                s3.put_object(Bucket=BUCKET, Key="table-a/x", Body=b"x")
+                found.append(s3.get_object(Bucket=BUCKET, Key="table-a/x")["Body"].read())
+                with pytest.raises(ClientError) as no_key:
+                    s3.get_object(Bucket=BUCKET, Key="table-a/none")
+                found.append(no_key.value.response["Error"]["Code"])
+            return found
+
+        plain = answers()
+        with fast_account_lookups():
+            routed = answers()
+        assert routed == plain == ["orders", "ResourceNotFoundException", b"x", "NoSuchKey"] * 2

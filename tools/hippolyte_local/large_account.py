@@ -51,6 +51,29 @@ Other costs are constant per call but paid on every request:
   ``parse_to_aware_datetime``, through ``dateutil``'s general parser, to be written in the
   response; ``datetime.fromisoformat`` reads such a string to the same moment, and anything else
   (epoch numbers, strings without an offset) still goes to botocore;
+* routing a request (``BotocoreStubber.process_request``) matches its URL against every service's
+  URL pattern in turn, then builds the chosen backend's table of URLs (``BaseBackend.urls``) and
+  matches the URL against each of its entries, on every request. The handler moto chose for a
+  URL is kept, and a request for the same URL (every DynamoDB, Data Pipeline or EMR call shares
+  one) goes to it directly, with the same normalised request and the same error handling; a URL
+  moto would not route (passed through, or not mocked) is still handed to moto's own routing;
+* botocore reads every timestamp of a response (``botocore.utils.parse_timestamp``) with
+  ``dateutil``'s general parser, a fifth of a millisecond each: an S3 object's ``Last-Modified``
+  header, and each key's ``LastModified`` in a listing. ISO 8601 in UTC and the HTTP date S3
+  writes are read by ``datetime`` to the same moment, in the zone dateutil gives them; anything
+  else (other offsets, epoch numbers) still goes to botocore;
+* botocore resolves every request's endpoint through the service's rule set, and keeps the last
+  hundred answers by their parameters (``EndpointProvider._resolve_endpoint``). DynamoDB's
+  parameters include the table's name (``ResourceArn``, from ``TableName``), so a night that calls
+  DynamoDB for thousands of tables resolves the rules again on nearly every call. DynamoDB's rules
+  (``botocore/data/dynamodb/2012-08-10/endpoint-rule-set-1.json``) read ``ResourceArn``, and the
+  first entry of ``ResourceArnList``, only through ``aws.parseArn``, which finds nothing in a value
+  that does not start with ``arn:`` (``RuleSetStandardLibrary.aws_parse_arn``): such a value
+  resolves as if it were not set, and is left out before the rules and the cache see it. An ARN
+  goes through as it is;
+* moto draws each response's 52-character request id one character at a time
+  (``MotoRandom.get_random_string``, a ``choice`` each); the same characters are drawn at once
+  (``choices``), from the same alphabet and the same seeded generator;
 * botocore signs every request with SigV4 (a canonical request, a hash of the payload, a chain
   of HMACs); moto checks no signature, and reads only the access key in the ``Authorization``
   header, to pick the account (``moto.core.responses.BaseResponse.get_access_key``). Requests
@@ -66,28 +89,46 @@ from __future__ import annotations
 import copy
 import functools
 import importlib
+import re
+import string
 import threading
+import time
 import types
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from unittest import mock
 
+import moto.backend_index as moto_backend_index
+from botocore import parsers as botocore_parsers
 from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth, SigV4QueryAuth
 from botocore.client import BaseClient
+from botocore.endpoint_provider import EndpointProvider
 from botocore.exceptions import NoCredentialsError
 from botocore.utils import get_current_datetime  # type: ignore[attr-defined]  # (botocore-stubs lag botocore)
+from botocore.utils import parse_timestamp as _parse_timestamp
 from botocore.utils import parse_to_aware_datetime as _parse_to_aware_datetime
+from dateutil.tz import tzlocal, tzutc
+from moto import backends as moto_backends
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core import responses as moto_responses
 from moto.core import serialize as moto_serialize
 from moto.core.base_backend import BackendDict
+from moto.core.botocore_stubber import BotocoreStubber
+from moto.core.common_types import TYPE_RESPONSE
+from moto.core.config import passthrough_service, passthrough_url, service_whitelisted
+from moto.core.exceptions import HTTPException
+from moto.core.request import normalize_request
+from moto.core.utils import get_equivalent_url_in_aws_domain
 from moto.core.utils import method_names_from_class as _method_names_from_class
 from moto.dynamodb import models as moto_dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.moto_api import recorder
+from moto.moto_api._internal.moto_random import MotoRandom
 from moto.s3 import urls as moto_s3_urls
 from moto.s3.models import FakeBucket, FakeTableStorageBucket, S3Backend
 from moto.s3.utils import _VersionedKeyStore
@@ -293,6 +334,115 @@ def _transact_with_snapshots(self: DynamoDBBackend, transact_items: list[dict[st
         _transacting.actions = None
 
 
+_process_request = BotocoreStubber.process_request
+# The handler moto routes each URL to (scheme, host and path: moto never routes on the query).
+_routes: dict[str, Callable[..., TYPE_RESPONSE]] = {}
+_ROUTES_KEPT = 20_000  # one per S3 object a night touches at most; forgotten all at once beyond
+
+
+def _moto_route(clean_url: str) -> Callable[..., TYPE_RESPONSE] | None:
+    """The handler ``BotocoreStubber.process_request`` would call for ``clean_url``, found the way
+    it finds it; None where moto would pass the request through or refuse it."""
+    if passthrough_url(clean_url):
+        return None
+    for service, pattern in moto_backend_index.backend_url_patterns:
+        if pattern.match(clean_url):
+            if passthrough_service(service) or not service_whitelisted(service):
+                return None
+            backend_dict = moto_backends.get_backend(service)  # type: ignore[call-overload]  # (moto types it per name)
+            if isinstance(backend_dict, BackendDict):
+                regions = backend_dict[DEFAULT_ACCOUNT_ID]
+                backend = regions["us-east-1"] if "us-east-1" in regions else regions["aws"]
+            else:
+                backend = backend_dict["global"]
+            for url, handler in backend.urls.items():
+                if re.compile(url).match(clean_url):
+                    return handler
+    return None
+
+
+def _routed_request(self: BotocoreStubber, request: Any) -> TYPE_RESPONSE | None:
+    parsed_url, _ = get_equivalent_url_in_aws_domain(request.url)
+    clean_url = f"{parsed_url.scheme}://{parsed_url.netloc}{parsed_url.path}"
+    handler = _routes.get(clean_url)
+    if handler is None:
+        handler = _moto_route(clean_url)
+        if handler is None:
+            return _process_request(self, request)
+        if len(_routes) >= _ROUTES_KEPT:
+            _routes.clear()
+        _routes[clean_url] = handler
+    normalized_request = normalize_request(request)
+    try:
+        recorder._record_request(normalized_request)
+        status, headers, body = handler(normalized_request, normalized_request.raw_url, normalized_request.headers)
+    except HTTPException as error:
+        # moto's own routing returns these as they are (werkzeug types them loosely).
+        return error.code, error.get_headers(), error.get_body()  # type: ignore[return-value]
+    return status, headers, body
+
+
+# The HTTP date S3 writes in Last-Modified (RFC 7231, IMF-fixdate): always GMT.
+_HTTP_DATE = "%a, %d %b %Y %H:%M:%S GMT"
+
+
+def _utc_timestamp(value: Any) -> datetime | None:
+    """``value`` read as botocore's ``parse_timestamp`` reads it, when it is ISO 8601 in UTC or
+    an HTTP date; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        if "T" in value and value[:4].isdigit():
+            parsed = datetime.fromisoformat(value)
+            if parsed.utcoffset() != timedelta(0):
+                return None
+            return _as_dateutil_utc(parsed.replace(tzinfo=None))
+        if value.endswith(" GMT"):
+            # botocore maps GMT to tzutc() itself (its tzinfos).
+            return datetime.strptime(value, _HTTP_DATE).replace(tzinfo=tzutc())
+    except ValueError:
+        return None
+    return None
+
+
+def _as_dateutil_utc(naive: datetime) -> datetime:
+    # dateutil names an offset of zero (or Z) "UTC", and gives it the machine's local zone when
+    # the machine's zone is called UTC too, tzutc() otherwise (``parser._build_tzaware``).
+    if "UTC" in time.tzname:
+        local = naive.replace(tzinfo=tzlocal())
+        if local.tzname() == "UTC":
+            return local
+    return naive.replace(tzinfo=tzutc())
+
+
+def _botocore_timestamp(value: Any) -> Any:
+    parsed = _utc_timestamp(value)
+    return parsed if parsed is not None else _parse_timestamp(value)
+
+
+_resolve_endpoint = EndpointProvider.resolve_endpoint
+
+
+def _is_arn(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("arn:")
+
+
+def _resolve_without_table_names(self: EndpointProvider, **params: Any) -> Any:
+    if "ResourceArnList" in self.ruleset.parameters:  # DynamoDB's rule set (see the module docstring)
+        if "ResourceArn" in params and not _is_arn(params["ResourceArn"]):
+            del params["ResourceArn"]
+        names = params.get("ResourceArnList")
+        if names is not None and not (names and _is_arn(names[0])):
+            del params["ResourceArnList"]
+    return _resolve_endpoint(self, **params)
+
+
+def _random_string(self: MotoRandom, length: int = 20, include_digits: bool = True, lower_case: bool = False) -> str:
+    pool = string.ascii_letters + (string.digits if include_digits else "")
+    drawn = "".join(self.choices(pool, k=length))
+    return drawn.lower() if lower_case else drawn
+
+
 _add_sigv4_auth = SigV4Auth.add_auth
 _UNCHECKED_SIGNATURE = "0" * 64
 
@@ -344,10 +494,15 @@ def fast_account_lookups() -> Iterator[None]:
         mock.patch.object(moto_dynamodb_models, "copy", _TransactionCopies),
         mock.patch.object(DynamoDBBackend, "transact_write_items", _transact_with_snapshots),
         mock.patch.object(SigV4Auth, "add_auth", _add_credential_only),
+        mock.patch.object(BotocoreStubber, "process_request", _routed_request),
+        mock.patch.object(botocore_parsers, "DEFAULT_TIMESTAMP_PARSER", _botocore_timestamp),
+        mock.patch.object(EndpointProvider, "resolve_endpoint", _resolve_without_table_names),
+        mock.patch.object(MotoRandom, "get_random_string", _random_string),
         mock.patch.object(lambda_eval_utils, "boto_client_for", _kept_boto_client),
     ):
         try:
             yield
         finally:
+            _routes.clear()
             with _lambda_clients_lock:
                 _lambda_clients.clear()

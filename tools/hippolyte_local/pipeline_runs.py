@@ -45,8 +45,9 @@ from __future__ import annotations
 import json
 import weakref
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
@@ -68,6 +69,8 @@ END_STATUSES = frozenset({"FINISHED", "MARK_FINISHED", "FAILED", "CASCADE_FAILED
 HEALTHY_STATUSES = frozenset({"FINISHED", "MARK_FINISHED"})
 ERROR_STATUSES = frozenset({"FAILED", "TIMEDOUT", CANCELED})
 RESOURCE_TYPES = frozenset({"EmrCluster", "Ec2Resource"})
+# An instance's fields that refer to another object (DescribeObjects gives them as refValue).
+REFERENCE_FIELDS = frozenset({"@componentParent", "parent"})
 SPHERES = frozenset({"COMPONENT", "INSTANCE", "ATTEMPT"})
 # QueryObjects API reference: "The default value is 100."
 DEFAULT_QUERY_LIMIT = 100
@@ -100,24 +103,40 @@ class Instance:
         """Activities are the components that do a pipeline's work (EmrActivity here)."""
         return self.type.endswith("Activity")
 
+    def field_values(self) -> dict[str, str]:
+        """The instance's fields, by key, in the order DescribeObjects lists them (unset ones left out)."""
+        return {key: value for key, read in _INSTANCE_FIELDS if (value := read(self))}
+
+    def field(self, key: str) -> str | None:
+        """One field's value (``name`` is the instance's id, as QueryObjects' selectors see it)."""
+        if key == "name":
+            return self.id
+        read = _INSTANCE_FIELD.get(key)
+        return read(self) if read is not None else None
+
     def to_json(self) -> dict[str, Any]:
         """The instance as a DescribeObjects pipeline object."""
         fields = [
-            {"key": "@componentParent", "refValue": self.component},
-            {"key": "parent", "refValue": self.component},
-            {"key": "@sphere", "stringValue": "INSTANCE"},
-            {"key": "type", "stringValue": self.type},
-            {"key": "@version", "stringValue": "1"},
-            {"key": "@status", "stringValue": self.status},
-            {"key": "@scheduledStartTime", "stringValue": self.scheduled_start},
+            {"key": key, "refValue" if key in REFERENCE_FIELDS else "stringValue": value}
+            for key, value in self.field_values().items()
         ]
-        optional = {
-            "@actualStartTime": self.actual_start,
-            "@actualEndTime": self.actual_end,
-            "errorMessage": self.error_message,
-        }
-        fields += [{"key": key, "stringValue": value} for key, value in optional.items() if value]
         return {"id": self.id, "name": self.id, "fields": fields}
+
+
+# An instance's fields as DescribeObjects lists them, in its order: the key, and where its value is.
+_INSTANCE_FIELDS: tuple[tuple[str, Callable[[Instance], str | None]], ...] = (
+    ("@componentParent", lambda instance: instance.component),
+    ("parent", lambda instance: instance.component),
+    ("@sphere", lambda _instance: "INSTANCE"),
+    ("type", lambda instance: instance.type),
+    ("@version", lambda _instance: "1"),
+    ("@status", lambda instance: instance.status),
+    ("@scheduledStartTime", lambda instance: instance.scheduled_start),
+    ("@actualStartTime", lambda instance: instance.actual_start),
+    ("@actualEndTime", lambda instance: instance.actual_end),
+    ("errorMessage", lambda instance: instance.error_message),
+)
+_INSTANCE_FIELD = dict(_INSTANCE_FIELDS)
 
 
 @dataclass
@@ -127,6 +146,14 @@ class _Run:
     instances: list[Instance]
     current: list[Instance]
     scheduled: datetime
+    # The same instances by id: a night's pipelines hold hundreds, read and moved one id at a time.
+    by_id: dict[str, Instance] = field(default_factory=dict)
+
+    def add(self, created: list[Instance]) -> None:
+        """Take on one activation's instances as the current ones."""
+        self.instances.extend(created)
+        self.by_id.update((instance.id, instance) for instance in created)
+        self.current = created
 
     def component_health(self) -> dict[str, str]:
         health: dict[str, str] = {}
@@ -180,13 +207,6 @@ def current_activation(pipeline: Pipeline) -> str | None:
         return run.current[0].scheduled_start if run and run.current else None
 
 
-def all_instances(pipeline: Pipeline) -> list[Instance]:
-    """Copies of every instance the pipeline's activations created, in creation order."""
-    with _STATE.lock:
-        run = _STATE.runs.get(pipeline)
-        return [replace(instance) for instance in run.instances] if run else []
-
-
 def set_status(
     pipeline: Pipeline, instance_id: str, status: str, error_message: str | None = None, at: datetime | None = None
 ) -> bool:
@@ -198,7 +218,7 @@ def set_status(
     """
     with _STATE.lock:
         run = _STATE.runs.get(pipeline)
-        instance = next((i for i in run.instances if i.id == instance_id), None) if run else None
+        instance = run.by_id.get(instance_id) if run else None
         if instance is None or instance.ended:
             return False
         now = at.astimezone(UTC).strftime(TIME_FORMAT) if at is not None else _now()
@@ -230,7 +250,7 @@ def _fields(objects: list[Any]) -> dict[str, dict[str, Any]]:
     by_id: dict[str, dict[str, Any]] = {}
     for obj in objects:
         by_id[obj.object_id] = {
-            field["key"]: field.get("stringValue", field.get("refValue")) for field in obj.fields or []
+            entry["key"]: entry.get("stringValue", entry.get("refValue")) for entry in obj.fields or []
         }
     return by_id
 
@@ -273,10 +293,9 @@ def _activate_pipeline(self: DataPipelineBackend, pipeline_id: str) -> None:
                     )
                 )
         if run is None:
-            _STATE.runs[pipeline] = _Run(instances=created, current=created, scheduled=now)
-        else:
-            run.instances.extend(created)
-            run.current, run.scheduled = created, now
+            run = _STATE.runs[pipeline] = _Run(instances=[], current=[], scheduled=now)
+        run.add(created)
+        run.scheduled = now
 
 
 def _query_objects(self: DataPipelineResponse) -> str:
@@ -284,14 +303,24 @@ def _query_objects(self: DataPipelineResponse) -> str:
     sphere = self._get_param("sphere")
     if sphere not in SPHERES:
         raise JsonRESTError("InvalidRequestException", f"sphere must be one of {sorted(SPHERES)}, got {sphere!r}")
-    if sphere == "COMPONENT":
-        objects = [obj.to_json() for obj in pipeline.objects]
-    elif sphere == "INSTANCE":
-        objects = [instance.to_json() for instance in all_instances(pipeline)]
-    else:
-        objects = []
     selectors = (self._get_param("query") or {}).get("selectors") or []
-    matching = [obj["id"] for obj in objects if all(_matches(obj, selector) for selector in selectors)]
+    if sphere == "COMPONENT":
+        components = [(obj.object_id, _object_values(obj.to_json())) for obj in pipeline.objects]
+        matching = [
+            object_id
+            for object_id, values in components
+            if all(_matches(values.get(_selected_field(s), set()), s) for s in selectors)
+        ]
+    elif sphere == "INSTANCE":
+        with _STATE.lock:
+            run = _STATE.runs.get(pipeline)
+            matching = [
+                instance.id
+                for instance in (run.instances if run else [])
+                if all(_matches({instance.field(_selected_field(s))} - {None}, s) for s in selectors)
+            ]
+    else:
+        matching = []
     marker = self._get_param("marker")
     start = int(marker) if marker else 0
     limit = int(self._get_param("limit") or DEFAULT_QUERY_LIMIT)
@@ -300,15 +329,25 @@ def _query_objects(self: DataPipelineResponse) -> str:
     return json.dumps({"ids": page, "hasMoreResults": more, "marker": str(start + limit) if more else None})
 
 
-def _matches(obj: dict[str, Any], selector: dict[str, Any]) -> bool:
+def _object_values(obj: dict[str, Any]) -> dict[str, set[str]]:
+    """A pipeline object's values by field key (a component may list a key more than once); its
+    ``name`` counts as a field, as QueryObjects' selectors see it."""
+    values: dict[str, set[str]] = {"name": {obj["name"]}}
+    for entry in obj["fields"]:
+        values.setdefault(entry["key"], set()).add(entry.get("stringValue", entry.get("refValue")))
+    return values
+
+
+def _selected_field(selector: dict[str, Any]) -> str:
+    return str(selector.get("fieldName"))
+
+
+def _matches(values: AbstractSet[str | None], selector: dict[str, Any]) -> bool:
+    """Whether a field with these values meets the selector's operator (EQ or REF_EQ)."""
     operator = selector.get("operator") or {}
     kind = operator.get("type")
     if kind not in ("EQ", "REF_EQ"):
         raise NotImplementedError(f"QueryObjects operator {kind} is not modelled by the local run")
-    key = selector.get("fieldName")
-    values = {field.get("stringValue", field.get("refValue")) for field in obj["fields"] if field["key"] == key}
-    if key == "name":
-        values.add(obj["name"])
     return bool(values & set(operator.get("values") or []))
 
 
@@ -317,12 +356,13 @@ def _describe_objects(self: DataPipelineResponse) -> str:
     # Only the objects asked for are written out (at most 25 of a pipeline's hundreds); an
     # instance's id shadows a component's, as an instance would.
     components = {obj.object_id: obj for obj in pipeline.objects}
-    instances = {instance.id: instance for instance in all_instances(pipeline)}
-    found = [
-        (instances.get(object_id) or components[object_id]).to_json()
-        for object_id in self._get_param("objectIds") or []
-        if object_id in instances or object_id in components
-    ]
+    found = []
+    with _STATE.lock:
+        run = _STATE.runs.get(pipeline)
+        instances = run.by_id if run else {}
+        for object_id in self._get_param("objectIds") or []:
+            if object_id in instances or object_id in components:
+                found.append((instances.get(object_id) or components[object_id]).to_json())
     return json.dumps({"hasMoreResults": False, "marker": None, "pipelineObjects": found})
 
 
