@@ -10,11 +10,14 @@ floor that keeps the night's execution history in budget (:mod:`hippolyte.histor
 
 A poll that comes early for one table need not read every pipeline's run: Data Pipeline allows
 two status reads a second for the whole account, and reading a hundred runs takes most of two
-minutes. A table's own end is seen in S3 (its ``_SUCCESS``); a pipeline's run is read when its
-batch is due to end or has all its tables accounted for, and otherwise once its last read is
-``poll_seconds - MIN_POLL_SECONDS`` old. A pipeline that fails between its expected ends is so
-noticed within two poll intervals at most, where reading every run on every poll would notice it
-within one. At the deadline every run is read.
+minutes. Every poll describes every running pipeline (DescribePipelines, 25 to a call), whose
+health turns ERROR when a component fails, times out or is cancelled ("Interpreting Pipeline and
+Component Health State"); a table's own end is seen in S3 (its ``_SUCCESS``). A pipeline's run
+(its instances) is read when its health is ERROR or the pipeline is gone, when its batch is due
+to end or has all its tables accounted for, and otherwise once its last read is
+:data:`RUN_READ_INTERVAL` old (or a poll interval less the floor, when that is longer): that
+bound is for a run that ends without a failure and without some table's files, which its health
+does not show. At the deadline every run is read.
 """
 
 from __future__ import annotations
@@ -23,6 +26,12 @@ from datetime import datetime, timedelta
 
 from hippolyte.history_budget import MIN_POLL_SECONDS
 from hippolyte.models import Batch, Plan, RunProgress
+
+# How long a running pipeline's run goes unread when neither its health, its due time nor its
+# tables call for it. A failure shows in the health at every poll; this bounds only how late a run
+# that finished without some table's files is noticed (a fault of the export, not of the cluster),
+# and it keeps a hundred running pipelines' status reads well inside Data Pipeline's rate.
+RUN_READ_INTERVAL = timedelta(minutes=30)
 
 # A poll planned for the moment a table should end comes this much after it, so that a table
 # on time has written its files when the poll reads them.
@@ -89,18 +98,21 @@ def batch_due_at(plan: Plan, batch: Batch, started_at: datetime, poll_seconds: i
     return _cluster_up_at(plan, started_at, poll_seconds) + timedelta(seconds=reading)
 
 
-def runs_to_read(plan: Plan, progress: RunProgress, now: datetime, poll_seconds: int) -> set[str]:
-    """The running batches whose pipeline run this poll reads: those due to end by now or whose
-    tables are all accounted for, those never read, and those whose last read is
-    ``poll_seconds - MIN_POLL_SECONDS`` old or more."""
-    stale_after = timedelta(seconds=poll_seconds - _poll_floor(poll_seconds))
+def runs_to_read(
+    plan: Plan, progress: RunProgress, now: datetime, poll_seconds: int, unhealthy: frozenset[str] = frozenset()
+) -> set[str]:
+    """The running batches whose pipeline run this poll reads: those in ``unhealthy`` (health
+    ERROR, or the pipeline gone), those due to end by now or whose tables are all accounted for,
+    those never read, and those whose last read is :data:`RUN_READ_INTERVAL` old or more."""
+    stale_after = max(RUN_READ_INTERVAL, timedelta(seconds=poll_seconds - _poll_floor(poll_seconds)))
     batches = {batch.id: batch for batch in plan.batches}
     chosen = set()
     for batch_id, state in progress.batches.items():
         if state.status != "running" or not state.pipeline_id or batch_id not in batches:
             continue
         if (
-            state.run_read_at is None
+            batch_id in unhealthy
+            or state.run_read_at is None
             or state.started_at is None
             or now - state.run_read_at >= stale_after
             or batch_due_at(plan, batches[batch_id], state.started_at, poll_seconds) <= now

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from hippolyte.adapters.datapipeline import create_and_activate, delete_pipeline, pipeline_runs
+from hippolyte.adapters.datapipeline import create_and_activate, delete_pipeline, describe_pipelines, pipeline_runs
 from hippolyte.errors import PipelineCreationError, PipelineLimitReachedError
 from hippolyte.models import Batch, PlannedTable
 from hippolyte.pipelines import ClusterSettings, build_pipeline_objects, pipeline_unique_id
@@ -300,6 +300,27 @@ def test_a_failed_export_ends_the_run_failed_with_its_error(datapipeline):
     # THEN it has ended, failed, and says which export failed and why (the report shows it)
     assert (run.state, run.health, run.ended, run.succeeded) == ("SCHEDULED", "ERROR", True, False)
     assert run.describe() == "FAILED (health ERROR; Export2 FAILED: Table events does not exist)"
+
+
+def test_every_running_pipeline_is_described_with_its_health_and_a_deleted_one_is_left_out(datapipeline):
+    # GIVEN a pipeline still working, one whose export failed and one deleted since it was started
+    working = create(datapipeline, "b0001", objects=definition("orders"))
+    report(working, "Export1", "RUNNING")
+    failed = create(datapipeline, "b0002", objects=definition("events"))
+    report(failed, "Export1", "FAILED", "Table events does not exist")
+    deleted = create(datapipeline, "b0003", objects=definition("users"))
+    delete_pipeline(datapipeline, deleted)
+    # WHEN the three are described, as every poll describes every running pipeline
+    described = describe_pipelines(datapipeline, [working, failed, deleted])
+    # THEN the failure shows in the health without reading any instance, and the deleted one is
+    # absent (the poll reads the run of both)
+    assert set(described) == {working, failed}
+    assert described[failed]["@healthStatus"] == "ERROR"
+    assert "@healthStatus" not in described[working]
+    # AND a run read from those descriptions is the run read from scratch
+    runs = dict(pipeline_runs(datapipeline, [failed, deleted], described=described))
+    assert runs[deleted] is None
+    assert runs[failed] == run_of(datapipeline, failed)
 
 
 class CountingClient:

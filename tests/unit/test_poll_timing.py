@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from hippolyte.history_budget import MIN_POLL_SECONDS
 from hippolyte.models import Batch, BatchProgress, CostEstimate, Plan, PlannedTable, Prices, RunProgress, TableOutcome
-from hippolyte.poll_timing import POLL_AFTER_EXPECTED_END_SECONDS, next_poll_seconds, runs_to_read
+from hippolyte.poll_timing import POLL_AFTER_EXPECTED_END_SECONDS, RUN_READ_INTERVAL, next_poll_seconds, runs_to_read
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -117,18 +117,20 @@ def test_the_wait_never_leaves_the_poll_interval_nor_goes_under_the_history_floo
     assert MIN_POLL_SECONDS <= wait <= poll
 
 
-def test_a_poll_reads_the_runs_due_unread_or_stale_and_leaves_the_others_for_s3():
-    # GIVEN four running batches: one due to end by now, one never read, one read 4 minutes ago
-    # and one read a minute ago, neither of those two due for hours
-    the_plan = plan([600], [20_000], [20_000], [20_000])
-    now = STARTED + timedelta(seconds=600 + 600 + 60)
+def test_a_poll_reads_the_runs_due_unread_stale_or_unhealthy_and_leaves_the_others_for_s3():
+    # GIVEN five running batches: one due to end by now, one never read, one read half an hour
+    # ago, one read a minute ago whose pipeline's health is ERROR, and one read 25 minutes ago,
+    # none of the last three due for hours
+    the_plan = plan([600], [20_000], [20_000], [20_000], [20_000])
+    now = STARTED + timedelta(seconds=3000)
     progress = running(the_plan)
-    for batch_id, read_ago in (("b0001", 60), ("b0003", 240), ("b0004", 60)):
+    for batch_id, read_ago in (("b0001", 60), ("b0003", 1800), ("b0004", 60), ("b0005", 1500)):
         progress.batches[batch_id].run_read_at = now - timedelta(seconds=read_ago)
-    # WHEN the poll chooses which pipelines' runs to read (poll interval 300 s, floor 120 s)
-    # THEN it reads the due one, the unread one and the one that would otherwise go unread for
-    # more than an interval; the one read a minute ago is checked through S3 alone
-    assert runs_to_read(the_plan, progress, now, POLL) == {"b0001", "b0002", "b0003"}
+    # WHEN the poll chooses which pipelines' runs to read (poll interval 300 s)
+    chosen = runs_to_read(the_plan, progress, now, POLL, unhealthy=frozenset({"b0004"}))
+    # THEN it reads the due one, the unread one, the stale one and the unhealthy one; the one
+    # read 25 minutes ago is checked through S3 and its health alone
+    assert chosen == {"b0001", "b0002", "b0003", "b0004"}
 
 
 def test_a_batch_whose_tables_are_all_accounted_for_has_its_run_read():
@@ -146,7 +148,7 @@ def test_a_batch_whose_tables_are_all_accounted_for_has_its_run_read():
     read_ago=st.lists(st.integers(0, 4000), min_size=1, max_size=6),
     poll=st.integers(MIN_POLL_SECONDS, 3600),
 )
-def test_no_running_pipeline_goes_unread_for_more_than_two_poll_intervals(read_ago, poll):
+def test_no_running_pipeline_goes_unread_for_longer_than_the_read_interval_and_a_poll(read_ago, poll):
     # GIVEN batches that are not due for a long time, each read some time ago
     the_plan = plan(*[[90_000] for _ in read_ago])
     now = STARTED + timedelta(seconds=5000)
@@ -155,12 +157,13 @@ def test_no_running_pipeline_goes_unread_for_more_than_two_poll_intervals(read_a
         progress.batches[batch.id].run_read_at = now - timedelta(seconds=ago)
     # WHEN a poll skips some runs
     skipped = {b.id for b in the_plan.batches} - runs_to_read(the_plan, progress, now, poll)
+    interval = max(RUN_READ_INTERVAL.total_seconds(), poll - MIN_POLL_SECONDS)
     for batch, ago in zip(the_plan.batches, read_ago, strict=True):
         if batch.id not in skipped:
             continue
-        # THEN a skipped run was read less than an interval ago, and any poll from the moment
-        # its last read is an interval less the floor old reads it: the next poll, at most an
-        # interval away, leaves it unread for under two intervals
-        assert ago < poll
-        due = now + timedelta(seconds=poll - MIN_POLL_SECONDS - ago)
+        # THEN a skipped run was read less than the read interval ago, and any poll from the
+        # moment its last read is that interval old reads it: the next poll, at most a poll
+        # interval away, leaves it unread for under the read interval and a poll
+        assert ago < interval
+        due = now + timedelta(seconds=interval - ago)
         assert batch.id in runs_to_read(the_plan, progress, due, poll)

@@ -180,16 +180,11 @@ def _pipeline_state(datapipeline: DataPipelineClient, pipeline_id: str) -> str |
     return _fields(described[0]).get("@pipelineState") if described else None
 
 
-def pipeline_runs(
-    datapipeline: DataPipelineClient, pipeline_ids: Iterable[str], pace: Callable[[str], None] | None = None
-) -> Iterator[tuple[str, PipelineRun | None]]:
-    """(pipeline id, its :class:`PipelineRun`) for each id, in order; None when the pipeline is gone.
-
-    DescribePipelines, in chunks of 25, gives each pipeline's state and health; each activated
-    pipeline then costs one QueryObjects and a DescribeObjects per 25 of its instances. Each of
-    those calls waits for ``pace(operation)`` first (a rate limiter per operation).
-    """
+def describe_pipelines(datapipeline: DataPipelineClient, pipeline_ids: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Each existing pipeline's fields (``@pipelineState``, ``@healthStatus``, ...) by id, from
+    DescribePipelines, 25 ids a call; a pipeline that is gone is left out."""
     ids = list(pipeline_ids)
+    found: dict[str, dict[str, str]] = {}
     for start in range(0, len(ids), DESCRIBE_CHUNK):
         chunk = ids[start : start + DESCRIBE_CHUNK]
         try:
@@ -201,18 +196,36 @@ def pipeline_runs(
             described = []
             for pipeline_id in chunk:
                 described.extend(_describe_one(datapipeline, pipeline_id))
-        found = {item["pipelineId"]: _fields(item) for item in described}
-        for pipeline_id in chunk:
-            fields = found.get(pipeline_id)
-            if fields is None:
-                yield pipeline_id, None
-                continue
-            state = fields.get("@pipelineState", "")
-            activities = () if state == NOT_ACTIVATED else _activity_instances(datapipeline, pipeline_id, pace)
-            if activities is None:
-                yield pipeline_id, None
-                continue
-            yield pipeline_id, PipelineRun(pipeline_id, state, fields.get("@healthStatus"), activities)
+        found.update((item["pipelineId"], _fields(item)) for item in described)
+    return found
+
+
+def pipeline_runs(
+    datapipeline: DataPipelineClient,
+    pipeline_ids: Iterable[str],
+    pace: Callable[[str], None] | None = None,
+    described: Mapping[str, Mapping[str, str]] | None = None,
+) -> Iterator[tuple[str, PipelineRun | None]]:
+    """(pipeline id, its :class:`PipelineRun`) for each id, in order; None when the pipeline is gone.
+
+    DescribePipelines, in chunks of 25, gives each pipeline's state and health (``described``,
+    when the caller has just described them, saves those calls); each activated pipeline then
+    costs one QueryObjects and a DescribeObjects per 25 of its instances. Each of those calls
+    waits for ``pace(operation)`` first (a rate limiter per operation).
+    """
+    ids = list(pipeline_ids)
+    found = described if described is not None else describe_pipelines(datapipeline, ids)
+    for pipeline_id in ids:
+        fields = found.get(pipeline_id)
+        if fields is None:
+            yield pipeline_id, None
+            continue
+        state = fields.get("@pipelineState", "")
+        activities = () if state == NOT_ACTIVATED else _activity_instances(datapipeline, pipeline_id, pace)
+        if activities is None:
+            yield pipeline_id, None
+            continue
+        yield pipeline_id, PipelineRun(pipeline_id, state, fields.get("@healthStatus"), activities)
 
 
 def _describe_one(datapipeline: DataPipelineClient, pipeline_id: str) -> list[PipelineDescriptionTypeDef]:

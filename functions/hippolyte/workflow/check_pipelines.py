@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from hippolyte.adapters.backup_files import inspect_backup
-from hippolyte.adapters.datapipeline import delete_pipeline, pipeline_runs
+from hippolyte.adapters.datapipeline import delete_pipeline, describe_pipelines, pipeline_runs
 from hippolyte.adapters.emr import StepStatus, cluster_status, cluster_steps, terminate_clusters
 from hippolyte.adapters.rate_limit import RateLimiter
 from hippolyte.adapters.run_store import load_document, save_document
@@ -95,13 +95,26 @@ def check_pipelines(rt: Runtime, context: RunContext) -> RunContext:
         operation: RateLimiter(PIPELINE_READS_PER_SECOND, PIPELINE_READS_BURST, rt.clock, rt.sleep)
         for operation in ("QueryObjects", "DescribeObjects")
     }
+    datapipeline = rt.client("datapipeline")
+    # Every running pipeline's health, each poll: a failure shows there before its run is read.
+    described = describe_pipelines(datapipeline, [s.pipeline_id for s in pipeline_running.values() if s.pipeline_id])
+    unhealthy = frozenset(
+        bid
+        for bid, s in pipeline_running.items()
+        if s.pipeline_id not in described or described[s.pipeline_id].get("@healthStatus") == "ERROR"
+    )
     # At the deadline every run is read: each one still running is stopped now.
-    to_read = set(pipeline_running) if past_deadline else runs_to_read(plan, progress, now, context.poll_seconds)
+    to_read = (
+        set(pipeline_running)
+        if past_deadline
+        else runs_to_read(plan, progress, now, context.poll_seconds, unhealthy=unhealthy)
+    )
     runs = dict(
         pipeline_runs(
-            rt.client("datapipeline"),
+            datapipeline,
             [s.pipeline_id for bid, s in pipeline_running.items() if s.pipeline_id and bid in to_read],
             pace=lambda operation: status_reads[operation].acquire(),
+            described=described,
         )
     )
     out_of_time = False
