@@ -184,7 +184,7 @@ def run_night(
     settings = PlannerSettings()
     strict = StrictAws(clock=FakeClock(NIGHT_STARTS))
     emr = SimulatedEmr(
-        region="us-east-1",
+        region="us-east-1",  # the local session's default region
         clock=strict.clock,
         sizes={t.name: t.size_bytes for t in tables},
         slow_tables=_slow_tables(tables, seed),
@@ -207,7 +207,8 @@ def run_night(
         sleeps_take_time=True,
         measure_memory=measure_memory,
     ) as session:
-        create_tables(session.client("dynamodb"), session.client("application-autoscaling"), tables)
+        dynamodb = dynamodb_backends[ACCOUNT_ID][session.client("dynamodb").meta.region_name]
+        create_tables(dynamodb, session.client("application-autoscaling"), tables)
         strict.settle()
         session.invocations.runs.clear()
         result = session.run({"poll_seconds": POLL_SECONDS}, name="scale-night", timeout=wall_limit)
