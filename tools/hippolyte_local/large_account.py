@@ -72,8 +72,9 @@ Other costs are constant per call but paid on every request:
   resolves as if it were not set, and is left out before the rules and the cache see it. An ARN
   goes through as it is;
 * moto draws each response's 52-character request id one character at a time
-  (``MotoRandom.get_random_string``, a ``choice`` each); the same characters are drawn at once
-  (``choices``), from the same alphabet and the same seeded generator;
+  (``MotoRandom.get_random_string``, a ``choice`` each); they are drawn in one call
+  (``choices``), from the same alphabet and the same seeded generator: another id of the same
+  form, and nothing reads an id's characters;
 * botocore signs every request with SigV4 (a canonical request, a hash of the payload, a chain
   of HMACs); moto checks no signature, and reads only the access key in the ``Authorization``
   header, to pick the account (``moto.core.responses.BaseResponse.get_access_key``). Requests
