@@ -149,11 +149,11 @@ class _Run:
     # The same instances by id: a night's pipelines hold hundreds, read and moved one id at a time.
     by_id: dict[str, Instance] = field(default_factory=dict)
 
-    def add(self, created: list[Instance]) -> None:
-        """Take on one activation's instances as the current ones."""
+    def add(self, created: list[Instance], scheduled: datetime) -> None:
+        """Take on one activation's instances, scheduled at ``scheduled``, as the current ones."""
         self.instances.extend(created)
         self.by_id.update((instance.id, instance) for instance in created)
-        self.current = created
+        self.current, self.scheduled = created, scheduled
 
     def component_health(self) -> dict[str, str]:
         health: dict[str, str] = {}
@@ -294,8 +294,7 @@ def _activate_pipeline(self: DataPipelineBackend, pipeline_id: str) -> None:
                 )
         if run is None:
             run = _STATE.runs[pipeline] = _Run(instances=[], current=[], scheduled=now)
-        run.add(created)
-        run.scheduled = now
+        run.add(created, now)
 
 
 def _query_objects(self: DataPipelineResponse) -> str:
