@@ -95,8 +95,10 @@ def create_tables(dynamodb: DynamoDBBackend, autoscaling: Any, tables: Sequence[
 
     The tables go straight into moto's DynamoDB backend, with the arguments moto's own CreateTable
     handler passes it for the same request (``DynamoHandler.create_table`` in
-    ``moto/dynamodb/responses.py``): the account is the night's starting point, not part of the
-    night, and at 10,000 tables the requests alone took half a minute of the harness's time.
+    ``moto/dynamodb/responses.py``), without the request's validation, which these specs (built
+    here, by :func:`hippolyte_local.fleet.add_capacity_and_index`) always pass: the account is the
+    night's starting point, not part of the night, and at 10,000 tables the requests alone took
+    half a minute of the harness's time.
     """
     for table in tables:
         spec: dict[str, Any] = {
